@@ -1,0 +1,35 @@
+"""Minyi's router: page config, the signed-in user, and the pages their role may open."""
+
+import streamlit as st
+
+from ui.navigation import PAGES, visible_to
+from ui.session import current_user, language_switch, t
+
+st.set_page_config(page_title="民意 Minyi", page_icon=":material/how_to_vote:", layout="centered")
+
+user = current_user()
+entries = visible_to(user.role if user else None)
+pages = {e.file: st.Page(e.file, title=t(e.title_key), url_path=e.url_path, icon=e.icon, default=e.url_path == "home")
+         for e in entries}
+current = st.navigation(list(pages.values()), position="hidden")
+entry = next(e for e in entries if pages[e.file] is current)
+
+if entry.roles or entry.url_path == "home":  # staff pages and home get the menu; resident pages stay bare
+    with st.sidebar:
+        st.markdown(f"### {t('app.name')}")
+        if user:
+            st.caption(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}"), unit=user.unit_name))
+            groups: dict[str, list] = {}
+            for e in entries:
+                if e.in_menu and e.roles:
+                    groups.setdefault(e.group, []).append(e)
+            for group, members in groups.items():
+                st.caption(t(group))
+                for e in members:
+                    st.page_link(pages[e.file], label=t(e.title_key), icon=e.icon)
+            st.link_button(t("app.sign_out"), "/logout", icon=":material/logout:")
+        else:
+            st.link_button(t("app.sign_in"), "/login", icon=":material/login:")
+        language_switch()
+
+current.run()

@@ -1,0 +1,249 @@
+"""HTTP routes beside the Streamlit app: sign-in, sign-out and first-time setup as plain HTML forms.
+
+Streamlit scripts cannot set cookies, so signing in happens here: the form
+posts to /login, which checks the password, sets a signed HttpOnly SameSite
+cookie and redirects (303) to the app, whose router restores the user from
+the cookie on every page load.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+import settings as settings_module
+from auth import accounts, sessions, setup
+from auth.passwords import policy_problem
+from i18n import t
+from storage import audit, orgs
+from storage.db import StorageError, shared_database
+
+CSRF_COOKIE = "minyi_csrf"
+LANG_COOKIE = "minyi_lang"
+
+_STYLE = """
+body{font-family:-apple-system,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;background:#f5f6f8;margin:0;color:#222}
+main{max-width:420px;margin:8vh auto;background:#fff;padding:28px 24px;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08)}
+h1{font-size:1.35rem;margin:0 0 1rem}label{display:block;margin:.8rem 0 .3rem;font-size:.95rem}
+input{width:100%;box-sizing:border-box;padding:.7rem;font-size:1rem;border:1px solid #ccd;border-radius:8px}
+button{width:100%;margin-top:1.3rem;padding:.8rem;font-size:1.05rem;background:#c8161d;color:#fff;border:0;border-radius:8px}
+.error{background:#fdecea;color:#8a1c1c;padding:.7rem;border-radius:8px;margin-bottom:.5rem}
+.note{color:#555;font-size:.9rem}.lang{float:right;font-size:.85rem}a{color:#c8161d}
+"""
+
+
+def _settings() -> settings_module.Settings:
+    return settings_module.load()
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or _settings().lang
+    return "en" if lang == "en" else "zh"
+
+
+def _client_ip(request: Request) -> str | None:
+    if _settings().trust_proxy:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else None
+
+
+def _page(lang: str, title: str, body: str, csrf: str | None = None, status: int = 200) -> HTMLResponse:
+    other = "en" if lang == "zh" else "zh"
+    switch = "English" if lang == "zh" else "中文"
+    doc = (
+        f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
+        f"<style>{_STYLE}</style></head><body><main>"
+        f'<a class="lang" href="?lang={other}">{switch}</a><h1>{html.escape(title)}</h1>{body}</main></body></html>'
+    )
+    response = HTMLResponse(doc, status_code=status)
+    response.set_cookie(LANG_COOKIE, lang, samesite="lax", httponly=False)
+    if csrf:
+        response.set_cookie(CSRF_COOKIE, csrf, samesite="strict", httponly=True)
+    return response
+
+
+def _field(label: str, name: str, kind: str = "text", value: str = "", autocomplete: str = "") -> str:
+    auto = f' autocomplete="{autocomplete}"' if autocomplete else ""
+    return (
+        f'<label for="{name}">{html.escape(label)}</label>'
+        f'<input id="{name}" name="{name}" type="{kind}" value="{html.escape(value)}"{auto}>'
+    )
+
+
+def _error(message: str | None) -> str:
+    return f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
+
+
+def _login_form(lang: str, error: str | None = None, username: str = "", status: int = 200) -> HTMLResponse:
+    csrf = secrets.token_urlsafe(16)
+    body = (
+        _error(error)
+        + '<form method="post" action="/login">'
+        + f'<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="lang" value="{lang}">'
+        + _field(t("auth.username", lang), "username", value=username, autocomplete="username")
+        + _field(t("auth.password", lang), "password", "password", autocomplete="current-password")
+        + f'<button type="submit">{html.escape(t("auth.submit", lang))}</button></form>'
+        + f'<p class="note"><a href="/">{html.escape(t("auth.back_home", lang))}</a></p>'
+    )
+    return _page(lang, t("auth.title", lang), body, csrf, status)
+
+
+def _storage_failure(lang: str, exc: StorageError) -> HTMLResponse:
+    return _page(lang, t("app.db_error_title", lang), _error(t(exc.code, lang, detail=exc.detail, **exc.params)), status=503)
+
+
+def login_page(request: Request) -> Response:
+    lang = _lang(request)
+    try:
+        db = shared_database(_settings().db_path)
+    except StorageError as exc:
+        return _storage_failure(lang, exc)
+    if setup.needs_setup(db):
+        return RedirectResponse(f"/setup?lang={lang}", status_code=303)
+    return _login_form(lang)
+
+
+async def login_submit(request: Request) -> Response:
+    form = await request.form()
+    lang = "en" if form.get("lang") == "en" else _lang(request)
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    if not form.get("csrf") or form.get("csrf") != request.cookies.get(CSRF_COOKIE):
+        return _login_form(lang, t("auth.csrf", lang), username, 400)
+    if not username or not password:
+        return _login_form(lang, t("auth.missing_fields", lang), username, 400)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_finish_login, request, lang, username, password)
+
+
+def _finish_login(request: Request, lang: str, username: str, password: str) -> Response:
+    cfg = _settings()
+    try:
+        db = shared_database(cfg.db_path)
+    except StorageError as exc:
+        return _storage_failure(lang, exc)
+    result = accounts.sign_in(db, username, password, _client_ip(request))
+    if result.principal is None:
+        until = result.locked_until.strftime("%Y-%m-%d %H:%M") if result.locked_until else ""
+        return _login_form(lang, t(result.error or "auth.bad_credentials", lang, until=until), username, 401)
+    cookie = sessions.start_session(db, result.principal, settings_module.cookie_secret(cfg), cfg.session_hours)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        sessions.COOKIE_NAME, cookie, max_age=cfg.session_hours * 3600, httponly=True, samesite="lax",
+        secure=cfg.public_base_url.startswith("https://"), path="/",
+    )
+    response.delete_cookie(CSRF_COOKIE)
+    return response
+
+
+def logout(request: Request) -> Response:
+    cfg = _settings()
+    lang = _lang(request)
+    cookie = request.cookies.get(sessions.COOKIE_NAME)
+    try:
+        db = shared_database(cfg.db_path)
+        principal = sessions.principal_from_cookie(db, cookie, settings_module.cookie_secret(cfg))
+        sessions.end_session(db, cookie, settings_module.cookie_secret(cfg))
+        if principal:
+            audit.record(db, "auth.logout", actor_id=principal.user_id, actor_name=principal.username, ip=_client_ip(request))
+    except StorageError:
+        pass  # the cookie is cleared below whatever the database says
+    response = RedirectResponse(f"/login?lang={lang}", status_code=303)
+    response.delete_cookie(sessions.COOKIE_NAME, path="/")
+    return response
+
+
+def _setup_form(lang: str, error: str | None = None, values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+    v = values or {}
+    csrf = secrets.token_urlsafe(16)
+    body = (
+        f'<p class="note">{html.escape(t("setup.intro", lang))}</p>'
+        + _error(error)
+        + '<form method="post" action="/setup">'
+        + f'<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="lang" value="{lang}">'
+        + _field(t("setup.code", lang), "code", value=v.get("code", ""), autocomplete="off")
+        + _field(t("setup.unit_name", lang), "unit_name", value=v.get("unit_name", ""))
+        + _field(t("setup.unit_code", lang), "unit_code", value=v.get("unit_code", ""))
+        + _field(t("auth.username", lang), "username", value=v.get("username", "admin"), autocomplete="username")
+        + _field(t("auth.display_name", lang), "display_name", value=v.get("display_name", ""))
+        + _field(t("auth.password", lang), "password", "password", autocomplete="new-password")
+        + _field(t("auth.password_again", lang), "password2", "password", autocomplete="new-password")
+        + f'<button type="submit">{html.escape(t("setup.submit", lang))}</button></form>'
+    )
+    return _page(lang, t("setup.title", lang), body, csrf, status)
+
+
+def setup_page(request: Request) -> Response:
+    lang = _lang(request)
+    try:
+        db = shared_database(_settings().db_path)
+    except StorageError as exc:
+        return _storage_failure(lang, exc)
+    if not setup.needs_setup(db):
+        return RedirectResponse(f"/login?lang={lang}", status_code=303)
+    return _setup_form(lang)
+
+
+async def setup_submit(request: Request) -> Response:
+    form = await request.form()
+    lang = "en" if form.get("lang") == "en" else _lang(request)
+    values = {k: str(form.get(k, "")).strip() for k in ("code", "unit_name", "unit_code", "username", "display_name")}
+    password, password2 = str(form.get("password", "")), str(form.get("password2", ""))
+    if not form.get("csrf") or form.get("csrf") != request.cookies.get(CSRF_COOKIE):
+        return _setup_form(lang, t("auth.csrf", lang), values, 400)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_finish_setup, request, lang, values, password, password2)
+
+
+def _finish_setup(request: Request, lang: str, values: dict[str, str], password: str, password2: str) -> Response:
+    cfg = _settings()
+    try:
+        db = shared_database(cfg.db_path)
+    except StorageError as exc:
+        return _storage_failure(lang, exc)
+    if not setup.needs_setup(db):
+        return RedirectResponse(f"/login?lang={lang}", status_code=303)
+    if not all(values.values()) or not password:
+        return _setup_form(lang, t("setup.missing", lang), values, 400)
+    if not setup.check_setup_code(db, values["code"]):
+        audit.record(db, "setup.bad_code", ip=_client_ip(request))
+        return _setup_form(lang, t("setup.bad_code", lang), values, 401)
+    if password != password2:
+        return _setup_form(lang, t("auth.password_mismatch", lang), values, 400)
+    problem = policy_problem(password, values["username"])
+    if problem:
+        return _setup_form(lang, t(problem, lang), values, 400)
+    existing = orgs.get_unit_by_code(db, values["unit_code"])
+    unit = existing or orgs.create_unit(db, values["unit_code"], values["unit_name"], 1)
+    try:
+        accounts.create_account(db, values["username"], values["display_name"], "admin", unit.id, password)
+    except ValueError as exc:
+        return _setup_form(lang, t(str(exc), lang), values, 400)
+    setup.finish_setup(db, cfg.data_dir)
+    audit.record(db, "setup.done", actor_name=values["username"], ip=_client_ip(request))
+    return RedirectResponse(f"/login?lang={lang}&setup=done", status_code=303)
+
+
+def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+ROUTES = [
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login_submit, methods=["POST"]),
+    Route("/logout", logout, methods=["GET", "POST"]),
+    Route("/setup", setup_page, methods=["GET"]),
+    Route("/setup", setup_submit, methods=["POST"]),
+    Route("/healthz", health, methods=["GET"]),
+]
+
+__all__ = ["ROUTES"]

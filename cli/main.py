@@ -1,0 +1,46 @@
+"""Builds the argument parser from every command module in cli/ and runs the chosen command."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import cli
+from cli.common import CliError
+from i18n import t
+from storage.db import StorageError
+
+_SKIP = {"main", "common"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python manage.py", description="Minyi (民意) administration commands.")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None, help="language of messages (default: MINYI_LANG or zh)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for info in sorted(pkgutil.iter_modules(cli.__path__), key=lambda i: i.name):
+        if info.name in _SKIP:
+            continue
+        module = importlib.import_module(f"cli.{info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from cli.common import lang as default_lang
+
+    args.lang = args.lang or default_lang()
+    try:
+        return int(args.func(args) or 0)
+    except StorageError as exc:
+        print(t(exc.code, args.lang, detail=exc.detail, **exc.params), file=sys.stderr)
+        return 2
+    except CliError as exc:
+        print(exc.message(args.lang), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

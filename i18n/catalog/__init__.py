@@ -1,0 +1,1 @@
+"""String tables, one module per area; each defines STRINGS = {key: (zh, en)}."""

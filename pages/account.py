@@ -1,0 +1,26 @@
+"""My account: change the signed-in user's own password."""
+
+import streamlit as st
+
+from auth import accounts
+from ui.resources import database
+from ui.session import require, t
+
+user = require()
+st.title(t("nav.account"))
+st.write(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}"), unit=user.unit_name))
+
+with st.form("change_password", clear_on_submit=False):
+    st.subheader(t("auth.change_password"))
+    old = st.text_input(t("auth.old_password"), type="password", key="account.old")
+    new = st.text_input(t("auth.new_password"), type="password", key="account.new")
+    again = st.text_input(t("auth.password_again"), type="password", key="account.again")
+    if st.form_submit_button(t("common.save")):
+        if new != again:
+            st.error(t("auth.password_mismatch"))
+        else:
+            error = accounts.change_password(database(), user, old, new)
+            if error:
+                st.error(t(error))
+            else:
+                st.success(t("auth.password_changed"))

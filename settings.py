@@ -1,0 +1,74 @@
+"""Runtime configuration, read once from environment variables with sane defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob a deployment can turn; see the README's Configuration table."""
+
+    db_path: Path
+    secret: str | None
+    public_base_url: str
+    timezone: str
+    trust_proxy: bool
+    min_sample: int
+    session_hours: int
+    lang: str
+
+    @property
+    def data_dir(self) -> Path:
+        return self.db_path.parent
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    """Build the settings from ``env`` (default: the process environment)."""
+    env = dict(os.environ if env is None else env)
+    db = Path(env.get("MINYI_DB", "data/minyi.duckdb"))
+    if not db.is_absolute():
+        db = ROOT / db
+    return Settings(
+        db_path=db,
+        secret=env.get("MINYI_SECRET") or None,
+        public_base_url=env.get("MINYI_PUBLIC_URL", "http://localhost:8501").rstrip("/"),
+        timezone=env.get("MINYI_TZ", "Asia/Shanghai"),
+        trust_proxy=env.get("MINYI_TRUST_PROXY", "").lower() in {"1", "true", "yes"},
+        min_sample=int(env.get("MINYI_MIN_SAMPLE", "30")),
+        session_hours=int(env.get("MINYI_SESSION_HOURS", "12")),
+        lang=env.get("MINYI_LANG", "zh") if env.get("MINYI_LANG", "zh") in {"zh", "en"} else "zh",
+    )
+
+
+def cookie_secret(settings: Settings) -> str:
+    """The secret that signs session cookies: MINYI_SECRET, else a key generated
+    on first start and kept beside the database (mode 0600)."""
+    if settings.secret:
+        return settings.secret
+    key_file = settings.data_dir / "secret.key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return key_file.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value)
+    return value
+
+
+def now() -> datetime:
+    """The current time as a naive timestamp in the deployment's time zone
+    (MINYI_TZ); storage keeps naive local times so that 'today' is a plain date."""
+    tz = ZoneInfo(os.environ.get("MINYI_TZ", "Asia/Shanghai"))
+    return datetime.now(tz).replace(tzinfo=None)

@@ -1,0 +1,125 @@
+"""Surveys and their immutable published versions (definitions kept as JSON text)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from settings import now
+from storage.db import Database, Tx
+
+STATUSES = ("draft", "open", "closed", "archived")
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    id: str
+    title: str
+    kind: str
+    status: str
+    current_version: int | None
+    opens_at: datetime | None
+    closes_at: datetime | None
+    source: str
+    versions: int
+
+    def is_open(self, at: datetime) -> bool:
+        """Accepting responses at ``at``: status open and inside the schedule."""
+        if self.status != "open" or self.current_version is None:
+            return False
+        if self.opens_at is not None and at < self.opens_at:
+            return False
+        return self.closes_at is None or at < self.closes_at
+
+
+_SELECT = """SELECT s.id, s.title, s.kind, s.status, s.current_version, s.opens_at, s.closes_at, s.source,
+    (SELECT count(*) FROM survey_versions v WHERE v.survey_id = s.id) AS versions
+    FROM surveys s"""
+
+
+def get_survey(db: Database | Tx, survey_id: str) -> SurveyRow | None:
+    row = db.query(_SELECT + " WHERE s.id = ?", [survey_id]).first()
+    return SurveyRow(*row) if row else None
+
+
+def list_surveys(db: Database, include_archived: bool = False) -> list[SurveyRow]:
+    sql = _SELECT + ("" if include_archived else " WHERE s.status <> 'archived'") + " ORDER BY s.created_at, s.id"
+    return [SurveyRow(*r) for r in db.query(sql).rows]
+
+
+def create_survey(
+    db: Database | Tx,
+    survey_id: str,
+    title: str,
+    kind: str,
+    *,
+    source: str,
+    draft: dict[str, Any] | None = None,
+    created_by: int | None = None,
+    owner_unit_id: int | None = None,
+) -> None:
+    at = now()
+    db.execute(
+        "INSERT INTO surveys (id, title, kind, status, draft_definition, source, created_by, owner_unit_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?)",
+        [survey_id, title, kind, json.dumps(draft, ensure_ascii=False) if draft else None, source, created_by, owner_unit_id, at, at],
+    )
+
+
+def publish_version(db: Database, survey_id: str, definition: dict[str, Any], published_by: int | None = None) -> int:
+    """Freeze ``definition`` as the survey's next version and make it current.
+    Published versions are never updated: a change is always a new version."""
+    with db.transaction() as tx:
+        version = int(tx.query("SELECT coalesce(max(version), 0) + 1 FROM survey_versions WHERE survey_id = ?", [survey_id]).single_value())
+        at = now()
+        tx.execute(
+            "INSERT INTO survey_versions (survey_id, version, definition, published_at, published_by) VALUES (?, ?, ?, ?, ?)",
+            [survey_id, version, json.dumps(definition, ensure_ascii=False), at, published_by],
+        )
+        tx.execute(
+            "UPDATE surveys SET current_version = ?, title = ?, draft_definition = NULL, updated_at = ? WHERE id = ?",
+            [version, definition.get("title", survey_id), at, survey_id],
+        )
+    return version
+
+
+def version_definition(db: Database | Tx, survey_id: str, version: int | None = None) -> dict[str, Any] | None:
+    """The definition of one published version (default: the current one)."""
+    text = version_definition_json(db, survey_id, version)
+    return json.loads(text) if text else None
+
+
+def version_definition_json(db: Database | Tx, survey_id: str, version: int | None = None) -> str | None:
+    """The stored JSON text of one published version (default: the current one)."""
+    if version is None:
+        row = db.query(
+            "SELECT v.definition FROM survey_versions v JOIN surveys s ON s.id = v.survey_id AND s.current_version = v.version WHERE s.id = ?",
+            [survey_id],
+        ).first()
+    else:
+        row = db.query("SELECT definition FROM survey_versions WHERE survey_id = ? AND version = ?", [survey_id, version]).first()
+    return str(row[0]) if row else None
+
+
+def set_status(db: Database | Tx, survey_id: str, status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown survey status {status!r}")
+    db.execute("UPDATE surveys SET status = ?, updated_at = ? WHERE id = ?", [status, now(), survey_id])
+
+
+def set_schedule(db: Database | Tx, survey_id: str, opens_at: datetime | None, closes_at: datetime | None) -> None:
+    db.execute("UPDATE surveys SET opens_at = ?, closes_at = ?, updated_at = ? WHERE id = ?", [opens_at, closes_at, now(), survey_id])
+
+
+def save_draft(db: Database | Tx, survey_id: str, draft: dict[str, Any]) -> None:
+    db.execute(
+        "UPDATE surveys SET draft_definition = ?, updated_at = ? WHERE id = ?",
+        [json.dumps(draft, ensure_ascii=False), now(), survey_id],
+    )
+
+
+def draft_definition(db: Database | Tx, survey_id: str) -> dict[str, Any] | None:
+    value = db.query("SELECT draft_definition FROM surveys WHERE id = ?", [survey_id]).single_value()
+    return json.loads(value) if value else None

@@ -1,0 +1,192 @@
+"""Shared fixtures: fresh databases, a small org tree, principals, AppTest set-up and a live app server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from auth.passwords import hash_password  # noqa: E402
+from auth.principal import Principal  # noqa: E402
+from storage import orgs, users  # noqa: E402
+from storage.db import Database, open_database, shared_database  # noqa: E402
+from storage.orgs import OrgUnit  # noqa: E402
+
+TEST_PASSWORD = "test-pass-2026"
+_HASH: list[str] = []
+
+
+def password_hash() -> str:
+    """One argon2 hash reused by every test account (hashing costs ~50 ms)."""
+    if not _HASH:
+        _HASH.append(hash_password(TEST_PASSWORD))
+    return _HASH[0]
+
+
+@pytest.fixture
+def db() -> Iterator[Database]:
+    """A fresh, migrated in-memory database."""
+    database = open_database(":memory:")
+    yield database
+    database.close()
+
+
+@dataclass
+class Tree:
+    """District D01 with two towns, two communities each, two grids each."""
+
+    district: OrgUnit
+    towns: list[OrgUnit]
+    communities: list[OrgUnit]
+    grids: list[OrgUnit]
+
+    def unit(self, code: str) -> OrgUnit:
+        for u in [self.district, *self.towns, *self.communities, *self.grids]:
+            if u.code == code:
+                return u
+        raise KeyError(code)
+
+
+def build_tree(database: Database) -> Tree:
+    district = orgs.create_unit(database, "D01", "清河区", 1)
+    towns, communities, grids = [], [], []
+    for ti in (1, 2):
+        town = orgs.create_unit(database, f"T{ti}", f"第{ti}街道", 2, district.id)
+        towns.append(town)
+        for ci in (1, 2):
+            comm = orgs.create_unit(database, f"T{ti}C{ci}", f"第{ti}街道{ci}社区", 3, town.id)
+            communities.append(comm)
+            for gi in (1, 2):
+                grids.append(orgs.create_unit(database, f"T{ti}C{ci}G{gi}", f"{ci}社区第{gi}网格", 4, comm.id))
+    return Tree(district, towns, communities, grids)
+
+
+@pytest.fixture
+def tree(db: Database) -> Tree:
+    return build_tree(db)
+
+
+def make_principal(database: Database, username: str, role: str, unit: OrgUnit) -> Principal:
+    """Create a user (password TEST_PASSWORD) and return its Principal."""
+    user_id = users.create_user(database, username, username, role, unit.id, password_hash())
+    user = users.get_user(database, user_id)
+    assert user is not None
+    return Principal.from_user(user)
+
+
+@pytest.fixture
+def principal_factory(db: Database) -> Callable[[str, str, OrgUnit], Principal]:
+    return lambda username, role, unit: make_principal(db, username, role, unit)
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """A file database that AppTest page runs in this process will open
+    (MINYI_DB points at it), already migrated and with templates installed."""
+    path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("MINYI_DB", str(path))
+    monkeypatch.setenv("MINYI_SECRET", "test-secret")
+    database = shared_database(path)
+    from services.startup import prepare
+    import settings
+
+    prepare(database, settings.load())
+    return database
+
+
+def page_test(file: str, principal: Principal | None = None, lang: str = "zh", timeout: float = 30, **query: str):
+    """An AppTest for one page file with the signed-in user seeded."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui import state
+
+    at = AppTest.from_file(str(ROOT / file), default_timeout=timeout)
+    if principal is not None:
+        at.session_state[state.USER] = principal
+    at.session_state[state.LANG] = lang
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
+# --- live server for browser tests -------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveApp:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+
+    def log(self) -> str:
+        return (self.data_dir / "server.log").read_text(errors="replace")
+
+
+def start_app(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 60) -> LiveApp:
+    """Start the app exactly as the README does (streamlit run server.py) on a free port."""
+    port = free_port()
+    full_env = {**os.environ, "MINYI_DB": str(data_dir / "minyi.duckdb"), "MINYI_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                **(env or {})}
+    log = open(data_dir / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("app exited: " + (data_dir / "server.log").read_text())
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return LiveApp(url, data_dir, process)
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("app did not start: " + (data_dir / "server.log").read_text())
+
+
+def stop_app(app: LiveApp) -> None:
+    app.process.terminate()
+    try:
+        app.process.wait(10)
+    except subprocess.TimeoutExpired:
+        app.process.kill()
+
+
+@pytest.fixture
+def browser():
+    """A headless Debian Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("MINYI_CHROMIUM", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(f"Chromium not found at {executable}: scripts/test.sh installs Debian's chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -1,0 +1,1 @@
+"""Streamlit glue shared by pages: session-state keys, the signed-in user, language, cached resources."""

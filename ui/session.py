@@ -1,0 +1,94 @@
+"""The signed-in principal for a script run, the page guard, and the language switch."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+import settings as settings_module
+from auth import sessions
+from auth.principal import Principal
+from i18n import t as translate
+from storage.db import StorageError
+from ui import state
+from ui.resources import database
+
+RECHECK_SECONDS = 30.0
+
+
+def lang() -> str:
+    """The session's language: chosen in the UI, else ?lang=, else MINYI_LANG (default zh)."""
+    if state.LANG not in st.session_state:
+        query = st.query_params.get("lang")
+        st.session_state[state.LANG] = query if query in ("zh", "en") else settings_module.load().lang
+    return st.session_state[state.LANG]
+
+
+def t(key: str, **params: object) -> str:
+    return translate(key, lang(), **params)
+
+
+def _cookie() -> str | None:
+    try:
+        return st.context.cookies.get(sessions.COOKIE_NAME)
+    except Exception:  # no browser context (AppTest, bare script run)
+        return None
+
+
+def current_user() -> Principal | None:
+    """The signed-in principal: restored from the session cookie on a page
+    load, and re-checked every RECHECK_SECONDS so a sign-out elsewhere or a
+    deactivated account ends access promptly."""
+    principal = st.session_state.get(state.USER)
+    cookie = _cookie()
+    if principal is not None and cookie is None:
+        return principal  # seeded by tests or restored earlier in this session
+    checked = st.session_state.get(state.USER_CHECKED_AT, 0.0)
+    if principal is not None and time.monotonic() - checked < RECHECK_SECONDS:
+        return principal
+    if cookie is None:
+        return None
+    try:
+        principal = sessions.principal_from_cookie(
+            database(), cookie, settings_module.cookie_secret(settings_module.load())
+        )
+    except StorageError:
+        principal = None
+    if principal is None:
+        st.session_state.pop(state.USER, None)
+        return None
+    st.session_state[state.USER] = principal
+    st.session_state[state.USER_CHECKED_AT] = time.monotonic()
+    return principal
+
+
+def require(*roles: str) -> Principal:
+    """The guard at the top of every non-public page: stop the script unless a
+    signed-in user with one of ``roles`` (any staff role when empty) is here.
+
+    Streamlit may run a pages/ file without the router on the first request
+    after a start, so each page calls this itself.
+    """
+    principal = current_user()
+    if principal is None:
+        st.warning(t("app.sign_in_required"))
+        st.link_button(t("app.sign_in"), f"/login?lang={lang()}")
+        st.stop()
+    if roles and principal.role not in roles:
+        st.error(t("app.forbidden"))
+        st.stop()
+    return principal
+
+
+def language_switch(where=None) -> None:
+    """A 中文 / English switch remembered for the session."""
+    target = where or st.sidebar
+    current = lang()
+    choice = target.radio(
+        translate("app.language", current), ["zh", "en"], index=0 if current == "zh" else 1,
+        format_func=lambda code: "中文" if code == "zh" else "English", horizontal=True, key="minyi.lang_switch",
+    )
+    if choice != current:
+        st.session_state[state.LANG] = choice
+        st.rerun()
