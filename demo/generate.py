@@ -328,7 +328,6 @@ class AnswerSynth:
                     self._code(str(ch.value))
         self.suggestion_codes = np.array([self._code(s) for s in SUGGESTIONS])
         self.phone_codes = np.array([self._code(p) for p in _phones(rng, 500)])
-        self.date_base = 0
         self.sat_questions = [q for q in self.questions if is_satisfaction_question(q)]
 
     def _code(self, text: str) -> int:
@@ -970,7 +969,7 @@ def _field_work(rng, today, hh, hh_grid_index, grid_ids, grid_cadre, grid_effect
     urgency = rng.choice(np.array(["low", "normal", "high", "urgent"]), np_, p=[.15, .6, .2, .05]).tolist()
     events = ProblemEvents()
     ev_id = iter(range(base["problem_events"], 10**15))
-    state, resolved_at, closed_at, sat, due_on, assignee = [], [], [], [], [], []
+    state, raised_at, resolved_at, closed_at, sat, due_on, assignee = [], [], [], [], [], [], []
     now = dt.datetime.combine(today, dt.time())
     for k, r in enumerate(prow.tolist()):
         raised = dt.datetime.fromtimestamp(int(all_sec[r]), dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=20)
@@ -978,6 +977,7 @@ def _field_work(rng, today, hh, hh_grid_index, grid_ids, grid_cadre, grid_effect
         cadre = int(grid_cadre[gi])
         town_index = index_of[parent_of[index_of[parent_of[grids[gi]]]]]
         leader = town_leader[town_index]
+        raised_at.append(raised)
         due_on.append(add_working_days(raised.date(), 15))
         stuck = rng.random() < 0.2  # some work stalls, so the list has overdue items
         gaps = [rng.uniform(0.1, 2), rng.uniform(0.5, 5), rng.uniform(2, 18), rng.uniform(1, 8)]
@@ -985,7 +985,7 @@ def _field_work(rng, today, hh, hh_grid_index, grid_ids, grid_cadre, grid_effect
         t = raised
         history = [("create", None, "new", raised, cadre)]
         for step, gap, actor in zip(PROBLEM_STEPS[1:], gaps, actors):
-            if stuck and step[0] in ("resolve", "close") or (stuck and rng.random() < 0.5):
+            if stuck and (step[0] in ("resolve", "close") or rng.random() < 0.5):
                 break
             t = t + dt.timedelta(days=float(gap))
             if t >= now:
@@ -1008,7 +1008,7 @@ def _field_work(rng, today, hh, hh_grid_index, grid_ids, grid_cadre, grid_effect
         visit_id=visit_ids[prow], response_id=response_ids[prow], category=category, description=description,
         urgency=urgency, state=state, assignee_user_id=np.array(assignee, np.int64),
         assignee_unit_id=np.where(np.array(assignee) > 0, grid_ids[g_index[prow]], 0),
-        raised_at=np.array([ev for ev, pid in zip(events.occurred_at, events.action) if pid == "create"], dtype="datetime64[s]"),
+        raised_at=np.array(raised_at, dtype="datetime64[s]"),
         due_on=due_on, resolved_at=resolved_at, closed_at=closed_at, resolution_satisfaction=sat,
         created_by=grid_cadre[g_index[prow]],
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from settings import now
-from storage.db import Database, Tx
+from storage.db import Database, Scope, Tx
 
 STATUSES = ("draft", "open", "closed", "archived")
 
@@ -123,3 +123,51 @@ def save_draft(db: Database | Tx, survey_id: str, draft: dict[str, Any]) -> None
 def draft_definition(db: Database | Tx, survey_id: str) -> dict[str, Any] | None:
     value = db.query("SELECT draft_definition FROM surveys WHERE id = ?", [survey_id]).single_value()
     return json.loads(value) if value else None
+
+
+# --- authoring (issue 6): versions list, titles, ownership ------------------
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One published version of a survey (its definition is read separately)."""
+
+    version: int
+    published_at: datetime
+    published_by: int | None
+
+
+def list_versions(db: Database | Tx, survey_id: str) -> list[VersionRow]:
+    """Every published version of a survey, oldest first."""
+    rows = db.query(
+        "SELECT version, published_at, published_by FROM survey_versions WHERE survey_id = ? ORDER BY version",
+        [survey_id],
+    ).rows
+    return [VersionRow(int(r[0]), r[1], r[2]) for r in rows]
+
+
+def set_title(db: Database | Tx, survey_id: str, title: str) -> None:
+    """Rename a survey in the list (a draft's title; publishing sets it from the definition)."""
+    db.execute("UPDATE surveys SET title = ?, updated_at = ? WHERE id = ?", [title, now(), survey_id])
+
+
+def survey_exists(db: Database | Tx, survey_id: str) -> bool:
+    return db.query("SELECT 1 FROM surveys WHERE id = ?", [survey_id]).first() is not None
+
+
+def owner_unit_path(db: Database | Tx, survey_id: str) -> str | None:
+    """The materialized path of the unit that owns a survey (None for built-in / district-wide surveys)."""
+    value = db.query(
+        "SELECT o.path FROM surveys s JOIN org_units o ON o.id = s.owner_unit_id WHERE s.id = ?", [survey_id]
+    ).single_value()
+    return str(value) if value is not None else None
+
+
+def list_owned_surveys(db: Database, scope: Scope, include_archived: bool = False) -> list[SurveyRow]:
+    """Surveys owned by a unit inside ``scope`` (what a leader may edit), filtered in SQL."""
+    sql = (
+        _SELECT + " JOIN org_units o ON o.id = s.owner_unit_id WHERE o.path LIKE ?"
+        + ("" if include_archived else " AND s.status <> 'archived'")
+        + " ORDER BY s.created_at, s.id"
+    )
+    return [SurveyRow(*r) for r in db.query(sql, [scope.like]).rows]

@@ -21,7 +21,7 @@ DEFINITION_MESSAGES: dict[str, dict[str, str]] = {
         "en": "line {line}: key '{key}' appears twice at the same level; remove or merge the duplicate.",
     },
     "not_a_mapping": {
-        "zh": "{where} 应为“键: 值”形式的映射，实际是 {detail}。",
+        "zh": "{where}应为“键: 值”形式的映射，实际是 {detail}。",
         "en": "{where} must be a mapping of 'key: value' pairs, got {detail}.",
     },
     "file_unreadable": {
@@ -29,15 +29,15 @@ DEFINITION_MESSAGES: dict[str, dict[str, str]] = {
         "en": "cannot read the file: {detail}.",
     },
     "missing_key": {
-        "zh": "{where} 缺少必填项 “{key}”；请补上。",
+        "zh": "{where}缺少必填项 “{key}”；请补上。",
         "en": "{where} is missing the required key '{key}'; add it.",
     },
     "unknown_key": {
-        "zh": "{where} 中的 “{key}” 不是可用的设置项；可用项：{allowed}。",
+        "zh": "{where}中的 “{key}” 不是可用的设置项；可用项：{allowed}。",
         "en": "'{key}' is not a valid setting in {where}; valid settings: {allowed}.",
     },
     "wrong_type": {
-        "zh": "{where} 的 “{key}” 应为{expected}，实际是 “{value}”。",
+        "zh": "{where}的 “{key}” 应为{expected}，实际是 “{value}”。",
         "en": "'{key}' in {where} must be {expected}, got '{value}'.",
     },
     "invalid_survey_id": {
@@ -45,7 +45,7 @@ DEFINITION_MESSAGES: dict[str, dict[str, str]] = {
         "en": "survey id '{value}' is invalid; use only lowercase letters, digits, '_' and '-' (e.g. qunzhong_manyidu).",
     },
     "invalid_identifier": {
-        "zh": "{where} 的 {key} “{value}” 不合法；须以字母或下划线开头，只含字母、数字和下划线（如 q1、overall）。",
+        "zh": "{where}的 {key} “{value}” 不合法；须以字母或下划线开头，只含字母、数字和下划线（如 q1、overall）。",
         "en": "{key} '{value}' in {where} is invalid; it must start with a letter or '_' and contain only letters, digits and '_' (e.g. q1, overall).",
     },
     "invalid_kind": {
@@ -57,7 +57,7 @@ DEFINITION_MESSAGES: dict[str, dict[str, str]] = {
         "en": "a survey cannot have both 'pages' and 'questions'; use questions for one page, pages for several.",
     },
     "no_questions": {
-        "zh": "{where} 没有任何问题；请在 “questions” 下至少添加一个问题。",
+        "zh": "{where}没有任何问题；请在 “questions” 下至少添加一个问题。",
         "en": "{where} has no questions; add at least one under 'questions'.",
     },
     "unknown_type": {
@@ -73,7 +73,7 @@ DEFINITION_MESSAGES: dict[str, dict[str, str]] = {
         "en": "page id '{value}' is used more than once; rename one of them.",
     },
     "duplicate_choice_value": {
-        "zh": "{where} 的选项值 “{value}” 重复出现；每个选项的 value 必须唯一。",
+        "zh": "{where}的选项值 “{value}” 重复出现；每个选项的 value 必须唯一。",
         "en": "choice value '{value}' appears more than once in {where}; each choice value must be unique.",
     },
     "duplicate_row_id": {
@@ -81,7 +81,7 @@ DEFINITION_MESSAGES: dict[str, dict[str, str]] = {
         "en": "question {question}: matrix row id '{value}' is used more than once; rename one of the rows.",
     },
     "empty_list": {
-        "zh": "{where} 的 “{key}” 不能为空；请至少列出 {minimum} 项。",
+        "zh": "{where}的 “{key}” 不能为空；请至少列出 {minimum} 项。",
         "en": "'{key}' in {where} cannot be empty; list at least {minimum} item(s).",
     },
     "missing_choices": {
@@ -97,7 +97,7 @@ DEFINITION_MESSAGES: dict[str, dict[str, str]] = {
         "en": "question {question} refers to choice list '{name}', which does not exist; defined lists: {available}. Define it under choice_lists or fix the name.",
     },
     "scale_not_int": {
-        "zh": "{where} 的量表值 “{value}” 必须是整数（如 5、4、3、2、1）。",
+        "zh": "{where}的量表值 “{value}” 必须是整数（如 5、4、3、2、1）。",
         "en": "scale value '{value}' in {where} must be a whole number (e.g. 5, 4, 3, 2, 1).",
     },
     "bad_regex": {
@@ -109,15 +109,15 @@ DEFINITION_MESSAGES: dict[str, dict[str, str]] = {
         "en": "question {question}: {min_key} ({min}) is greater than {max_key} ({max}); make {min_key} ≤ {max_key}.",
     },
     "value_too_small": {
-        "zh": "{where} 的 “{key}” 为 {value}，不能小于 {minimum}。",
+        "zh": "{where}的 “{key}” 为 {value}，不能小于 {minimum}。",
         "en": "'{key}' in {where} is {value}; it cannot be less than {minimum}.",
     },
     "value_too_large": {
-        "zh": "{where} 的 “{key}” 为 {value}，不能大于 {maximum}。",
+        "zh": "{where}的 “{key}” 为 {value}，不能大于 {maximum}。",
         "en": "'{key}' in {where} is {value}; it cannot be greater than {maximum}.",
     },
     "invalid_date_setting": {
-        "zh": "{where} 的 “{key}” 值 “{value}” 不是有效日期；请写成 YYYY-MM-DD（如 2024-01-31）。",
+        "zh": "{where}的 “{key}” 值 “{value}” 不是有效日期；请写成 YYYY-MM-DD（如 2024-01-31）。",
         "en": "'{key}' in {where} is '{value}', not a valid date; write it as YYYY-MM-DD (e.g. 2024-01-31).",
     },
     "condition_bad_shape": {
@@ -171,6 +171,9 @@ DEFINITION_PHRASES: dict[str, dict[str, str]] = {
     "on_note": {"zh": "说明文字（note）没有答案，不能作为条件", "en": "a note has no answer and cannot be used in a condition"},
     "one_key": {"zh": "组合条件只能有一个键（all、any 或 not）", "en": "a combined condition has exactly one key (all, any or not)"},
     "not_condition": {"zh": "条件应为映射", "en": "a condition must be a mapping"},
+    "value_list": {"zh": "列表", "en": "a list"},
+    "value_mapping": {"zh": "映射", "en": "a mapping"},
+    "value_empty": {"zh": "空值", "en": "nothing"},
     "empty_combinator": {"zh": "all / any 需要非空的条件列表", "en": "all / any need a non-empty list of conditions"},
 }
 
@@ -198,9 +201,10 @@ ANSWER_MESSAGES: dict[str, dict[str, str]] = {
 }
 
 LOCATION_PHRASES: dict[str, dict[str, str]] = {
-    "question": {"zh": "问题 {question}", "en": "question {question}"},
-    "choice_list": {"zh": "选项列表 {choice_list}", "en": "choice list {choice_list}"},
-    "page": {"zh": "页面 {page}", "en": "page {page}"},
+    # zh phrases end in a space when they end in an id, so "问题 q1 的" and "问卷的" both read well.
+    "question": {"zh": "问题 {question} ", "en": "question {question}"},
+    "choice_list": {"zh": "选项列表 {choice_list} ", "en": "choice list {choice_list}"},
+    "page": {"zh": "页面 {page} ", "en": "page {page}"},
     "survey": {"zh": "问卷", "en": "the survey"},
     "file_prefix": {"zh": "{file}：", "en": "{file}: "},
 }
@@ -253,7 +257,9 @@ class DefinitionError:
 
     def where(self, lang: str = DEFAULT_LANGUAGE) -> str:
         """The question / choice list / page / survey the error is about, in words."""
-        lang = _lang(lang)
+        return self._where(_lang(lang)).strip()
+
+    def _where(self, lang: str) -> str:
         if self.question is not None:
             kind = "question"
         elif "choice_list" in self.params:
@@ -268,7 +274,7 @@ class DefinitionError:
     def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
         """The full message for the survey author, prefixed with the file name."""
         lang = _lang(lang)
-        values: dict[str, Any] = {"where": self.where(lang), "question": self.question, "file": self.file}
+        values: dict[str, Any] = {"where": self._where(lang), "question": self.question, "file": self.file}
         for key, value in self.params.items():
             values[key] = _translate_phrase(value, lang)
         body = format_message(DEFINITION_MESSAGES[self.code][lang], values, lang)

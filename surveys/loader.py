@@ -98,12 +98,15 @@ def _read_yaml(text: str, source: str) -> Any:
 # --- Dict -> model, collecting errors --------------------------------------
 
 
-def _yaml_type_name(value: Any) -> str:
+def _yaml_type_name(value: Any) -> Any:
+    """How a wrong value is shown in a message: the value itself, or a phrase for a list / mapping / nothing."""
     if isinstance(value, list):
-        return "list"
+        return phrase_param("value_list")
     if isinstance(value, dict):
-        return "mapping"
-    return repr(value)
+        return phrase_param("value_mapping")
+    if value is None:
+        return phrase_param("value_empty")
+    return str(value)
 
 
 def _is_int(value: Any) -> bool:
@@ -165,7 +168,7 @@ class _SurveyParser:
         return value
 
     def get_non_negative_int(self, data: Mapping[str, Any], key: str, question: str | None, minimum: int = 0) -> int | None:
-        value = self.get(data, key, "int", question)
+        value: int | None = self.get(data, key, "int", question)
         if value is not None and value < minimum:
             self.error("value_too_small", question, key=key, value=value, minimum=minimum)
             return None
@@ -194,8 +197,8 @@ class _SurveyParser:
         self.collect_question_ids(raw_pages)
         pages: list[Page] = []
         page_ids: set[str] = set()
-        for raw_page in raw_pages:
-            page = self.parse_page(raw_page)
+        for index, raw_page in enumerate(raw_pages, start=1):
+            page = self.parse_page(raw_page, index)
             if page is None:
                 continue
             if page.id in page_ids:
@@ -242,12 +245,12 @@ class _SurveyParser:
                 if isinstance(raw, dict) and isinstance(raw.get(c.ID), str):
                     self.all_question_ids.add(raw[c.ID])
 
-    def parse_page(self, data: Any) -> Page | None:
+    def parse_page(self, data: Any, index: int) -> Page | None:
         if not isinstance(data, dict):
-            self.error("not_a_mapping", None, page="?", detail=_yaml_type_name(data))
+            self.error("not_a_mapping", None, page=f"#{index}", detail=_yaml_type_name(data))
             return None
-        page_id = self.get(data, c.ID, "text", None, required=True, page="?")
-        where = {"page": page_id or "?"}
+        page_id = self.get(data, c.ID, "text", None, required=True, page=f"#{index}")
+        where: dict[str, Any] = {"page": page_id or f"#{index}"}
         if page_id is not None and not IDENTIFIER_RE.fullmatch(page_id):
             self.error("invalid_identifier", None, key=c.ID, value=page_id, **where)
         self.check_keys(data, c.PAGE_KEYS, None, **where)
@@ -355,12 +358,14 @@ class _SurveyParser:
 
     # -- questions --
     def parse_question(self, data: Any, index: int, page_id: str) -> Question | None:
+        # A question without a usable id is named by its position: "#3", or "p2#3" on a named page.
+        position = f"#{index}" if page_id == c.DEFAULT_PAGE_ID else f"{page_id}#{index}"
         if not isinstance(data, dict):
-            self.error("not_a_mapping", f"#{index}", detail=_yaml_type_name(data))
+            self.error("not_a_mapping", position, detail=_yaml_type_name(data))
             return None
         raw_id = data.get(c.ID)
         if not isinstance(raw_id, str) or not raw_id:
-            self.error("missing_key", f"{page_id}#{index}", key=c.ID)
+            self.error("missing_key", position, key=c.ID)
             return None
         qid = raw_id
         errors_before = len(self.errors)

@@ -201,7 +201,7 @@ def test_answer_rows_shapes() -> None:
     ]
 
 
-def test_clean_survey_from_template_validates(tmp_path: Any) -> None:
+def test_visit_template_requires_details_when_problems_raised() -> None:
     from surveys import load_templates
 
     survey: Survey = load_templates().surveys["ruhu_zoufang"]

@@ -10,6 +10,7 @@ from surveys import (
     MatrixQuestion,
     MultiChoiceQuestion,
     RatingQuestion,
+    SingleChoiceQuestion,
     TextQuestion,
     dump_survey_yaml,
     load_survey_text,
@@ -51,7 +52,9 @@ def test_zoufang_shape() -> None:
     assert (survey.title, survey.kind) == ("入户走访记录表", "visit")
     assert isinstance(categories, MultiChoiceQuestion)
     assert [c.label for c in categories.choices] == ["环境卫生", "道路交通", "社会保障", "医疗卫生", "治安", "就业", "住房", "其他"]
-    assert [c.value for c in survey.question("follow_up_needed").choices] == ["yes", "no"]
+    follow_up = survey.question("follow_up_needed")
+    assert isinstance(follow_up, SingleChoiceQuestion)
+    assert [c.value for c in follow_up.choices] == ["yes", "no"]
 
 
 def test_round_trip_of_every_setting() -> None:

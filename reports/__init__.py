@@ -1,0 +1,1 @@
+"""Exports: spreadsheet-safe cells and Excel/CSV writers shared by every download."""

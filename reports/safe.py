@@ -1,0 +1,22 @@
+"""Neutralising spreadsheet formulas in exported user text (CSV/Excel injection)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A cell whose text starts with one of these is run as a formula by Excel,
+# WPS and LibreOffice; tab and carriage return smuggle them past some checks.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` ready to write into a CSV/Excel cell: strings that a
+    spreadsheet would evaluate get a leading apostrophe; numbers, dates and
+    None pass through unchanged (a negative number is a number, not text)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def safe_row(values: list[Any] | tuple[Any, ...]) -> list[Any]:
+    return [safe_cell(v) for v in values]
