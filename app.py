@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from ui.navigation import PAGES, visible_to
-from ui.session import current_user, language_switch, t
+from ui.navigation import routable_for
+from ui.links import route_link
+from ui.session import current_user, lang, language_switch, t
 
 st.set_page_config(page_title="民意 Minyi", page_icon=":material/how_to_vote:", layout="centered")
 
 user = current_user()
-entries = visible_to(user.role if user else None)
+entries = routable_for(user.role if user else None)
 pages = {e.file: st.Page(e.file, title=t(e.title_key), url_path=e.url_path, icon=e.icon, default=e.url_path == "home")
          for e in entries}
 current = st.navigation(list(pages.values()), position="hidden")
@@ -21,15 +22,15 @@ if entry.roles or entry.url_path == "home":  # staff pages and home get the menu
             st.caption(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}"), unit=user.unit_name))
             groups: dict[str, list] = {}
             for e in entries:
-                if e.in_menu and e.roles:
+                if e.in_menu and e.roles and user.role in e.roles:
                     groups.setdefault(e.group, []).append(e)
             for group, members in groups.items():
                 st.caption(t(group))
                 for e in members:
                     st.page_link(pages[e.file], label=t(e.title_key), icon=e.icon)
-            st.link_button(t("app.sign_out"), "/logout", icon=":material/logout:")
+            route_link(t("app.sign_out"), f"/logout?lang={lang()}")
         else:
-            st.link_button(t("app.sign_in"), "/login", icon=":material/login:")
+            route_link(t("app.sign_in"), f"/login?lang={lang()}")
         language_switch()
 
 current.run()

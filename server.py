@@ -11,6 +11,13 @@ from services.startup import start_app
 @asynccontextmanager
 async def lifespan(_app):
     start_app()
+    # Streamlit runs a pages/ file directly, without the router, until some
+    # session has called st.navigation (v1 multipage mode, STREAMLIT_NOTES.md);
+    # residents opening /fill after a restart kept it in that mode, paying a
+    # pages/ scan per run. Start in router mode.
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
     yield
 
 

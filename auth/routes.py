@@ -9,6 +9,7 @@ the cookie on every page load.
 from __future__ import annotations
 
 import html
+import re
 import secrets
 
 from starlette.requests import Request
@@ -81,12 +82,24 @@ def _error(message: str | None) -> str:
     return f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
 
 
-def _login_form(lang: str, error: str | None = None, username: str = "", status: int = 200) -> HTMLResponse:
+def _safe_next(value: object) -> str:
+    """Where to go after signing in: only a local path of this app (no open redirect)."""
+    text = str(value or "/")
+    if not re.fullmatch(r"/[A-Za-z0-9_\-/]*", text) or text.startswith("//"):
+        return "/"
+    return text
+
+
+def _login_form(
+    lang: str, error: str | None = None, username: str = "", status: int = 200, next_path: str = "/", notice: str | None = None
+) -> HTMLResponse:
     csrf = secrets.token_urlsafe(16)
     body = (
-        _error(error)
+        (f'<p class="note">{html.escape(notice)}</p>' if notice else "")
+        + _error(error)
         + '<form method="post" action="/login">'
         + f'<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="lang" value="{lang}">'
+        + f'<input type="hidden" name="next" value="{html.escape(_safe_next(next_path))}">'
         + _field(t("auth.username", lang), "username", value=username, autocomplete="username")
         + _field(t("auth.password", lang), "password", "password", autocomplete="current-password")
         + f'<button type="submit">{html.escape(t("auth.submit", lang))}</button></form>'
@@ -107,7 +120,8 @@ def login_page(request: Request) -> Response:
         return _storage_failure(lang, exc)
     if setup.needs_setup(db):
         return RedirectResponse(f"/setup?lang={lang}", status_code=303)
-    return _login_form(lang)
+    notice = t("setup.done", lang) if request.query_params.get("setup") == "done" else None
+    return _login_form(lang, next_path=request.query_params.get("next", "/"), notice=notice)
 
 
 async def login_submit(request: Request) -> Response:
@@ -115,16 +129,17 @@ async def login_submit(request: Request) -> Response:
     lang = "en" if form.get("lang") == "en" else _lang(request)
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
+    next_path = _safe_next(form.get("next"))
     if not form.get("csrf") or form.get("csrf") != request.cookies.get(CSRF_COOKIE):
-        return _login_form(lang, t("auth.csrf", lang), username, 400)
+        return _login_form(lang, t("auth.csrf", lang), username, 400, next_path)
     if not username or not password:
-        return _login_form(lang, t("auth.missing_fields", lang), username, 400)
+        return _login_form(lang, t("auth.missing_fields", lang), username, 400, next_path)
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(_finish_login, request, lang, username, password)
+    return await run_in_threadpool(_finish_login, request, lang, username, password, next_path)
 
 
-def _finish_login(request: Request, lang: str, username: str, password: str) -> Response:
+def _finish_login(request: Request, lang: str, username: str, password: str, next_path: str = "/") -> Response:
     cfg = _settings()
     try:
         db = shared_database(cfg.db_path)
@@ -133,9 +148,9 @@ def _finish_login(request: Request, lang: str, username: str, password: str) -> 
     result = accounts.sign_in(db, username, password, _client_ip(request))
     if result.principal is None:
         until = result.locked_until.strftime("%Y-%m-%d %H:%M") if result.locked_until else ""
-        return _login_form(lang, t(result.error or "auth.bad_credentials", lang, until=until), username, 401)
+        return _login_form(lang, t(result.error or "auth.bad_credentials", lang, until=until), username, 401, next_path)
     cookie = sessions.start_session(db, result.principal, settings_module.cookie_secret(cfg), cfg.session_hours)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         sessions.COOKIE_NAME, cookie, max_age=cfg.session_hours * 3600, httponly=True, samesite="lax",
         secure=cfg.public_base_url.startswith("https://"), path="/",

@@ -6,7 +6,8 @@ import settings as settings_module
 from auth import setup
 from storage.db import StorageError
 from ui.resources import database
-from ui.session import current_user, t
+from ui.links import route_link
+from ui.session import current_user, lang, t
 
 # Public page: no access check needed beyond choosing what to show.
 st.title(t("app.name"))
@@ -25,7 +26,7 @@ if user is None:
         cfg = settings_module.load()
         st.info(t("app.setup_needed", url="/setup", file=str(cfg.data_dir / setup.CODE_FILE)))
     st.write(t("app.public_intro"))
-    st.link_button(t("app.sign_in"), "/login", type="primary")
+    route_link(t("app.sign_in"), f"/login?lang={lang()}", primary=True)
 else:
     st.subheader(t("app.welcome", name=user.display_name))
     st.write(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}"), unit=user.unit_name))

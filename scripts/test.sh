@@ -14,10 +14,12 @@ if [ ! -f "$stamp" ] || ! cat requirements.txt requirements-dev.txt | cmp -s - "
   .venv/bin/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
   cat requirements.txt requirements-dev.txt > "$stamp"
 fi
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's chromium for the browser tests, and a CJK font so pages and
+# printable QR sheets render Chinese (screenshots are read by people too).
+if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 exec .venv/bin/python -m pytest "$@"

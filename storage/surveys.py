@@ -171,3 +171,8 @@ def list_owned_surveys(db: Database, scope: Scope, include_archived: bool = Fals
         + " ORDER BY s.created_at, s.id"
     )
     return [SurveyRow(*r) for r in db.query(sql, [scope.like]).rows]
+
+
+def clear_draft(db: Database | Tx, survey_id: str) -> None:
+    """Drop a survey's working copy (the published versions stay as they are)."""
+    db.execute("UPDATE surveys SET draft_definition = NULL, updated_at = ? WHERE id = ?", [now(), survey_id])

@@ -324,3 +324,103 @@ class AnswerError:
         """The message shown next to the question."""
         lang = _lang(lang)
         return format_message(ANSWER_MESSAGES[self.code][lang], self.params, lang)
+
+
+# --- Import report (XLSForm definitions, paper responses): what was not mapped, by row and column ---
+IMPORT_MESSAGES: dict[str, dict[str, str]] = {
+    "not_xlsx": {"zh": "无法读取该文件：它不是有效的 .xlsx 工作簿（{detail}）。", "en": "cannot read the file: it is not a valid .xlsx workbook ({detail})."},
+    "no_survey_sheet": {"zh": "工作簿中没有 “survey” 工作表；XLSForm 至少需要 survey 表。", "en": "the workbook has no 'survey' sheet; an XLSForm needs at least that sheet."},
+    "no_type_column": {"zh": "survey 表第 1 行缺少 “type” 或 “name” 列。", "en": "row 1 of the survey sheet lacks the 'type' or 'name' column."},
+    "unsupported_type": {"zh": "题型 “{type}” 不受支持，此行未导入。", "en": "type '{type}' is not supported; this row was not imported."},
+    "metadata_type": {"zh": "元数据字段 “{type}” 无需导入：提交时间和单位由系统自动记录。", "en": "metadata field '{type}' is not imported: submission time and unit are recorded automatically."},
+    "inside_repeat": {"zh": "位于重复组（repeat）内，重复组不受支持，此行未导入。", "en": "inside a repeat group; repeats are not supported, so this row was not imported."},
+    "or_other": {"zh": "“or_other”（其他，请注明）未导入：只导入了列出的选项，没有“其他”填空。", "en": "'or_other' was not imported: only the listed choices were, with no 'other, specify' box."},
+    "missing_choice_list": {"zh": "choices 表中没有选项列表 “{name}”，此题未导入。", "en": "the choices sheet has no list '{name}'; this question was not imported."},
+    "choice_filter": {"zh": "选项筛选（choice_filter）不受支持：将显示全部选项。", "en": "choice_filter is not supported: every choice is shown."},
+    "duplicate_choice": {"zh": "选项列表 {list} 中的选项值 “{value}” 重复，已跳过。", "en": "choice value '{value}' appears twice in list {list}; the duplicate was skipped."},
+    "renamed_id": {"zh": "名称 “{old}” 不符合规则，已改为 “{new}”。", "en": "name '{old}' is not a valid identifier; renamed to '{new}'."},
+    "duplicate_name": {"zh": "名称 “{name}” 重复，此行未导入。", "en": "name '{name}' is used twice; this row was not imported."},
+    "missing_name": {"zh": "此行没有 name，未导入。", "en": "this row has no name; it was not imported."},
+    "nested_group": {"zh": "嵌套分组已展开：组内题目并入外层页面。", "en": "nested group flattened: its questions were added to the outer page."},
+    "unbalanced_group": {"zh": "分组的开始与结束不配对（{detail}）。", "en": "group begin and end do not match ({detail})."},
+    "empty_group": {"zh": "分组 “{name}” 中没有可导入的题目，未生成页面。", "en": "group '{name}' has no importable questions; no page was made for it."},
+    "required_expression": {"zh": "必答条件 “{expr}” 无法转换，此题按非必答导入。", "en": "required expression '{expr}' cannot be mapped; the question was imported as optional."},
+    "relevant_unmapped": {"zh": "显示条件 “{expr}” 无法转换（{reason}），此题将始终显示。", "en": "relevant '{expr}' cannot be mapped ({reason}); the question is always shown."},
+    "constraint_unmapped": {"zh": "约束 “{expr}” 无法转换（{reason}），此部分未导入。", "en": "constraint '{expr}' cannot be mapped ({reason}); that part was not imported."},
+    "constraint_message_hint": {"zh": "约束提示 “{text}” 已附在题目说明（hint）中。", "en": "constraint message '{text}' was added to the question's hint."},
+    "other_language": {"zh": "“{column}” 列未导入：问卷只保存一种语言，已使用 “{used}”。", "en": "column '{column}' was not imported: a survey holds one language, '{used}' was used."},
+    "column_ignored": {"zh": "“{column}” 列的值 “{value}” 不受支持，已忽略。", "en": "value '{value}' in column '{column}' is not supported and was ignored."},
+    "range_step": {"zh": "范围题步长 {step} 不受支持，只导入了最小值和最大值。", "en": "range step {step} is not supported; only the start and end were imported."},
+    "missing_label": {"zh": "此行没有标签，已用名称 “{name}” 作标签。", "en": "this row has no label; its name '{name}' was used as the label."},
+    "id_taken": {"zh": "问卷 id “{wanted}” 已存在，新问卷使用 “{used}”。", "en": "survey id '{wanted}' already exists; the new survey uses '{used}'."},
+    # --- paper response import
+    "paper_unreadable": {"zh": "无法读取该文件（{detail}）；请上传 CSV（UTF-8）或 .xlsx 文件。", "en": "cannot read the file ({detail}); upload a CSV (UTF-8) or .xlsx file."},
+    "paper_no_rows": {"zh": "文件中没有数据行。", "en": "the file has no data rows."},
+    "paper_no_unit_column": {"zh": "缺少单位编码列（unit / 单位编码）。", "en": "the unit code column (unit / 单位编码) is missing."},
+    "paper_unknown_column": {"zh": "列 “{column}” 不对应任何题目，已忽略。", "en": "column '{column}' matches no question and was ignored."},
+    "paper_duplicate_column": {"zh": "题目 {question} 对应了多个列（{column}）。", "en": "question {question} is matched by more than one column ({column})."},
+    "paper_unknown_unit": {"zh": "单位编码 “{value}” 不存在。", "en": "unit code '{value}' does not exist."},
+    "paper_unit_out_of_scope": {"zh": "单位 “{value}” 不在您的管辖范围内。", "en": "unit '{value}' is outside your scope."},
+    "paper_missing_unit": {"zh": "缺少单位编码。", "en": "the unit code is missing."},
+    "paper_bad_time": {"zh": "提交时间 “{value}” 无法识别；请写成 YYYY-MM-DD HH:MM。", "en": "submitted time '{value}' is not understood; write YYYY-MM-DD HH:MM."},
+    "paper_hidden_answer": {"zh": "此题的显示条件不满足，不应作答（填写了 “{value}”）。", "en": "this question's condition is not met, so it must not be answered (got '{value}')."},
+    "paper_not_published": {"zh": "问卷 {id} 尚未发布，不能导入答卷。", "en": "survey {id} has no published version; responses cannot be imported."},
+}
+
+
+# Why an XLSForm expression could not be mapped: the {reason} inside relevant_unmapped / constraint_unmapped.
+IMPORT_REASONS: dict[str, dict[str, str]] = {
+    "unexpected": {"zh": "无法识别 “{text}”", "en": "'{text}' is not understood"},
+    "ends_early": {"zh": "表达式不完整", "en": "the expression ends too early"},
+    "expected": {"zh": "此处应为 “{text}”", "en": "'{text}' was expected"},
+    "not_args": {"zh": "not() 只能有一个参数", "en": "not() takes one argument"},
+    "not_earlier": {"zh": "“{name}” 不是前面已导入的题目", "en": "'{name}' is not an earlier imported question"},
+    "is_note": {"zh": "“{name}” 是说明文字，没有答案", "en": "'{name}' is a note and has no answer"},
+    "not_comparison": {"zh": "不是简单比较", "en": "not a simple comparison"},
+    "selected_args": {"zh": "selected() 需要一个题目和一个选项值", "en": "selected() needs a question and a value"},
+    "selected_no_choices": {"zh": "selected() 用在了没有选项的题目上", "en": "selected() on a question without choices"},
+    "not_choice": {"zh": "“{value}” 不是 {name} 的选项", "en": "'{value}' is not a choice of {name}"},
+    "count_other": {"zh": "{function}() 只支持 “> 0”", "en": "{function}() is supported only as '> 0'"},
+    "needs_ref": {"zh": "比较的一边须是 ${{题目}}", "en": "one side of a comparison must be ${{question}}"},
+    "op_type": {"zh": "“{op}” 不能用于 {type} 类型的题目", "en": "'{op}' cannot be used on a {type} question"},
+    "date_literal": {"zh": "日期须写成 date('YYYY-MM-DD')", "en": "a date must be written date('YYYY-MM-DD')"},
+    "literal": {"zh": "比较值须是数字或 '文字'", "en": "the value must be a number or 'text'"},
+    "not_number": {"zh": "“{value}” 不是数字", "en": "'{value}' is not a number"},
+    "strict_decimal": {"zh": "小数不能用严格大于/小于作界限", "en": "a strict bound on a decimal"},
+    "bad_op": {"zh": "不支持 “{op}”", "en": "'{op}' is not supported"},
+    "regex_not_text": {"zh": "regex() 只能用于填空题", "en": "regex() only works on text questions"},
+    "bad_regex": {"zh": "正则表达式有误：{detail}", "en": "bad regular expression: {detail}"},
+    "only_self": {"zh": "只支持对 “.” 的比较", "en": "only comparisons with '.' can be mapped"},
+    "strict_date": {"zh": "日期不能用严格大于/小于作界限", "en": "a strict date bound"},
+    "bound_literal": {"zh": "界限须是数字或 date('YYYY-MM-DD')", "en": "the bound must be a number or date('YYYY-MM-DD')"},
+    "length_limit": {"zh": "字数限制须在 1 到 {maximum} 之间", "en": "a length limit must be 1 to {maximum}"},
+    "not_simple": {"zh": "不是对 “.” 的简单界限", "en": "not a simple bound on '.'"},
+    "no_constraint_type": {"zh": "{type} 类型的题目不支持约束", "en": "a {type} question takes no constraint"},
+    "min_above_max": {"zh": "最小值大于最大值", "en": "the minimum is above the maximum"},
+}
+
+
+def reason_param(code: str, **params: Any) -> tuple[str, str, dict[str, Any]]:
+    """A language-neutral {reason} param that renders as IMPORT_REASONS[code]."""
+    return ("reason", code, params)
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """One line of an import report: the sheet row (as numbered in the sheet; 0 = the whole file), the column and why."""
+
+    row: int
+    column: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """Why, in the user's language (answer-check codes are shared with ANSWER_MESSAGES)."""
+        lang = _lang(lang)
+        template = IMPORT_MESSAGES.get(self.code) or ANSWER_MESSAGES.get(self.code) or {lang: self.code}
+        params = {
+            key: format_message(IMPORT_REASONS[value[1]][lang], value[2], lang)
+            if isinstance(value, tuple) and len(value) == 3 and value[0] == "reason" else value
+            for key, value in self.params.items()
+        }
+        return format_message(template[lang], params, lang)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import quote, urlsplit
 
 import streamlit as st
 
@@ -12,6 +13,7 @@ from auth.principal import Principal
 from i18n import t as translate
 from storage.db import StorageError
 from ui import state
+from ui.links import route_link
 from ui.resources import database
 
 RECHECK_SECONDS = 30.0
@@ -31,9 +33,10 @@ def t(key: str, **params: object) -> str:
 
 def _cookie() -> str | None:
     try:
-        return st.context.cookies.get(sessions.COOKIE_NAME)
-    except Exception:  # no browser context (AppTest, bare script run)
+        value = st.context.cookies.get(sessions.COOKIE_NAME)
+    except Exception:  # no browser context (bare script run)
         return None
+    return value if isinstance(value, str) else None  # AppTest hands out mocks
 
 
 def current_user() -> Principal | None:
@@ -63,6 +66,15 @@ def current_user() -> Principal | None:
     return principal
 
 
+def _current_path() -> str:
+    """The path of the page being shown, to come back to after signing in."""
+    try:
+        url = st.context.url
+    except Exception:
+        url = None
+    return urlsplit(url).path or "/" if isinstance(url, str) else "/"
+
+
 def require(*roles: str) -> Principal:
     """The guard at the top of every non-public page: stop the script unless a
     signed-in user with one of ``roles`` (any staff role when empty) is here.
@@ -73,7 +85,7 @@ def require(*roles: str) -> Principal:
     principal = current_user()
     if principal is None:
         st.warning(t("app.sign_in_required"))
-        st.link_button(t("app.sign_in"), f"/login?lang={lang()}")
+        route_link(t("app.sign_in"), f"/login?lang={lang()}&next={quote(_current_path(), safe='/')}", primary=True)
         st.stop()
     if roles and principal.role not in roles:
         st.error(t("app.forbidden"))

@@ -169,3 +169,16 @@ def test_user_text_in_forms_is_escaped(client, tmp_path):
     r = client.post("/login", data={"csrf": _csrf(page.text), "username": '<script>alert(1)</script>', "password": "x"})
     assert "<script>alert(1)</script>" not in r.text
     assert "&lt;script&gt;" in r.text
+
+
+def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(client):
+    tree = build_tree(client.database)
+    make_principal(client.database, "feng", "admin", tree.district)
+    page = client.get("/login?next=/dashboard")
+    assert 'name="next" value="/dashboard"' in page.text
+    ok = client.post("/login", data={"csrf": _csrf(page.text), "username": "feng", "password": TEST_PASSWORD, "next": "/dashboard"})
+    assert ok.headers["location"] == "/dashboard"
+    for hostile in ("https://evil.example/", "//evil.example/x", "/ok?x=<b>", "javascript:alert(1)"):
+        page = client.get("/login")
+        r = client.post("/login", data={"csrf": _csrf(page.text), "username": "feng", "password": TEST_PASSWORD, "next": hostile})
+        assert r.headers["location"] == "/", hostile

@@ -23,10 +23,12 @@ TEMPLATES = load_templates()
 
 
 def test_templates_load_without_errors() -> None:
-    assert (sorted(TEMPLATES.surveys), TEMPLATES.errors) == (["qunzhong_manyidu", "ruhu_zoufang"], [])
+    assert (sorted(TEMPLATES.surveys), TEMPLATES.errors) == (
+        ["jiguan_bumen_manyidu", "minzhu_pingyi_dangyuan", "qunzhong_manyidu", "ruhu_zoufang"], []
+    )
 
 
-@pytest.mark.parametrize("survey_id", ["qunzhong_manyidu", "ruhu_zoufang"])
+@pytest.mark.parametrize("survey_id", ["qunzhong_manyidu", "ruhu_zoufang", "minzhu_pingyi_dangyuan", "jiguan_bumen_manyidu"])
 def test_template_round_trip_is_exact(survey_id: str) -> None:
     survey = TEMPLATES.surveys[survey_id]
     assert load_survey_text(dump_survey_yaml(survey), "dump.yaml") == survey

@@ -1,0 +1,257 @@
+"""Load benchmark of the fill page: residents answer the 群众满意度测评 template through a real share link over websockets.
+
+Starts the app exactly as the README does (`streamlit run server.py`, via
+tests/conftest.start_app) on a fresh database with one open link, then plays
+SESSIONS residents, CONCURRENCY at a time. Each resident is one websocket
+session speaking Streamlit's protocol like a browser: open /fill?t=TOKEN,
+answer page 1 and press Next, page 2 and Next, page 3 and Submit (all
+answers of a page travel with the button press, as they do in a browser for
+widgets that do not rerun on change), and waits for the thank-you.
+
+Prints submissions/s, p50/p95 submit latency (Submit press -> thank-you
+rendered), p50/p95 whole-session time, server CPU ms per submission, server
+RSS over the run, and checks stored responses == acknowledged thank-yous
+after stopping the app (DuckDB lets one process hold the file).
+
+    /work/venv/bin/python bench/load_fill.py --sessions 2000 --concurrency 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psutil  # noqa: E402
+import websocket  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+
+SURVEY = "qunzhong_manyidu"
+WIDGET_TYPES = ("radio", "button", "text_area", "text_input", "button_group", "number_input", "date_input")
+THANKS = "提交成功"
+SUGGESTIONS = ["", "", "路灯坏了好久，希望尽快修。", "垃圾清运及时，点赞👍", "<b>楼道</b>堆物较多", "无"]
+
+
+@dataclass
+class Widget:
+    kind: str
+    id: str
+    options: tuple[str, ...] = ()  # a radio's formatted option strings (its wire value)
+
+
+@dataclass
+class RunResult:
+    widgets: dict[str, Widget] = field(default_factory=dict)  # user key -> widget
+    alerts: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _user_key(widget_id: str) -> str:
+    # Streamlit widget ids are "$$ID-<hash>-<user key>"
+    parts = widget_id.split("-", 2)
+    return parts[2] if len(parts) == 3 else widget_id
+
+
+def rerun(ws: websocket.WebSocket, token: str, states: list[WidgetState]) -> RunResult:
+    """Send one rerun (as the browser does on load or on a button press) and read until the script finished."""
+    msg = BackMsg()
+    msg.rerun_script.query_string = f"t={token}"
+    msg.rerun_script.page_name = "fill"
+    msg.rerun_script.widget_states.widgets.extend(states)
+    result = RunResult()
+    started = time.perf_counter()
+    ws.send_binary(msg.SerializeToString())
+    while True:
+        frame = ws.recv()
+        fwd = ForwardMsg()
+        fwd.ParseFromString(frame)
+        kind = fwd.WhichOneof("type")
+        if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+            element = fwd.delta.new_element
+            etype = element.WhichOneof("type")
+            if etype in WIDGET_TYPES:
+                widget = getattr(element, etype)
+                options = tuple(widget.options) if etype == "radio" else ()
+                result.widgets[_user_key(widget.id)] = Widget(etype, widget.id, options)
+            elif etype == "alert":
+                result.alerts.append(element.alert.body)
+        elif kind == "script_finished":
+            result.seconds = time.perf_counter() - started
+            return result
+
+
+def answers_for(page: RunResult, rng: random.Random) -> tuple[list[WidgetState], str | None]:
+    """Widget states for one page's answers, plus the forward button's id."""
+    states: list[WidgetState] = []
+    forward = None
+    for key, widget in page.widgets.items():
+        if widget.kind == "radio":
+            if key.endswith(".overall"):
+                index = rng.randint(0, 2)  # satisfied: the dissatisfaction follow-up stays hidden
+            elif key.endswith(".reported_problem"):
+                index = 1  # "no": the handling question stays hidden
+            else:
+                index = rng.randrange(len(widget.options))
+            # Streamlit 1.67 sends a radio's value as its formatted option string
+            states.append(WidgetState(id=widget.id, string_value=widget.options[index]))
+        elif widget.kind == "text_area":
+            states.append(WidgetState(id=widget.id, string_value=rng.choice(SUGGESTIONS)))
+        elif widget.kind == "button" and key == "fill.forward":
+            forward = widget.id
+    return states, forward
+
+
+@dataclass
+class Outcome:
+    acknowledged: bool
+    submit_seconds: float
+    session_seconds: float
+    error: str | None = None
+
+
+def resident(ws_url: str, token: str, rng: random.Random) -> Outcome:
+    started = time.perf_counter()
+    ws = websocket.create_connection(ws_url, subprotocols=["streamlit"], timeout=60)
+    try:
+        page = rerun(ws, token, [])
+        for _ in range(10):  # at most 10 pages
+            states, forward = answers_for(page, rng)
+            if forward is None:
+                return Outcome(False, 0.0, time.perf_counter() - started, "no forward button")
+            trigger = WidgetState(id=forward, trigger_value=True)
+            page = rerun(ws, token, [*states, trigger])
+            if any(THANKS in alert for alert in page.alerts):
+                return Outcome(True, page.seconds, time.perf_counter() - started)
+            if page.alerts and not page.widgets.get("fill.forward"):
+                return Outcome(False, page.seconds, time.perf_counter() - started, page.alerts[0])
+        return Outcome(False, 0.0, time.perf_counter() - started, "no thank-you after 10 pages")
+    finally:
+        ws.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def prepare_database(data_dir: Path, base_url: str) -> str:
+    """A fresh database with templates, one community and one open link; returns the token."""
+    import os
+
+    os.environ["MINYI_DB"] = str(data_dir / "minyi.duckdb")
+    os.environ["MINYI_PUBLIC_URL"] = base_url
+    import settings
+    from services import share_links
+    from services.startup import prepare
+    from storage import orgs
+    from storage.db import Scope, open_database
+
+    db = open_database(data_dir / "minyi.duckdb")
+    prepare(db, settings.load())
+    orgs.create_unit(db, "BENCH", "压测社区", 3)
+    created = share_links.create(db, survey_id=SURVEY, unit_code="BENCH", scope=Scope.everything())
+    db.close()
+    return created.tokens[0]
+
+
+def stored_responses(data_dir: Path, token: str) -> int:
+    from storage.db import open_database
+
+    db = open_database(data_dir / "minyi.duckdb")
+    try:
+        return int(db.query("SELECT count(*) FROM responses WHERE link_token = ?", [token]).single_value())
+    finally:
+        db.close()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=2000, help="residents in total")
+    parser.add_argument("--concurrency", type=int, default=50, help="residents answering at the same time")
+    parser.add_argument("--warmup", type=int, default=50, help="sessions run before measuring")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    from tests.conftest import start_app, stop_app
+
+    data_dir = Path(tempfile.mkdtemp(prefix="minyi-bench-"))
+    token = prepare_database(data_dir, "http://127.0.0.1")
+    app = start_app(data_dir)
+    server = psutil.Process(app.process.pid)
+    ws_url = app.url.replace("http://", "ws://") + "/_stcore/stream"
+    print(f"app {app.url} pid {server.pid}; link token {token}; data {data_dir}")
+    try:
+        warm_rng = random.Random(args.seed)
+        warm = [resident(ws_url, token, warm_rng) for _ in range(args.warmup)]
+        rss_start = server.memory_info().rss
+        outcomes: list[Outcome] = []
+        rss_samples: list[tuple[int, int]] = [(0, rss_start)]
+        lock = threading.Lock()
+        next_index = [0]
+
+        def worker(seed: int) -> None:
+            rng = random.Random(seed)
+            while True:
+                with lock:
+                    if next_index[0] >= args.sessions:
+                        return
+                    next_index[0] += 1
+                try:
+                    outcome = resident(ws_url, token, rng)
+                except Exception as exc:  # a failed session is reported, not fatal
+                    outcome = Outcome(False, 0.0, 0.0, f"{type(exc).__name__}: {exc}")
+                with lock:
+                    outcomes.append(outcome)
+                    done = len(outcomes)
+                if done % 250 == 0:
+                    rss_samples.append((done, server.memory_info().rss))
+
+        cpu_before = sum(server.cpu_times()[:2])
+        wall_start = time.perf_counter()
+        threads = [threading.Thread(target=worker, args=(args.seed + i,)) for i in range(args.concurrency)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - wall_start
+        cpu = sum(server.cpu_times()[:2]) - cpu_before
+        rss_end = server.memory_info().rss
+    finally:
+        stop_app(app)
+    acknowledged = sum(o.acknowledged for o in outcomes) + sum(o.acknowledged for o in warm)
+    stored = stored_responses(data_dir, token)
+    measured_acks = sum(o.acknowledged for o in outcomes)
+    submit = [o.submit_seconds for o in outcomes if o.acknowledged]
+    session = [o.session_seconds for o in outcomes if o.acknowledged]
+    errors = [o.error for o in outcomes if o.error]
+    mib = 1024 * 1024
+    print(f"sessions {len(outcomes)} (+{args.warmup} warm-up), concurrency {args.concurrency}, wall {wall:.1f} s")
+    print(f"submissions/s          {measured_acks / wall:.1f}")
+    print(f"submit latency p50/p95 {statistics.median(submit) * 1000:.0f} / {percentile(submit, 0.95) * 1000:.0f} ms")
+    print(f"session time  p50/p95  {statistics.median(session) * 1000:.0f} / {percentile(session, 0.95) * 1000:.0f} ms"
+          " (open + 2 x Next + Submit)")
+    print(f"server CPU per submission {cpu / max(1, measured_acks) * 1000:.1f} ms")
+    print("server RSS (MiB) by sessions done: " + ", ".join(f"{n}:{rss / mib:.0f}" for n, rss in rss_samples)
+          + f", end:{rss_end / mib:.0f}")
+    print(f"acknowledged {acknowledged}, stored {stored}, lost {acknowledged - stored}")
+    if errors:
+        print(f"failed sessions {len(errors)}; first: {errors[0]}")
+    return 0 if stored == acknowledged and not errors else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,107 @@
+"""Benchmark: responses/s for one-response transactions (20 answers each) with 1 and 4 threads.
+
+Each response is written as the app writes it: storage.responses.write_response,
+one transaction with a single multi-row INSERT for its answers, on a cursor of
+the shared connection. For comparison it also times the same work with
+executemany for the answers (the slower shape the notes measured).
+
+    python bench/storage_write.py [--responses 2000] [--db PATH]
+
+Prints responses/s and the median / p95 latency per configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from storage import orgs, responses  # noqa: E402
+from storage.db import Database, open_database  # noqa: E402
+from surveys import AnswerRow  # noqa: E402
+
+ANSWERS = 20
+
+
+def make_response(unit_id: int) -> responses.NewResponse:
+    answers = [AnswerRow(f"q{i:02d}", "", float(1 + i % 5), None) for i in range(ANSWERS - 2)]
+    answers += [AnswerRow("reasons", "", None, "environment"), AnswerRow("comment", "", None, "路灯坏了很久没人修")]
+    return responses.NewResponse(
+        client_key=str(uuid.uuid4()), survey_id="qunzhong_manyidu", survey_version=1, org_unit_id=unit_id,
+        channel="link", submitted_at=datetime.now(), answers=answers, sat_n=18, sat_ok=12, sat_index_sum=1200.0,
+    )
+
+
+def write_executemany(db: Database, r: responses.NewResponse) -> None:
+    with db.transaction() as tx:
+        rid = tx.query(
+            "INSERT INTO responses (client_key, survey_id, survey_version, org_unit_id, channel, submitted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            [r.client_key, r.survey_id, r.survey_version, r.org_unit_id, r.channel, r.submitted_at],
+        ).single_value()
+        tx.executemany(
+            "INSERT INTO answers (response_id, question_id, row_id, value_num, value_text) VALUES (?, ?, ?, ?, ?)",
+            [(rid, a.question_id, a.row_id, a.value_num, a.value_text) for a in r.answers],
+        )
+
+
+def run(db: Database, unit_id: int, total: int, threads: int, writer) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_thread = total // threads
+
+    def work() -> None:
+        mine = []
+        for _ in range(per_thread):
+            r = make_response(unit_id)
+            began = time.perf_counter()
+            writer(db, r)
+            mine.append(time.perf_counter() - began)
+        with lock:
+            latencies.extend(mine)
+
+    began = time.perf_counter()
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - began
+    return len(latencies) / elapsed, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=2000)
+    parser.add_argument("--db", type=Path, default=None, help="database file (default: a temporary one)")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="minyi-bench-"))
+    db = open_database(args.db or folder / "bench.duckdb")
+    unit = orgs.create_unit(db, f"B{uuid.uuid4().hex[:6]}", "基准网格", 1)
+    print(f"{'configuration':<38} {'resp/s':>8} {'median ms':>10} {'p95 ms':>8}")
+    configs = [
+        ("multi-row insert, 1 thread", 1, responses.write_response),
+        ("multi-row insert, 4 threads", 4, responses.write_response),
+        ("executemany (for comparison), 1 thread", 1, write_executemany),
+    ]
+    for name, threads, writer in configs:
+        run(db, unit.id, 100, threads, writer)  # warm-up
+        rate, lat = run(db, unit.id, args.responses, threads, writer)
+        lat.sort()
+        p95 = lat[int(len(lat) * 0.95) - 1]
+        print(f"{name:<38} {rate:>8.0f} {statistics.median(lat) * 1000:>10.2f} {p95 * 1000:>8.2f}")
+    stored = db.query("SELECT count(*) FROM responses").single_value()
+    print(f"stored responses: {stored} (answers: {db.query('SELECT count(*) FROM answers').single_value()})")
+    db.close()
+
+
+if __name__ == "__main__":
+    main()

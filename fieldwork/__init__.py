@@ -1,0 +1,1 @@
+"""Field work rules: household import, coverage, worklists, the problem workflow, masking (pure Python)."""

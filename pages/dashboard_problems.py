@@ -1,0 +1,70 @@
+"""Problems dashboard: problems by category and state, ageing of those in hand, overdue per unit."""
+
+import streamlit as st
+
+from ui.session import require, t
+
+user = require("admin", "leader")
+st.set_page_config(layout="wide")
+
+import charts  # noqa: E402
+from analytics import views  # noqa: E402
+from storage import analytics, problems  # noqa: E402
+from ui.dashboard import (  # noqa: E402
+    ensure_refresher, filter_bar, language, live_controls, number, percent, updated_caption,
+)
+from ui.resources import database  # noqa: E402
+
+db = database()
+ensure_refresher(db)
+ctx = filter_bar(db, user, survey=False, channel=False)
+lang = language()
+st.title(t("dash.problems_title"))
+run_every = live_controls()
+state_names = {s: t(f"dash.state.{s}") for s in analytics.PROBLEM_STATES}
+
+
+def bucket_label(low: int, high: int | None) -> str:
+    return t("dash.ageing_bucket_open", low=low - 1) if high is None else t("dash.ageing_bucket", low=low, high=high)
+
+
+@st.fragment(run_every=run_every)
+def live_view() -> None:
+    updated_caption()
+    f = ctx.filters
+    summary = problems.problem_summary(db, views.view_scope(user.scope, f), today=ctx.today)
+    resolution = analytics.resolution_satisfaction(db, user.scope, f.with_period(None, None))
+    c = st.columns(5)
+    c[0].metric(t("dash.problems_open"), f"{summary.open:,}")
+    c[1].metric(t("dash.problems_overdue"), f"{summary.overdue:,}")
+    c[2].metric(t("dash.resolved_rate"), percent(summary.resolved / summary.total if summary.total else None))
+    c[3].metric(t("dash.median_days"), number(summary.median_days_to_close))
+    c[4].metric(t("dash.resolution_sat"), percent(resolution.rate.value),
+                help=t("dash.resolution_sat_help", n=resolution.rate.n, mean=number(resolution.mean, 2)))
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("dash.by_category"))
+        by = analytics.problems_by_category_state(db, user.scope, f)
+        if by:
+            st.plotly_chart(charts.category_states(by, analytics.PROBLEM_STATES, state_names, lang),
+                            width="stretch", key="dash.category_chart")
+            st.dataframe([{t("dash.col.category"): cat, **{state_names[s]: by[cat].get(s, 0)
+                                                          for s in analytics.PROBLEM_STATES}} for cat in sorted(by)],
+                         hide_index=True, width="stretch")
+        else:
+            st.info(t("dash.no_data"))
+    with right:
+        st.subheader(t("dash.ageing"))
+        ageing = analytics.problem_ageing(db, user.scope, f, ctx.today)
+        st.plotly_chart(charts.ageing([bucket_label(lo, hi) for lo, hi, _ in ageing], [n for *_, n in ageing], lang),
+                        width="stretch", key="dash.ageing_chart")
+    st.subheader(t("dash.overdue_by_unit"))
+    rows = analytics.overdue_by_unit(db, user.scope, f, ctx.unit.id, ctx.today)
+    if rows:
+        st.dataframe([{t("dash.col.code"): r.unit_code, t("dash.col.unit"): r.unit_name, t("dash.col.open"): r.open,
+                       t("dash.col.overdue"): r.overdue} for r in rows], hide_index=True, width="stretch")
+    else:
+        st.info(t("dash.no_children"))
+
+
+live_view()

@@ -1,0 +1,81 @@
+"""What residents say: the most frequent words and phrases in free-text answers and problem descriptions."""
+
+import streamlit as st
+
+from ui.session import require, t
+
+user = require("admin", "leader")
+st.set_page_config(layout="wide")
+
+from analytics import words  # noqa: E402
+from services.survey_catalog import survey_version  # noqa: E402
+from storage import analytics  # noqa: E402
+from surveys import TextQuestion  # noqa: E402
+from ui import state  # noqa: E402
+from ui.dashboard import ensure_refresher, filter_bar, live_controls, updated_caption  # noqa: E402
+from ui.resources import database  # noqa: E402
+
+TEXT_LIMIT = 5000
+db = database()
+ensure_refresher(db)
+ctx = filter_bar(db, user)
+st.title(t("dash.voices_title"))
+run_every = live_controls()
+source = st.segmented_control(t("dash.words_source"), ["both", "answers", "problems"], default="both",
+                              key="dash.words_source", format_func=lambda s: t(f"dash.words_source.{s}")) or "both"
+
+
+def text_questions() -> list[str]:
+    """Free-text question ids of the chosen survey (or of every answered survey)."""
+    ids: list[str] = []
+    chosen = [ctx.filters.survey_id] if ctx.filters.survey_id else [
+        v.survey_id for v in analytics.surveys_answered(db, user.scope)]
+    for survey_id in dict.fromkeys(chosen):
+        found = survey_version(db, survey_id, ctx.filters.survey_version)
+        if found:
+            ids += [q.id for q in found[0].questions if isinstance(q, TextQuestion)]
+    return sorted(set(ids))
+
+
+@st.fragment(run_every=run_every)
+def live_view() -> None:
+    updated_caption()
+    questions = text_questions()
+    texts = []
+    if source in ("both", "answers"):
+        texts += analytics.answer_texts(db, user.scope, ctx.filters, questions, limit=TEXT_LIMIT)
+    if source in ("both", "problems"):
+        texts += analytics.problem_texts(db, user.scope, ctx.filters, limit=TEXT_LIMIT)
+    if not texts:
+        st.info(t("dash.words_none"))
+        return
+    st.caption(t("dash.words_note", n=f"{TEXT_LIMIT:,}"))
+    left, right = st.columns(2)
+    top = words.word_counts(texts)
+    with left:
+        st.subheader(t("dash.words"))
+        st.caption(t("dash.words_pick"))
+        picked = st.pills(t("dash.words"), [w for w, _ in top], key="dash.word_pills", label_visibility="collapsed",
+                          format_func=lambda w: f"{w} · {dict(top)[w]}")
+        if picked:
+            st.session_state[state.DASH_WORD] = picked
+        st.dataframe([{t("dash.col.word"): w, t("dash.col.count"): n} for w, n in top], hide_index=True,
+                     width="stretch")
+    with right:
+        st.subheader(t("dash.phrases"))
+        st.dataframe([{t("dash.col.word"): p, t("dash.col.count"): n} for p, n in words.phrase_counts(texts)],
+                     hide_index=True, width="stretch")
+    word = st.session_state.get(state.DASH_WORD)
+    if word:
+        behind = analytics.texts_containing(db, user.scope, ctx.filters, word,
+                                            questions if source != "problems" else [], limit=100)
+        if source == "answers":
+            behind = [s for s in behind if s.source == "answer"]
+        st.subheader(t("dash.texts_behind", word=word, n=len(behind)))
+        # Residents' words are shown in a dataframe: never rendered as markdown or HTML.
+        st.dataframe([{t("dash.col.source"): t(f"dash.source.{s.source}"), t("dash.col.unit"): s.unit_name,
+                       t("dash.col.time"): s.at.strftime("%Y-%m-%d %H:%M"), t("dash.col.text"): s.text}
+                      for s in behind], hide_index=True, width="stretch")
+
+
+live_view()

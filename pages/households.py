@@ -1,0 +1,130 @@
+"""Households (住户台账): import the registry (and the org tree) with preview, dry run and progress; search and export."""
+
+import streamlit as st
+
+from auth.principal import Principal
+from fieldwork import registry
+from fieldwork.masking import mask_household
+from fieldwork.sheets import xlsx_bytes
+from services import fieldwork as fw
+from settings import now
+from storage import audit
+from storage import campaigns as campaign_store
+from storage import households as household_store
+from storage import worklists
+from storage.db import Database
+from ui.resources import database
+from ui.session import require, t
+
+user: Principal = require("admin", "leader")
+db: Database = database()
+st.title(t("households.title"))
+
+
+def _error_table(errors: list[registry.RowError]) -> None:
+    st.dataframe([{t("registry.row"): e.row, t("registry.reason"): t(f"registry.err.{e.code}"), t("registry.value"): e.value}
+                  for e in errors], hide_index=True)
+
+
+if user.role == "admin":
+    with st.expander(t("households.import"), expanded=False):
+        st.caption(t("households.import_help"))
+        upload = st.file_uploader(t("households.file"), type=["csv", "xlsx", "txt"], key="households.upload")
+        if upload is not None:
+            data = upload.getvalue()
+            bar = st.progress(0.0)
+            try:
+                check = fw.check_households(db, user.scope, data, upload.name,
+                                            progress=lambda f: bar.progress(min(f, 1.0) * 0.5))
+            except registry.RegistryFileError as exc:
+                st.error(t(exc.code, **exc.params))
+            else:
+                bar.progress(0.5)
+                preview = registry.read_table(data, upload.name)
+                st.caption(t("households.preview"))
+                st.dataframe([dict(zip(preview.headers, cells)) for _, cells in preview.rows[:20]], hide_index=True)
+                bad = len({e.row for e in check.errors})
+                st.info(t("registry.summary", total=check.parse.total_rows, good=check.parse.total_rows - bad, bad=bad,
+                          encoding=check.parse.encoding))
+                if check.errors:
+                    _error_table(check.errors)
+                else:
+                    st.success(t("households.dry_run_ok"))
+                skip = st.checkbox(t("households.skip_bad"), key="households.skip", disabled=not check.errors)
+                if st.button(t("households.do_import"), type="primary", key="households.go",
+                             disabled=bool(check.errors) and not skip):
+                    try:
+                        counts = fw.import_households(db, user.scope, check, skip_bad_rows=skip,
+                                                      progress=lambda f: bar.progress(0.5 + f / 2))
+                    except household_store.HouseholdsOutOfScope as exc:
+                        st.error(t("households.err.codes_elsewhere", codes="、".join(exc.codes[:20])))
+                    except Exception:  # the transaction rolled back: nothing was written
+                        st.error(t("households.import_failed"))
+                    else:
+                        if counts is None:
+                            st.error(t("households.import_blocked"))
+                        else:
+                            bar.progress(1.0)
+                            audit.record(db, "households.import", actor_id=user.user_id, actor_name=user.username,
+                                         target=upload.name, detail=counts.__dict__)
+                            st.success(t("households.imported", inserted=counts.inserted, updated=counts.updated,
+                                         unchanged=counts.unchanged))
+    with st.expander(t("households.units"), expanded=False):
+        st.caption(t("households.units_help"))
+        unit_file = st.file_uploader(t("households.file"), type=["csv", "xlsx", "txt"], key="households.units_upload")
+        if unit_file is not None:
+            try:
+                units = registry.parse_units(unit_file.getvalue(), unit_file.name, household_store.unit_levels(db))
+            except registry.RegistryFileError as exc:
+                st.error(t(exc.code, **exc.params))
+            else:
+                if units.errors:
+                    _error_table(units.errors)
+                elif st.button(t("households.do_import"), key="households.units_go"):
+                    try:
+                        counts = household_store.import_units(db, units.records, user.scope)
+                    except (PermissionError, LookupError):
+                        st.error(t("auth.forbidden"))
+                    else:
+                        audit.record(db, "units.import", actor_id=user.user_id, actor_name=user.username,
+                                     target=unit_file.name, detail=counts.__dict__)
+                        st.success(t("households.units_imported", inserted=counts.inserted, updated=counts.updated,
+                                     unchanged=counts.unchanged))
+
+# --- the list ---------------------------------------------------------------------------
+st.subheader(t("households.list"))
+c1, c2, c3 = st.columns([2, 1, 1])
+search = c1.text_input(t("households.search"), key="households.search").strip() or None
+tags = household_store.tags_in_use(db, user.scope)
+tag = c2.selectbox(t("households.tag"), [None, *tags], key="households.tag",
+                   format_func=lambda x: t("common.all") if x is None else x)
+campaign = campaign_store.current_campaign(db, user.scope, now().date())
+status = c3.selectbox(t("households.status"), [None, "covered", "attempted", "unvisited"], key="households.status",
+                      format_func=lambda s: t("common.all") if s is None else t(f"status.{s}"), disabled=campaign is None)
+LIMIT = 500
+total = household_store.count_households(db, user.scope, search=search, tag=tag)
+homes = household_store.list_households(db, user.scope, search=search, tag=tag, limit=5000 if status else LIMIT)
+statuses = worklists.household_statuses(db, user.scope, campaign.id, [h.id for h in homes]) if campaign and homes else {}
+if status:
+    homes = [h for h in homes if statuses.get(h.id) == status][:LIMIT]
+st.caption(t("households.count", n=total, shown=LIMIT))
+if not homes:
+    st.info(t("households.none"))
+    st.stop()
+headers = [t("col.code"), t("col.head_name"), t("col.phone"), t("col.address"), t("col.grid"), t("col.members"),
+           t("col.tags"), t("col.status")]
+rows = []
+for h in homes:
+    name, phone = mask_household(h.head_name, h.phone, user.sees_personal_data_of(h.grid_path))
+    rows.append([h.code, name, phone, h.address or "", h.grid_name, h.members, "、".join(h.tags),
+                 t(f"status.{statuses[h.id]}") if h.id in statuses else ""])
+st.dataframe([dict(zip(headers, r)) for r in rows], hide_index=True)
+
+
+def _record_export() -> None:
+    audit.record(db, "export.households", actor_id=user.user_id, actor_name=user.username, target=user.scope.path,
+                 detail={"rows": len(rows), "search": search, "tag": tag, "status": status})
+
+
+st.download_button(t("households.export"), xlsx_bytes(headers, rows, sheet="住户"), file_name="households.xlsx",
+                   key="households.export", on_click=_record_export)

@@ -1,0 +1,107 @@
+"""Importing a survey (YAML or XLSForm, with the import report) and paper responses (checked first, then stored at once)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from ui.session import lang, require, t
+
+user = require("admin", "leader")
+
+from services import authoring, paper_import  # noqa: E402
+from storage import surveys as survey_store  # noqa: E402
+from surveys import SurveyDefinitionError  # noqa: E402
+from surveys.errors import ImportIssue  # noqa: E402
+from ui import state  # noqa: E402
+from ui.resources import database  # noqa: E402
+
+L = lang()
+db = database()
+st.title(t("import.title"))
+
+
+def report_table(issues: list[ImportIssue]) -> None:
+    """The report as a table (a dataframe shows user text as plain text)."""
+    st.dataframe(
+        [{t("authoring.report.row"): issue.row, t("authoring.report.column"): issue.column,
+          t("authoring.report.reason"): issue.message(L)} for issue in issues],
+        hide_index=True, width="stretch",
+    )
+
+
+tab_survey, tab_paper = st.tabs([t("import.tab.survey"), t("import.tab.paper")])
+
+with tab_survey:
+    upload = st.file_uploader(t("import.survey_file"), type=["yaml", "yml", "xlsx"], key="import.survey.file")
+    publish_now = st.checkbox(t("import.publish_now"), key="import.survey.publish")
+    if st.button(t("import.survey_button"), key="import.survey.button", disabled=upload is None) and upload is not None:
+        content = upload.getvalue()
+        try:
+            if authoring.is_xlsform(upload.name, content):
+                outcome = authoring.import_xlsform(db, user, content, filename=upload.name, publish_now=publish_now)
+            else:
+                outcome = authoring.import_yaml(db, user, content.decode("utf-8-sig", errors="replace"),
+                                                filename=upload.name, publish_now=publish_now)
+        except SurveyDefinitionError as exc:
+            st.error(t("import.failed"))
+            for error in exc.errors:
+                st.text(error.message(L))
+        else:
+            st.success(t("import.survey_done", id=outcome.survey_id)
+                       + (" " + t("import.survey_published", version=outcome.version) if outcome.version else ""))
+            if outcome.report:
+                st.markdown(t("authoring.report.title", n=len(outcome.report)))
+                report_table(outcome.report)
+            else:
+                st.caption(t("import.report_none"))
+            if outcome.definition_errors:
+                st.warning(t("import.definition_errors"))
+                for message in outcome.definition_errors:
+                    st.text(message)
+            st.session_state["builder.choose"] = outcome.survey_id
+            st.link_button(t("import.open_builder"), f"/builder?s={outcome.survey_id}")
+
+with tab_paper:
+    published = [row for row in survey_store.list_surveys(db) if row.current_version is not None]
+    if not published:
+        st.info(t("import.no_published"))
+    else:
+        titles = {row.id: f"{row.title} ({row.id} · v{row.current_version})" for row in published}
+        survey_id = st.selectbox(t("import.paper_survey"), list(titles), key="import.paper.survey", format_func=titles.get)
+        st.caption(t("import.paper_help"))
+        paper = st.file_uploader(t("import.paper_file"), type=["csv", "xlsx"], key="import.paper.file")
+        if st.button(t("import.paper_check"), key="import.paper.check", disabled=paper is None) and paper is not None:
+            content = paper.getvalue()
+            try:
+                plan = paper_import.plan_import(db, user, survey_id, content, paper.name)
+            except paper_import.PaperImportError as exc:
+                st.session_state.pop(state.PAPER_PLAN, None)
+                st.error(exc.issue.message(L))
+            else:
+                st.session_state[state.PAPER_PLAN] = (hashlib.sha256(content).hexdigest(), paper.name, plan)
+        held = st.session_state.get(state.PAPER_PLAN)
+        if held is not None and held[2].survey_id == survey_id:
+            digest, name, plan = held
+            st.markdown(f"**{t('import.paper_columns')}**")
+            st.dataframe(
+                [{t("import.paper_column"): col.header,
+                  t("import.paper_target"): (f"{col.question_id}.{col.row_id}" if col.row_id else col.question_id)
+                  if col.kind == "question" else t(f"import.paper_{col.kind}")} for col in plan.columns],
+                hide_index=True,
+            )
+            if plan.warnings:
+                report_table(plan.warnings)
+            if not plan.ok:
+                st.error(t("authoring.paper.rejected", bad=len(plan.bad_rows) or 1, total=plan.rows_total))
+                report_table(plan.errors)
+            else:
+                st.success(t("import.paper_ok", n=len(plan.responses)))
+                if plan.preview:
+                    st.markdown(f"**{t('import.paper_preview')}**")
+                    st.dataframe(plan.preview, hide_index=True)
+                if st.button(t("import.paper_confirm", n=len(plan.responses)), key="import.paper.confirm", type="primary"):
+                    result = paper_import.run_import(db, user, plan, name)
+                    st.session_state.pop(state.PAPER_PLAN, None)
+                    st.success(t("authoring.paper.stored", created=result.created, skipped=result.already_stored))

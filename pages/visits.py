@@ -1,0 +1,168 @@
+"""The cadre's visit page: households of their own grids, and recording a visit with its form, problems and follow-up."""
+
+import uuid
+
+import streamlit as st
+
+from auth.principal import Principal
+from fieldwork import rules
+from fieldwork.masking import mask_household
+from services import fieldwork as fw
+from services.survey_catalog import survey_version
+from settings import now
+from storage import campaigns as campaign_store
+from storage import households as household_store
+from storage import problems as problem_store
+from storage import visits as visit_store
+from storage import worklists
+from storage.db import Database
+from fieldwork.problems import SATISFACTION_LEVELS, TransitionError
+from ui import state
+from ui.resources import database
+from ui.survey_form import page_count, page_values, render_page
+from ui.session import lang, require, t
+
+user: Principal = require("cadre", "admin")
+db: Database = database()
+today = now().date()
+st.title(t("visits.title"))
+campaign = campaign_store.current_campaign(db, user.scope, today)
+if campaign is None:
+    st.info(t("campaigns.missing"))
+
+saved = st.session_state.pop(state.VISIT_SAVED, None)
+if saved:
+    st.success(t("visits.saved", id=saved[0]) if saved[1] else t("visits.saved_again"))
+
+# --- find a household -------------------------------------------------------------
+st.subheader(t("visits.find"))
+c1, c2 = st.columns([2, 1])
+search = c1.text_input(t("households.search"), key="visits.search").strip()
+filters = ["all", "make_up", "return"] if campaign else ["all", "return"]
+show = c2.selectbox(t("visits.filter"), filters, key="visits.filter",
+                    format_func=lambda f: t("common.all") if f == "all" else t(f"status.{f}"))
+tags = household_store.tags_in_use(db, user.scope)
+tag = st.selectbox(t("households.tag"), [None, *tags], key="visits.tag",
+                   format_func=lambda x: t("common.all") if x is None else x) if tags else None
+
+if show == "make_up" and campaign:
+    ids = [i.household_id for i in worklists.make_up_visits(db, user.scope, campaign.id, limit=300, search=search or None)]
+elif show == "return":
+    ids = [i.household_id for i in worklists.return_visits(db, user.scope, campaign.id if campaign else None,
+                                                           limit=300, search=search or None)]
+else:
+    ids = None
+homes = household_store.list_households(db, user.scope, search=search or None, tag=tag, ids=ids, limit=300)
+if ids is not None:
+    order = {hid: n for n, hid in enumerate(ids)}
+    homes.sort(key=lambda h: order.get(h.id, 0))
+statuses = worklists.household_statuses(db, user.scope, campaign.id, [h.id for h in homes]) if campaign and homes else {}
+
+
+def _label(h: household_store.Household) -> str:
+    name, _ = mask_household(h.head_name, h.phone, user.sees_personal_data_of(h.grid_path))
+    status = statuses.get(h.id)
+    return f"{h.code} · {name} · {h.address or ''}" + (f" · {t('status.' + status)}" if status else "")
+
+
+if not homes:
+    st.info(t("households.none"))
+    st.stop()
+wanted = st.query_params.get("hh")
+index = next((n for n, h in enumerate(homes) if str(h.id) == wanted), None)
+home = st.selectbox(t("visits.household"), homes, index=index, format_func=_label, key="visits.household",
+                    placeholder=t("visits.pick"))
+if home is None:
+    st.caption(t("visits.pick"))
+    st.stop()
+
+# --- record a visit -----------------------------------------------------------------
+st.subheader(t("visits.record", code=home.code))
+keys = st.session_state.setdefault(state.VISIT_KEYS, {})
+client_key = keys.setdefault(home.id, str(uuid.uuid4()))  # created when the form is first shown
+prefix = f"visits.f.{client_key[:8]}"
+open_problems = problem_store.list_problems(db, user.scope, household_id=home.id,
+                                            states=["new", "assigned", "in_progress", "resolved"])
+outcome = st.radio(t("visits.outcome"), list(rules.OUTCOMES), format_func=lambda o: t(f"outcome.{o}"),
+                   horizontal=True, key=f"{prefix}.outcome")
+is_return = st.checkbox(t("visits.is_return"), value=bool(open_problems), key=f"{prefix}.return")
+errors = st.session_state.get(state.VISIT_ERRORS, {}).get(home.id, {})
+raw: dict = {}
+loaded = survey_version(db, campaign.visit_survey_id if campaign else "ruhu_zoufang")
+problems: list[problem_store.NewProblem] = []
+confirmations: list[visit_store.Confirmation] = []
+problem_errors: list[str] = []
+if outcome == "met":
+    if loaded is not None:
+        survey, version = loaded
+        st.markdown(f"**{t('visits.form')}**")
+        for page in range(page_count(survey)):
+            raw.update(render_page(survey, page, raw, lang=lang(), key_prefix=prefix, errors=errors,
+                                   context={"household": home.code}))
+    st.markdown(f"**{t('visits.problems')}**")
+    categories = fw.categories(db)
+    count = st.number_input(t("visits.problem_count"), min_value=0, max_value=10, value=0, step=1, key=f"{prefix}.np")
+    for n in range(int(count)):
+        with st.container(border=True):
+            st.caption(t("visits.problem_n", n=n + 1))
+            cat = st.selectbox(t("visits.category"), categories, key=f"{prefix}.p{n}.cat")
+            text = st.text_area(t("visits.description"), key=f"{prefix}.p{n}.text", max_chars=1000)
+            urg = st.selectbox(t("visits.urgency"), list(rules.URGENCIES), index=1,
+                               format_func=lambda u: t(f"urgency.{u}"), key=f"{prefix}.p{n}.urg")
+            if text.strip():
+                problems.append(problem_store.NewProblem(f"{client_key}/p{n}", cat, text.strip(), urg))
+            else:
+                problem_errors.append(t("visits.problem_incomplete", n=n + 1))
+    resolved = [p for p in open_problems if p.state == "resolved"]
+    if is_return and resolved:
+        st.markdown(f"**{t('visits.confirm_title')}**")
+        levels = [None, 5, 4, 3, 2, 1]
+        for p in resolved:
+            choice = st.radio(t("visits.confirm_q", text=p.description[:40]), levels, horizontal=True,
+                              format_func=lambda v: t("visits.confirm_skip") if v is None else SATISFACTION_LEVELS[v],
+                              key=f"{prefix}.confirm.{p.id}")
+            if choice is not None:
+                confirmations.append(visit_store.Confirmation(p.id, int(choice)))
+follow_up = st.checkbox(t("visits.follow_up"), key=f"{prefix}.follow")
+note = st.text_input(t("visits.note"), key=f"{prefix}.note", max_chars=500)
+
+if st.button(t("visits.save"), type="primary", key=f"{prefix}.save"):
+    response = None
+    answer_errors: dict = {}
+    at = now()
+    if outcome == "met" and loaded is not None:
+        survey, version = loaded
+        response, answer_errors = fw.visit_response(survey, version, raw, client_key=f"{client_key}/form",
+                                                    submitted_by=user.user_id, submitted_at=at)
+    if answer_errors or problem_errors:
+        st.session_state.setdefault(state.VISIT_ERRORS, {})[home.id] = answer_errors
+        for message in problem_errors:
+            st.error(message)
+        st.error(t("visits.fix_errors"))
+        if answer_errors:
+            st.rerun()
+    else:
+        visit = visit_store.NewVisit(
+            client_key=client_key, household_id=home.id, cadre_id=user.user_id, visited_at=at, outcome=outcome,
+            campaign_id=campaign.id if campaign else None, follow_up=follow_up, is_return_visit=is_return,
+            note=note, response=response, problems=problems, confirmations=confirmations,
+        )
+        try:
+            result = visit_store.record_visit(db, user.scope, visit)
+        except visit_store.VisitRefused as exc:
+            st.error(t(exc.code))
+        except TransitionError as exc:
+            st.error(t(exc.code, **exc.params))
+        else:
+            keys.pop(home.id, None)
+            st.session_state.get(state.VISIT_ERRORS, {}).pop(home.id, None)
+            st.session_state[state.VISIT_SAVED] = (result.visit_id, result.created)
+            st.rerun()
+
+# --- this household's visits -------------------------------------------------------------
+past = visit_store.visits_of_household(db, user.scope, home.id)
+if past:
+    st.subheader(t("visits.history"))
+    st.dataframe([{t("visits.when"): v.visited_at.strftime("%Y-%m-%d %H:%M"), t("visits.outcome"): t(f"outcome.{v.outcome}"),
+                   t("visits.is_return"): v.is_return_visit, t("visits.follow_up"): v.follow_up,
+                   t("visits.by"): v.cadre_name or "", t("visits.note"): v.note or ""} for v in past], hide_index=True)

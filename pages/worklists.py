@@ -1,0 +1,139 @@
+"""补课访 and 回头访 worklists per unit and per cadre, their Excel sheets for paper work, and re-importing them."""
+
+import streamlit as st
+
+from auth.principal import Principal
+from fieldwork import registry
+from fieldwork.masking import mask_household
+from fieldwork.sheets import visit_sheet
+from services import fieldwork as fw
+from services.survey_catalog import survey_version
+from settings import now
+from storage import audit, orgs, users
+from storage import campaigns as campaign_store
+from storage import households as household_store
+from storage import visits as visit_store
+from storage import worklists
+from storage.db import Database, Scope
+from ui.resources import database
+from ui.session import require, t
+
+user: Principal = require("admin", "leader", "cadre")
+db: Database = database()
+today = now().date()
+st.title(t("worklists.title"))
+
+campaigns = campaign_store.list_campaigns(db, user.scope)
+if not campaigns:
+    st.info(t("campaigns.missing"))
+    st.stop()
+running = campaign_store.current_campaign(db, user.scope, today)
+campaign = st.selectbox(t("campaigns.choose"), campaigns, index=campaigns.index(running) if running in campaigns else 0,
+                        format_func=lambda c: f"{c.name}（{c.starts_on} – {c.ends_on}）", key="worklists.campaign")
+
+scope: Scope = user.scope
+if user.role != "cadre":
+    c1, c2 = st.columns(2)
+    units = orgs.list_units(db, user.scope)
+    unit = c1.selectbox(t("worklists.unit"), units, key="worklists.unit",
+                        format_func=lambda u: f"{'　' * (u.level - user.unit_level)}{u.name}")
+    scope = unit.scope
+    cadres = [u for u in users.list_users(db, scope) if u.role == "cadre" and u.active]
+    cadre = c2.selectbox(t("worklists.cadre"), [None, *cadres], key="worklists.cadre",
+                         format_func=lambda u: t("worklists.all_cadres") if u is None else f"{u.display_name}（{u.unit_name}）")
+    if cadre is not None:
+        scope = cadre.scope  # a cadre's list: the households of their grids
+search = st.text_input(t("households.search"), key="worklists.search").strip() or None
+
+LIMIT = 2000
+make_up = worklists.make_up_visits(db, scope, campaign.id, limit=LIMIT, search=search)
+returns = worklists.return_visits(db, scope, campaign.id, limit=LIMIT, search=search)
+counts = worklists.worklist_counts(db, scope, campaign.id)
+
+
+def _who(grid_path: str, name: str, phone: str | None) -> tuple[str, str]:
+    return mask_household(name, phone, user.sees_personal_data_of(grid_path))
+
+
+def _record_export(kind: str, rows: int) -> None:
+    audit.record(db, "export.worklist", actor_id=user.user_id, actor_name=user.username,
+                 target=f"campaign:{campaign.id}", detail={"list": kind, "rows": rows, "scope": scope.path})
+
+
+categories = fw.categories(db)
+tab1, tab2 = st.tabs([t("worklists.make_up", n=counts.make_up), t("worklists.return", n=counts.return_visits)])
+with tab1:
+    if not make_up:
+        st.info(t("worklists.make_up_empty"))
+    else:
+        rows = []
+        for i in make_up:
+            name, phone = _who(i.grid_path, i.head_name, i.phone)
+            rows.append([i.code, name, phone, i.address or "", i.grid_name, i.attempts,
+                         i.last_attempt_at.strftime("%Y-%m-%d") if i.last_attempt_at else "",
+                         t(f"outcome.{i.last_outcome}") if i.last_outcome else ""])
+        headers = [t("col.code"), t("col.head_name"), t("col.phone"), t("col.address"), t("col.grid"), t("col.attempts"),
+                   t("col.last_attempt"), t("col.last_outcome")]
+        st.dataframe([dict(zip(headers, r)) for r in rows], hide_index=True)
+        st.download_button(t("worklists.export"), visit_sheet(["户编号", "户主姓名", "联系电话", "地址", "所属网格",
+                                                               "已走访次数", "最近走访", "最近结果"], rows, categories),
+                           file_name=f"补课访_{today}.xlsx", key="worklists.export_make_up",
+                           on_click=_record_export, args=("make_up", len(rows)))
+with tab2:
+    if not returns:
+        st.info(t("worklists.return_empty"))
+    else:
+        rows = []
+        for i in returns:
+            name, phone = _who(i.grid_path, i.head_name, i.phone)
+            rows.append([i.code, name, phone, i.address or "", i.grid_name, i.open_problems,
+                         "是" if i.dissatisfied else "", "是" if i.follow_up else "", i.due_on.isoformat(),
+                         t(f"urgency.{i.urgency}")])
+        headers = [t("col.code"), t("col.head_name"), t("col.phone"), t("col.address"), t("col.grid"),
+                   t("col.open_problems"), t("col.dissatisfied"), t("col.follow_up"), t("col.due"), t("col.urgency")]
+        st.dataframe([dict(zip(headers, r)) for r in rows], hide_index=True)
+        st.download_button(t("worklists.export"), visit_sheet(["户编号", "户主姓名", "联系电话", "地址", "所属网格",
+                                                               "未销号问题", "不满意", "需回头访", "办理期限", "紧急程度"],
+                                                              rows, categories),
+                           file_name=f"回头访_{today}.xlsx", key="worklists.export_return",
+                           on_click=_record_export, args=("return", len(rows)))
+
+# --- the offline path: a filled sheet comes back ----------------------------------------
+if user.role in ("cadre", "admin"):
+    st.subheader(t("worklists.reimport"))
+    st.caption(t("worklists.reimport_help"))
+    upload = st.file_uploader(t("households.file"), type=["xlsx", "csv"], key="worklists.upload")
+    if upload is not None:
+        data = upload.getvalue()
+        try:
+            table = registry.read_table(data, upload.name)
+        except registry.RegistryFileError as exc:
+            st.error(t(exc.code, **exc.params))
+            st.stop()
+        try:
+            columns = registry.map_headers(table.headers, registry.VISIT_SHEET_HEADERS, ("code", "outcome"))
+            households = household_store.household_ids_by_code(
+                db, user.scope, [cells[columns["code"]] for _, cells in table.rows if len(cells) > columns["code"]])
+            sheet = registry.parse_visit_sheet(data, upload.name, households, categories=categories, today=today,
+                                               window=(campaign.starts_on, campaign.ends_on))
+        except registry.RegistryFileError as exc:
+            st.error(t(exc.code, **exc.params))
+            st.stop()
+        bad_rows = len({e.row for e in sheet.errors})
+        st.info(t("worklists.sheet_summary", total=sheet.total_rows, good=len(sheet.visits), skipped=sheet.skipped,
+                  bad=bad_rows))
+        if sheet.errors:
+            st.dataframe([{t("registry.row"): e.row, t("registry.reason"): t(f"registry.err.{e.code}"),
+                           t("registry.value"): e.value} for e in sheet.errors], hide_index=True)
+            st.warning(t("worklists.sheet_fix"))
+        elif sheet.visits and st.button(t("worklists.import_visits"), type="primary", key="worklists.import"):
+            loaded = survey_version(db, campaign.visit_survey_id)
+            survey, version = loaded if loaded else (None, None)
+            new = fw.sheet_visits(sheet, households, cadre_id=user.user_id, campaign_id=campaign.id, survey=survey,
+                                  version=version)
+            try:
+                visit_store.record_visits(db, user.scope, new)
+            except visit_store.VisitRefused as exc:
+                st.error(t(exc.code))
+            else:
+                st.success(t("worklists.imported", n=len(new)))

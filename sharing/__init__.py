@@ -1,0 +1,1 @@
+"""Share links: tokens, link states, QR codes and printable sheets."""

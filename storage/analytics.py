@@ -1,0 +1,704 @@
+"""Dashboard figures in SQL: the one implementation of each figure, read from the rollups plus the live tail.
+
+Every function takes a Scope and filters in SQL. Base figures come from the
+per-response summary columns (sat_n, sat_ok, sat_index_sum, nps_score) of
+``responses``; per-question figures from ``answers``. Both are read through
+the rollups of migration m0300 plus the responses not folded yet (the tail)
+minus responses voided since the last fold, so every figure is exact and live
+while the heavy scans happen once, in ``refresh_rollups``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from storage.db import Database, Scope, Tx
+from surveys import constants as c
+from surveys.scoring import NpsScore, Rate, nps, satisfaction_index, satisfaction_rate
+
+OPEN_PROBLEM_STATES = ("new", "assigned", "in_progress")
+PROBLEM_STATES = ("new", "assigned", "in_progress", "resolved", "closed")
+AGEING_BUCKETS = ((0, 3), (4, 7), (8, 15), (16, 30), (31, None))  # days open, inclusive bounds
+
+
+# --- filters -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the leader narrowed the view to; None means "all"."""
+
+    survey_id: str | None = None
+    survey_version: int | None = None
+    campaign_id: int | None = None
+    since: dt.date | None = None  # inclusive
+    until: dt.date | None = None  # inclusive
+    channel: str | None = None
+    unit_path: str | None = None  # a unit's materialized path: its subtree only
+
+    def with_period(self, since: dt.date | None, until: dt.date | None) -> "Filters":
+        return replace(self, since=since, until=until)
+
+
+@dataclass
+class _Where:
+    """SQL conditions and their parameters, built in order."""
+
+    parts: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, sql: str, *params: Any) -> None:
+        self.parts.append(sql)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) if self.parts else "TRUE"
+
+
+def _unit_conditions(where: _Where, scope: Scope, f: Filters, unit_alias: str = "o") -> None:
+    where.add(f"{unit_alias}.path LIKE ?", scope.like)
+    if f.unit_path:
+        where.add(f"{unit_alias}.path LIKE ?", f.unit_path + "%")
+    if f.campaign_id is not None:
+        where.add(
+            f"""EXISTS (SELECT 1 FROM campaign_units cu JOIN org_units co ON co.id = cu.org_unit_id
+                WHERE cu.campaign_id = ? AND starts_with({unit_alias}.path, co.path))""",
+            f.campaign_id,
+        )
+
+
+def _campaign_period(db: Database | Tx, f: Filters) -> tuple[dt.date | None, dt.date | None]:
+    """The period filter narrowed to the campaign's dates when a campaign is chosen."""
+    since, until = f.since, f.until
+    if f.campaign_id is not None:
+        row = db.query("SELECT starts_on, ends_on FROM campaigns WHERE id = ?", [f.campaign_id]).first()
+        if row is None:
+            return dt.date(1, 1, 2), dt.date(1, 1, 1)  # an unknown campaign matches nothing
+        since = max(since, row[0]) if since else row[0]
+        until = min(until, row[1]) if until else row[1]
+    return since, until
+
+
+def _response_conditions(db: Database | Tx, where: _Where, scope: Scope, f: Filters, alias: str = "s",
+                         with_period: bool = True) -> None:
+    _unit_conditions(where, scope, f)
+    if f.survey_id:
+        where.add(f"{alias}.survey_id = ?", f.survey_id)
+    if f.survey_version is not None:
+        where.add(f"{alias}.survey_version = ?", f.survey_version)
+    if f.channel:
+        where.add(f"{alias}.channel = ?", f.channel)
+    if with_period:
+        since, until = _campaign_period(db, f)
+        if since:
+            where.add(f"{alias}.day >= ?", since)
+        if until:
+            where.add(f"{alias}.day <= ?", until)
+
+
+# --- rollups -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RollupState:
+    last_id: int  # responses with id <= last_id are folded (0: read everything raw)
+    refreshed_at: dt.datetime | None
+
+
+def rollup_state(db: Database | Tx) -> RollupState:
+    """The fold watermark, or 0 when the rollup no longer matches the rows under it
+    (responses deleted below the watermark): then every figure is read raw, still exact."""
+    row = db.query("SELECT last_id, folded_count, folded_id_sum, refreshed_at FROM rollup_state WHERE name = 'responses'").first()
+    if row is None:
+        return RollupState(0, None)
+    last_id, count, id_sum, refreshed_at = row
+    actual_count, actual_sum = db.query(
+        "SELECT count(*), coalesce(sum(id), 0) FROM responses WHERE id <= ?", [last_id]).first()
+    if count != actual_count or int(id_sum) != int(actual_sum):
+        return RollupState(0, refreshed_at)
+    return RollupState(int(last_id), refreshed_at)
+
+
+_NPS_N = "CASE WHEN nps_score IS NULL THEN 0 ELSE 1 END"
+_NPS_PROMOTER = f"CASE WHEN nps_score >= {c.NPS_PROMOTER_MIN} THEN 1 ELSE 0 END"
+_NPS_DETRACTOR = f"CASE WHEN nps_score <= {c.NPS_DETRACTOR_MAX} THEN 1 ELSE 0 END"
+
+_SOURCE_COLUMNS = ("org_unit_id, day, survey_id, survey_version, channel, responses, sat_n, sat_ok, sat_index_sum,"
+                   " nps_n, nps_promoters, nps_detractors")
+
+
+def _response_source(state: RollupState) -> tuple[str, list[Any]]:
+    """Rows (unit, day, survey, version, channel, sums) that add up to the live figures:
+    the rollup, plus the unfolded tail, minus folded responses voided since the last fold."""
+    raw = f"""SELECT org_unit_id, CAST(submitted_at AS DATE) AS day, survey_id, survey_version, channel,
+        {{w}} AS responses, {{w}} * sat_n AS sat_n, {{w}} * sat_ok AS sat_ok, {{w}} * sat_index_sum AS sat_index_sum,
+        {{w}} * ({_NPS_N}) AS nps_n, {{w}} * ({_NPS_PROMOTER}) AS nps_promoters,
+        {{w}} * ({_NPS_DETRACTOR}) AS nps_detractors
+        FROM responses"""
+    if state.last_id == 0:
+        return raw.format(w=1) + " WHERE voided_at IS NULL", []
+    sql = (
+        f"SELECT {_SOURCE_COLUMNS} FROM response_rollup"
+        f" UNION ALL {raw.format(w=1)} WHERE id > ? AND voided_at IS NULL"
+        f" UNION ALL {raw.format(w=-1)} WHERE id <= ? AND voided_at IS NOT NULL"
+        " AND id NOT IN (SELECT response_id FROM rollup_voided)"
+    )
+    return sql, [state.last_id, state.last_id]
+
+
+def _pending_void_ids(db: Database | Tx, state: RollupState) -> list[int]:
+    if state.last_id == 0:
+        return []
+    return [r[0] for r in db.query(
+        """SELECT id FROM responses WHERE id <= ? AND voided_at IS NOT NULL
+           AND id NOT IN (SELECT response_id FROM rollup_voided)""", [state.last_id]).rows]
+
+
+ANSWER_VALUES = range(c.NPS_MIN, c.NPS_MAX + 1)  # the whole values the answer rollup counts: scale points, NPS
+_COUNT_COLUMNS = ", ".join(f"n{k}" for k in ANSWER_VALUES)
+
+
+def _value_counts(weight: str) -> str:
+    return ", ".join(f"{weight} * count(*) FILTER (WHERE a.value_num = {k}) AS n{k}" for k in ANSWER_VALUES)
+
+
+def _answer_source(db: Database | Tx, state: RollupState) -> tuple[str, list[Any]]:
+    """Per-question value counts, live: the answer rollup + the tail - pending voids."""
+    keys = "r.org_unit_id, CAST(r.submitted_at AS DATE), r.survey_id, r.survey_version, r.channel, a.question_id, a.row_id"
+    raw = f"""SELECT {keys}, {{counts}} FROM answers a JOIN responses r ON r.id = a.response_id
+        WHERE a.value_num IN ({", ".join(str(k) for k in ANSWER_VALUES)}) AND {{cond}} GROUP BY {keys}"""
+    if state.last_id == 0:
+        return raw.format(counts=_value_counts("1"), cond="r.voided_at IS NULL"), []
+    sql = (f"SELECT org_unit_id, day, survey_id, survey_version, channel, question_id, row_id, {_COUNT_COLUMNS}"
+           " FROM answer_rollup UNION ALL "
+           + raw.format(counts=_value_counts("1"), cond="a.response_id > ? AND r.id > ? AND r.voided_at IS NULL"))
+    params: list[Any] = [state.last_id, state.last_id]
+    pending = _pending_void_ids(db, state)
+    if pending:
+        marks = ", ".join("?" for _ in pending)
+        sql += " UNION ALL " + raw.format(counts=_value_counts("-1"),
+                                          cond=f"a.response_id IN ({marks}) AND r.id IN ({marks})")
+        params += pending + pending
+    return sql, params
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    folded: int  # responses newly folded
+    voided: int  # folded responses subtracted because they were voided
+    rebuilt: bool
+    last_id: int
+
+
+def refresh_rollups(db: Database, *, settle: bool = True) -> RefreshResult:
+    """Fold new responses into the rollups in one short transaction.
+
+    settle: fold only ids that were already visible at the previous refresh, so
+    a writer that drew an id from the sequence but had not committed yet is not
+    skipped for ever (its row appears later below the new watermark). Pass
+    False when no other writer can be running (CLI, bench, tests).
+    """
+    with db.transaction() as tx:
+        state = tx.query("SELECT last_id, seen_id, folded_count, folded_id_sum FROM rollup_state"
+                         " WHERE name = 'responses'").first()
+        last_id, seen_id, count, id_sum = int(state[0]), int(state[1]), int(state[2]), int(state[3])
+        actual = tx.query("SELECT count(*), coalesce(sum(id), 0) FROM responses WHERE id <= ?", [last_id]).first()
+        rebuilt = False
+        if int(actual[0]) != count or int(actual[1]) != id_sum:
+            for table in ("response_rollup", "answer_rollup", "rollup_voided"):
+                tx.execute(f"DELETE FROM {table}")
+            last_id, count, id_sum, rebuilt = 0, 0, 0, True
+        max_id = int(tx.query("SELECT coalesce(max(id), 0) FROM responses").single_value())
+        upto = max(last_id, min(seen_id, max_id) if settle and not rebuilt else max_id)
+        raw = f"""SELECT id, org_unit_id, CAST(submitted_at AS DATE) AS day, survey_id, survey_version, channel,
+            sat_n, sat_ok, sat_index_sum, {_NPS_N} AS nps_n, {_NPS_PROMOTER} AS nps_promoters,
+            {_NPS_DETRACTOR} AS nps_detractors FROM responses"""
+        tx.execute(f"""CREATE TEMP TABLE _fold AS
+            SELECT *, 1 AS w FROM ({raw} WHERE id > ? AND id <= ?)
+            UNION ALL
+            SELECT *, -1 AS w FROM ({raw} WHERE id <= ? AND voided_at IS NOT NULL
+                AND id NOT IN (SELECT response_id FROM rollup_voided))""", [last_id, upto, upto])
+        try:
+            folded = int(tx.query("SELECT count(*) FROM _fold WHERE w = 1").single_value())
+            voided = int(tx.query("SELECT count(*) FROM _fold WHERE w = -1").single_value())
+            if folded or voided:
+                tx.execute("""INSERT INTO response_rollup
+                    SELECT org_unit_id, day, survey_id, survey_version, channel, sum(w), sum(w * sat_n), sum(w * sat_ok),
+                        sum(w * sat_index_sum), sum(w * nps_n), sum(w * nps_promoters), sum(w * nps_detractors)
+                    FROM _fold GROUP BY org_unit_id, day, survey_id, survey_version, channel
+                    ON CONFLICT DO UPDATE SET responses = responses + excluded.responses,
+                        sat_n = sat_n + excluded.sat_n, sat_ok = sat_ok + excluded.sat_ok,
+                        sat_index_sum = sat_index_sum + excluded.sat_index_sum, nps_n = nps_n + excluded.nps_n,
+                        nps_promoters = nps_promoters + excluded.nps_promoters,
+                        nps_detractors = nps_detractors + excluded.nps_detractors""")
+                answer_parts = []
+                params: list[Any] = []
+                keys = "f.org_unit_id, f.day, f.survey_id, f.survey_version, f.channel, a.question_id, a.row_id"
+                values = ", ".join(str(k) for k in ANSWER_VALUES)
+                if folded:
+                    answer_parts.append(f"""SELECT {keys}, {_value_counts('1')} FROM answers a
+                        JOIN _fold f ON f.id = a.response_id
+                        WHERE f.w = 1 AND a.response_id > ? AND a.response_id <= ? AND a.value_num IN ({values})
+                        GROUP BY {keys}""")
+                    params += [last_id, upto]
+                if voided:
+                    void_ids = [r[0] for r in tx.query("SELECT id FROM _fold WHERE w = -1").rows]
+                    marks = ", ".join("?" for _ in void_ids)
+                    answer_parts.append(f"""SELECT {keys}, {_value_counts('-1')} FROM answers a
+                        JOIN _fold f ON f.id = a.response_id
+                        WHERE f.w = -1 AND a.response_id IN ({marks}) AND a.value_num IN ({values}) GROUP BY {keys}""")
+                    params += void_ids
+                    tx.execute("INSERT INTO rollup_voided SELECT id FROM _fold WHERE w = -1")
+                sums = ", ".join(f"sum(n{k})" for k in ANSWER_VALUES)
+                updates = ", ".join(f"n{k} = n{k} + excluded.n{k}" for k in ANSWER_VALUES)
+                tx.execute(f"""INSERT INTO answer_rollup
+                    SELECT org_unit_id, day, survey_id, survey_version, channel, question_id, row_id, {sums}
+                    FROM ({' UNION ALL '.join(answer_parts)})
+                    GROUP BY org_unit_id, day, survey_id, survey_version, channel, question_id, row_id
+                    ON CONFLICT DO UPDATE SET {updates}""", params)
+            moved = tx.query("SELECT count(*), coalesce(sum(id), 0) FROM _fold WHERE w = 1").first()
+        finally:
+            tx.execute("DROP TABLE IF EXISTS _fold")
+        tx.execute(
+            """UPDATE rollup_state SET last_id = ?, seen_id = ?, folded_count = ?, folded_id_sum = ?, refreshed_at = ?
+               WHERE name = 'responses'""",
+            [upto, max_id, count + int(moved[0]), id_sum + int(moved[1]), dt.datetime.now()],
+        )
+    return RefreshResult(folded, voided, rebuilt, upto)
+
+
+# --- headline figures ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The satisfaction figures of one set of responses; every figure carries its n."""
+
+    responses: int
+    rate: Rate
+    index: float | None
+    nps: NpsScore
+
+
+def _figures(responses: Any, sat_n: Any, sat_ok: Any, index_sum: Any, nps_n: Any, prom: Any, det: Any) -> Figures:
+    n = int(sat_n or 0)
+    return Figures(
+        responses=int(responses or 0),
+        rate=satisfaction_rate(int(sat_ok or 0), n),
+        index=satisfaction_index(float(index_sum or 0.0), n),
+        nps=nps(int(prom or 0), int(det or 0), int(nps_n or 0)),
+    )
+
+
+_SUMS = ("sum(s.responses), sum(s.sat_n), sum(s.sat_ok), sum(s.sat_index_sum), sum(s.nps_n),"
+         " sum(s.nps_promoters), sum(s.nps_detractors)")
+
+
+@dataclass(frozen=True)
+class Overview:
+    figures: Figures  # inside the filters (period included)
+    responses_today: int  # the other filters, today only
+    responses_7_days: int  # the other filters, the last 7 days including today
+    responses_all_time: int  # the other filters, any date
+
+
+def overview(db: Database, scope: Scope, f: Filters, today: dt.date) -> Overview:
+    """The headline satisfaction figures and response volumes."""
+    state = rollup_state(db)
+    source, params = _response_source(state)
+    where = _Where()
+    _response_conditions(db, where, scope, f, with_period=False)
+    since, until = _campaign_period(db, f)
+    in_period = _Where()
+    if since:
+        in_period.add("s.day >= ?", since)
+    if until:
+        in_period.add("s.day <= ?", until)
+    p = in_period.sql()
+    row = db.query(
+        f"""SELECT sum(CASE WHEN {p} THEN s.responses END), sum(CASE WHEN {p} THEN s.sat_n END),
+                   sum(CASE WHEN {p} THEN s.sat_ok END), sum(CASE WHEN {p} THEN s.sat_index_sum END),
+                   sum(CASE WHEN {p} THEN s.nps_n END), sum(CASE WHEN {p} THEN s.nps_promoters END),
+                   sum(CASE WHEN {p} THEN s.nps_detractors END),
+                   sum(CASE WHEN s.day = ? THEN s.responses END),
+                   sum(CASE WHEN s.day > ? AND s.day <= ? THEN s.responses END),
+                   sum(s.responses)
+            FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id WHERE {where.sql()}""",
+        in_period.params * 7 + [today, today - dt.timedelta(days=7), today] + params + where.params,
+    ).first()
+    return Overview(_figures(*row[:7]), int(row[7] or 0), int(row[8] or 0), int(row[9] or 0))
+
+
+def figures(db: Database, scope: Scope, f: Filters) -> Figures:
+    """The satisfaction figures inside the filters."""
+    state = rollup_state(db)
+    source, params = _response_source(state)
+    where = _Where()
+    _response_conditions(db, where, scope, f)
+    row = db.query(f"SELECT {_SUMS} FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id WHERE {where.sql()}",
+                   params + where.params).first()
+    return _figures(*row)
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    """One row of a drill-down: a child unit (or the parent's own direct responses) and its figures."""
+
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    level: int
+    has_children: bool
+    direct: bool  # True for the parent's own responses (attributed to it, not to a child)
+    figures: Figures
+
+
+def drill_down(db: Database, scope: Scope, f: Filters, parent_id: int) -> list[UnitFigures]:
+    """The figures of each child unit of ``parent_id`` (each summing its whole subtree),
+    plus a row for responses attributed to the parent itself when there are any."""
+    state = rollup_state(db)
+    source, params = _response_source(state)
+    where = _Where()
+    _response_conditions(db, where, scope, f)
+    rows = db.query(
+        f"""WITH kids AS (
+                SELECT id, code, name, level, path, FALSE AS direct FROM org_units WHERE parent_id = ? AND path LIKE ?
+                UNION ALL
+                SELECT id, code, name, level, path, TRUE FROM org_units WHERE id = ? AND path LIKE ?),
+            unit_map AS (
+                SELECT o.id AS unit_id, k.id AS kid_id FROM org_units o JOIN kids k
+                    ON (NOT k.direct AND starts_with(o.path, k.path)) OR (k.direct AND o.id = k.id)),
+            sums AS (
+                SELECT m.kid_id, {_SUMS} FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id
+                JOIN unit_map m ON m.unit_id = s.org_unit_id WHERE {where.sql()} GROUP BY m.kid_id)
+            SELECT k.id, k.code, k.name, k.level, k.direct,
+                   EXISTS (SELECT 1 FROM org_units ch WHERE ch.parent_id = k.id) AND NOT k.direct,
+                   sums.* EXCLUDE (kid_id)
+            FROM kids k LEFT JOIN sums ON sums.kid_id = k.id
+            WHERE NOT k.direct OR sums.kid_id IS NOT NULL
+            ORDER BY k.direct, k.code""",
+        [parent_id, scope.like, parent_id, scope.like] + params + where.params,
+    ).rows
+    return [UnitFigures(r[0], r[1], r[2], r[3], bool(r[5]), bool(r[4]), _figures(*r[6:13])) for r in rows]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period_start: dt.date  # the day, or the Monday of the week
+    figures: Figures
+
+
+def trend(db: Database, scope: Scope, f: Filters, grain: str = "day") -> list[TrendPoint]:
+    """Satisfaction and volume per day or per ISO week (Monday first), oldest first."""
+    if grain not in ("day", "week"):
+        raise ValueError(f"unknown grain {grain!r}")
+    state = rollup_state(db)
+    source, params = _response_source(state)
+    where = _Where()
+    _response_conditions(db, where, scope, f)
+    bucket = "s.day" if grain == "day" else "CAST(date_trunc('week', s.day) AS DATE)"
+    rows = db.query(
+        f"""SELECT {bucket} AS bucket, {_SUMS} FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id
+            WHERE {where.sql()} GROUP BY bucket HAVING sum(s.responses) <> 0 ORDER BY bucket""",
+        params + where.params,
+    ).rows
+    return [TrendPoint(r[0], _figures(*r[1:])) for r in rows]
+
+
+@dataclass(frozen=True)
+class QuestionCounts:
+    """How often each whole value 0-10 (scale point, NPS) was given to one question (one matrix row when row_id is set)."""
+
+    question_id: str
+    row_id: str
+    counts: dict[int, int]
+
+    @property
+    def n(self) -> int:
+        return sum(self.counts.values())
+
+
+def question_counts(db: Database, scope: Scope, f: Filters) -> list[QuestionCounts]:
+    """Per question (and matrix row) the count of each whole answer value 0-10: scale points and NPS.
+    Narrow ``f`` to one survey: question ids are only meaningful within a survey."""
+    state = rollup_state(db)
+    source, params = _answer_source(db, state)
+    where = _Where()
+    _response_conditions(db, where, scope, f)
+    sums = ", ".join(f"sum(s.n{k})" for k in ANSWER_VALUES)
+    rows = db.query(
+        f"""SELECT s.question_id, s.row_id, {sums} FROM ({source}) s
+            JOIN org_units o ON o.id = s.org_unit_id WHERE {where.sql()}
+            GROUP BY s.question_id, s.row_id ORDER BY s.question_id, s.row_id""",
+        params + where.params,
+    ).rows
+    out = []
+    for qid, row_id, *counts in rows:
+        by_value = {k: int(n) for k, n in zip(ANSWER_VALUES, counts) if n}
+        if by_value:
+            out.append(QuestionCounts(qid, row_id, by_value))
+    return out
+
+
+@dataclass(frozen=True)
+class SurveyVolume:
+    survey_id: str
+    title: str
+    survey_version: int
+    responses: int
+
+
+def surveys_answered(db: Database, scope: Scope) -> list[SurveyVolume]:
+    """The surveys (and versions) with responses inside ``scope``, most answered first: the filter's choices."""
+    state = rollup_state(db)
+    source, params = _response_source(state)
+    rows = db.query(
+        f"""SELECT s.survey_id, coalesce(any_value(sv.title), s.survey_id), s.survey_version, sum(s.responses)
+            FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id LEFT JOIN surveys sv ON sv.id = s.survey_id
+            WHERE o.path LIKE ? GROUP BY s.survey_id, s.survey_version HAVING sum(s.responses) > 0
+            ORDER BY sum(s.responses) DESC, s.survey_id, s.survey_version""",
+        params + [scope.like],
+    ).rows
+    return [SurveyVolume(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
+
+
+# --- campaigns and visits ----------------------------------------------------------
+
+
+def coverage_burnup(db: Database, scope: Scope, campaign_id: int) -> list[tuple[dt.date, int]]:
+    """Per day of the campaign with a new covered household, how many are covered so far: the same households,
+    window and covering outcomes as storage.worklists.coverage, counted at each household's first covering visit."""
+    from storage.campaigns import get_campaign
+
+    campaign = get_campaign(db, campaign_id)
+    if campaign is None:
+        return []
+    start, end = campaign.window()
+    rows = db.query(
+        """WITH cu AS (SELECT o.path FROM campaign_units c JOIN org_units o ON o.id = c.org_unit_id WHERE c.campaign_id = ?),
+           hh AS (SELECT h.id FROM households h JOIN org_units g ON g.id = h.grid_id
+                  WHERE h.active AND g.path LIKE ? AND EXISTS (SELECT 1 FROM cu WHERE starts_with(g.path, cu.path))),
+           first_cover AS (SELECT v.household_id, min(CAST(v.visited_at AS DATE)) AS day FROM visits v
+                  WHERE v.visited_at >= ? AND v.visited_at < ? AND list_contains(?, v.outcome)
+                    AND v.household_id IN (SELECT id FROM hh) GROUP BY v.household_id)
+           SELECT day, sum(count(*)) OVER (ORDER BY day) FROM first_cover GROUP BY day ORDER BY day""",
+        [campaign.id, scope.like, start, end, list(campaign.covering_outcomes)],
+    ).rows
+    return [(r[0], int(r[1])) for r in rows]
+
+
+# --- problems ------------------------------------------------------------------------
+
+
+def _problem_where(scope: Scope, f: Filters) -> _Where:
+    where = _Where()
+    _unit_conditions(where, scope, replace(f, campaign_id=None))
+    if f.since:
+        where.add("CAST(p.raised_at AS DATE) >= ?", f.since)
+    if f.until:
+        where.add("CAST(p.raised_at AS DATE) <= ?", f.until)
+    return where
+
+
+def problems_by_category_state(db: Database, scope: Scope, f: Filters) -> dict[str, dict[str, int]]:
+    """category -> state -> count of problems raised in the period."""
+    where = _problem_where(scope, f)
+    rows = db.query(
+        f"""SELECT p.category, p.state, count(*) FROM problems p JOIN org_units o ON o.id = p.org_unit_id
+            WHERE {where.sql()} GROUP BY p.category, p.state ORDER BY p.category, p.state""",
+        where.params,
+    ).rows
+    out: dict[str, dict[str, int]] = {}
+    for category, state, count in rows:
+        out.setdefault(category, {})[state] = int(count)
+    return out
+
+
+def problem_ageing(db: Database, scope: Scope, f: Filters, today: dt.date) -> list[tuple[int, int | None, int]]:
+    """Open problems by days since raised: (from, to or None, count) per AGEING_BUCKETS entry."""
+    where = _problem_where(scope, f)
+    marks = ", ".join("?" for _ in OPEN_PROBLEM_STATES)
+    ages = db.query(
+        f"""SELECT date_diff('day', CAST(p.raised_at AS DATE), CAST(? AS DATE)) AS age, count(*)
+            FROM problems p JOIN org_units o ON o.id = p.org_unit_id
+            WHERE p.state IN ({marks}) AND {where.sql()} GROUP BY age""",
+        [today, *OPEN_PROBLEM_STATES, *where.params],
+    ).rows
+    out = []
+    for low, high in AGEING_BUCKETS:
+        out.append((low, high, sum(int(n) for age, n in ages if age >= low and (high is None or age <= high))))
+    out[0] = (out[0][0], out[0][1], out[0][2] + sum(int(n) for age, n in ages if age < 0))
+    return out
+
+
+@dataclass(frozen=True)
+class UnitProblems:
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    open: int
+    overdue: int
+
+
+def overdue_by_unit(db: Database, scope: Scope, f: Filters, parent_id: int, today: dt.date) -> list[UnitProblems]:
+    """Open and overdue problems per child unit of ``parent_id`` (each summing its subtree)."""
+    where = _problem_where(scope, f)
+    marks = ", ".join("?" for _ in OPEN_PROBLEM_STATES)
+    rows = db.query(
+        f"""WITH kids AS (SELECT id, code, name, path FROM org_units WHERE parent_id = ? AND path LIKE ?)
+            SELECT k.id, k.code, k.name,
+                   count(p.id) FILTER (WHERE p.state IN ({marks})),
+                   count(p.id) FILTER (WHERE p.state IN ({marks}) AND p.due_on < ?)
+            FROM kids k LEFT JOIN (
+                SELECT p.*, o.path FROM problems p JOIN org_units o ON o.id = p.org_unit_id WHERE {where.sql()}
+            ) p ON starts_with(p.path, k.path)
+            GROUP BY k.id, k.code, k.name ORDER BY 5 DESC, 4 DESC, k.code""",
+        [parent_id, scope.like, *OPEN_PROBLEM_STATES, *OPEN_PROBLEM_STATES, today, *where.params],
+    ).rows
+    return [UnitProblems(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+
+@dataclass(frozen=True)
+class ResolutionSatisfaction:
+    rate: Rate  # share of confirmed resolutions rated at or above the satisfied level
+    mean: float | None  # mean rating 1-5
+
+
+def resolution_satisfaction(db: Database, scope: Scope, f: Filters) -> ResolutionSatisfaction:
+    """How residents rated the resolution of their problems on the return visit."""
+    where = _problem_where(scope, f)
+    row = db.query(
+        f"""SELECT count(*), count(*) FILTER (WHERE p.resolution_satisfaction >= ?), avg(p.resolution_satisfaction)
+            FROM problems p JOIN org_units o ON o.id = p.org_unit_id
+            WHERE p.resolution_satisfaction IS NOT NULL AND {where.sql()}""",
+        [c.DEFAULT_SATISFIED_LEVEL, *where.params],
+    ).first()
+    n, ok, mean = int(row[0]), int(row[1]), row[2]
+    return ResolutionSatisfaction(satisfaction_rate(ok, n), float(mean) if mean is not None else None)
+
+
+# --- what residents say -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextCount:
+    text: str
+    count: int
+
+
+def _text_where(db: Database, scope: Scope, f: Filters) -> _Where:
+    where = _Where()
+    _unit_conditions(where, scope, f)
+    where.add("r.voided_at IS NULL")
+    if f.survey_id:
+        where.add("r.survey_id = ?", f.survey_id)
+    if f.survey_version is not None:
+        where.add("r.survey_version = ?", f.survey_version)
+    if f.channel:
+        where.add("r.channel = ?", f.channel)
+    since, until = _campaign_period(db, f)
+    if since:
+        where.add("r.submitted_at >= ?", dt.datetime.combine(since, dt.time()))
+    if until:
+        where.add("r.submitted_at < ?", dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
+    return where
+
+
+def answer_texts(db: Database, scope: Scope, f: Filters, question_ids: Sequence[str], limit: int = 5000) -> list[TextCount]:
+    """Distinct free-text answers to ``question_ids`` with how often each was given, most frequent first."""
+    if not question_ids:
+        return []
+    where = _text_where(db, scope, f)
+    marks = ", ".join("?" for _ in question_ids)
+    rows = db.query(
+        f"""SELECT a.value_text, count(*) FROM answers a JOIN responses r ON r.id = a.response_id
+            JOIN org_units o ON o.id = r.org_unit_id
+            WHERE a.question_id IN ({marks}) AND a.value_text IS NOT NULL AND a.value_text <> '' AND {where.sql()}
+            GROUP BY a.value_text ORDER BY count(*) DESC, a.value_text LIMIT ?""",
+        [*question_ids, *where.params, limit],
+    ).rows
+    return [TextCount(r[0], int(r[1])) for r in rows]
+
+
+def problem_texts(db: Database, scope: Scope, f: Filters, limit: int = 5000) -> list[TextCount]:
+    """Distinct problem descriptions raised in the period with their counts."""
+    where = _problem_where(scope, f)
+    rows = db.query(
+        f"""SELECT p.description, count(*) FROM problems p JOIN org_units o ON o.id = p.org_unit_id
+            WHERE {where.sql()} GROUP BY p.description ORDER BY count(*) DESC, p.description LIMIT ?""",
+        [*where.params, limit],
+    ).rows
+    return [TextCount(r[0], int(r[1])) for r in rows]
+
+
+@dataclass(frozen=True)
+class SaidText:
+    source: str  # "answer" | "problem"
+    unit_code: str
+    unit_name: str
+    at: dt.datetime
+    text: str
+
+
+def texts_containing(db: Database, scope: Scope, f: Filters, word: str, question_ids: Sequence[str],
+                     limit: int = 200) -> list[SaidText]:
+    """The free-text answers and problem descriptions that contain ``word``, newest first."""
+    pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    out: list[SaidText] = []
+    if question_ids:
+        where = _text_where(db, scope, f)
+        marks = ", ".join("?" for _ in question_ids)
+        out += [SaidText("answer", r[0], r[1], r[2], r[3]) for r in db.query(
+            f"""SELECT o.code, o.name, r.submitted_at, a.value_text FROM answers a JOIN responses r ON r.id = a.response_id
+                JOIN org_units o ON o.id = r.org_unit_id
+                WHERE a.question_id IN ({marks}) AND a.value_text LIKE ? ESCAPE '\\' AND {where.sql()}
+                ORDER BY r.submitted_at DESC LIMIT ?""",
+            [*question_ids, pattern, *where.params, limit]).rows]
+    where = _problem_where(scope, f)
+    out += [SaidText("problem", r[0], r[1], r[2], r[3]) for r in db.query(
+        f"""SELECT o.code, o.name, p.raised_at, p.description FROM problems p JOIN org_units o ON o.id = p.org_unit_id
+            WHERE p.description LIKE ? ESCAPE '\\' AND {where.sql()} ORDER BY p.raised_at DESC LIMIT ?""",
+        [pattern, *where.params, limit]).rows]
+    return sorted(out, key=lambda s: s.at, reverse=True)[:limit]
+
+
+# --- raw responses for export -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    id: int
+    survey_id: str
+    survey_version: int
+    unit_code: str
+    unit_name: str
+    channel: str
+    submitted_at: dt.datetime
+    answers: dict[tuple[str, str], list[Any]]  # (question_id, row_id) -> values (several for multi-choice)
+
+
+def raw_responses(db: Database, scope: Scope, f: Filters, limit: int = 100_000) -> list[RawResponse]:
+    """Non-voided responses inside the filters with their answers, oldest first, at most ``limit``."""
+    where = _text_where(db, scope, f)
+    heads = db.query(
+        f"""SELECT r.id, r.survey_id, r.survey_version, o.code, o.name, r.channel, r.submitted_at
+            FROM responses r JOIN org_units o ON o.id = r.org_unit_id WHERE {where.sql()}
+            ORDER BY r.submitted_at, r.id LIMIT ?""",
+        [*where.params, limit],
+    ).rows
+    if not heads:
+        return []
+    answers: dict[int, dict[tuple[str, str], list[Any]]] = {h[0]: {} for h in heads}
+    ids = list(answers)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        marks = ", ".join("?" for _ in chunk)
+        for rid, qid, row_id, num, text in db.query(
+            f"""SELECT response_id, question_id, row_id, value_num, value_text FROM answers
+                WHERE response_id IN ({marks}) ORDER BY response_id, question_id, row_id, value_text""", chunk).rows:
+            value = text if text is not None else (int(num) if num is not None and float(num).is_integer() else num)
+            answers[rid].setdefault((qid, row_id), []).append(value)
+    return [RawResponse(h[0], h[1], int(h[2]), h[3], h[4], h[5], h[6], answers[h[0]]) for h in heads]

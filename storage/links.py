@@ -1,0 +1,192 @@
+"""Share links: creating, reading, revoking and counting them, and claiming a token in a submit transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from storage.db import Database, Scope, Tx
+
+MODES = ("open", "single_use")
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    token: str
+    survey_id: str
+    org_unit_id: int
+    mode: str
+    batch_id: str | None
+    label: str | None
+    expires_at: datetime | None
+    response_cap: int | None
+    rate_limit_per_minute: int | None
+    revoked_at: datetime | None
+    used_at: datetime | None
+    claimed: int
+    created_at: datetime
+    unit_code: str
+    unit_name: str
+    unit_path: str
+    survey_title: str
+    survey_open: bool  # status open, a current version, and inside the schedule at read time
+
+
+@dataclass(frozen=True)
+class LinkSummary:
+    """One open link, or one single-use batch, with its counts."""
+
+    token: str  # the open link's token, or the batch's first token
+    batch_id: str | None
+    mode: str
+    unit_code: str
+    unit_name: str
+    label: str | None
+    expires_at: datetime | None
+    response_cap: int | None
+    revoked: bool
+    tokens: int
+    used: int  # single-use tokens already answered
+    opened: int
+    answered: int
+    created_at: datetime
+
+
+_SELECT = """SELECT l.token, l.survey_id, l.org_unit_id, l.mode, l.batch_id, l.label, l.expires_at, l.response_cap,
+    l.rate_limit_per_minute, l.revoked_at, l.used_at, l.claimed, l.created_at, o.code, o.name, o.path, s.title,
+    (s.status = 'open' AND s.current_version IS NOT NULL AND (s.opens_at IS NULL OR s.opens_at <= ?)
+     AND (s.closes_at IS NULL OR ? < s.closes_at)) AS survey_open
+    FROM share_links l JOIN org_units o ON o.id = l.org_unit_id JOIN surveys s ON s.id = l.survey_id"""
+
+
+def create_links(
+    db: Database,
+    survey_id: str,
+    org_unit_id: int,
+    mode: str,
+    tokens: Sequence[str],
+    at: datetime,
+    *,
+    batch_id: str | None = None,
+    label: str | None = None,
+    expires_at: datetime | None = None,
+    response_cap: int | None = None,
+    rate_limit_per_minute: int | None = None,
+    created_by: int | None = None,
+) -> None:
+    """Store one open link or a single-use batch (all tokens in one transaction).
+
+    tokens: from sharing.tokens; batch_id groups a single-use batch.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown link mode {mode!r}")
+    if not tokens:
+        raise ValueError("no tokens")
+    rows: list = []
+    for token in tokens:
+        rows.extend([token, survey_id, org_unit_id, mode, batch_id, label, expires_at, response_cap,
+                     rate_limit_per_minute, created_by, at])
+    values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in tokens)
+    with db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO share_links (token, survey_id, org_unit_id, mode, batch_id, label, expires_at, response_cap,"
+            f" rate_limit_per_minute, created_by, created_at) VALUES {values}",
+            rows,
+        )
+
+
+def get_link(db: Database | Tx, token: str, at: datetime) -> ShareLink | None:
+    """The link with this token (the token itself is the resident's credential,
+    so this public lookup takes no Scope); survey_open is evaluated at ``at``."""
+    row = db.query(_SELECT + " WHERE l.token = ?", [at, at, token]).first()
+    return ShareLink(*row) if row else None
+
+
+def links_in_batch(db: Database, batch_id: str, scope: Scope, at: datetime) -> list[ShareLink]:
+    """Every token of a single-use batch inside ``scope``, in token order."""
+    rows = db.query(_SELECT + " WHERE l.batch_id = ? AND o.path LIKE ? ORDER BY l.token", [at, at, batch_id, scope.like]).rows
+    return [ShareLink(*r) for r in rows]
+
+
+def get_link_in_scope(db: Database, token: str, scope: Scope, at: datetime) -> ShareLink | None:
+    row = db.query(_SELECT + " WHERE l.token = ? AND o.path LIKE ?", [at, at, token, scope.like]).first()
+    return ShareLink(*row) if row else None
+
+
+def list_links(db: Database, survey_id: str, scope: Scope) -> list[LinkSummary]:
+    """Open links and single-use batches of a survey inside ``scope``, newest first, with their counts."""
+    rows = db.query(
+        """WITH opens AS (SELECT token, count(*) AS n FROM share_link_opens GROUP BY token),
+                answered AS (SELECT link_token AS token, count(*) AS n FROM responses
+                             WHERE link_token IS NOT NULL AND voided_at IS NULL AND survey_id = ? GROUP BY link_token)
+           SELECT min(l.token), l.batch_id, l.mode, o.code, o.name, any_value(l.label), max(l.expires_at),
+                  max(l.response_cap), bool_and(l.revoked_at IS NOT NULL), count(*), count(l.used_at),
+                  coalesce(sum(op.n), 0), coalesce(sum(an.n), 0), min(l.created_at)
+           FROM share_links l JOIN org_units o ON o.id = l.org_unit_id
+           LEFT JOIN opens op ON op.token = l.token LEFT JOIN answered an ON an.token = l.token
+           WHERE l.survey_id = ? AND o.path LIKE ?
+           GROUP BY coalesce(l.batch_id, l.token), l.batch_id, l.mode, o.code, o.name
+           ORDER BY min(l.created_at) DESC, min(l.token)""",
+        [survey_id, survey_id, scope.like],
+    ).rows
+    return [LinkSummary(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), int(r[9]), int(r[10]),
+                        int(r[11]), int(r[12]), r[13]) for r in rows]
+
+
+def revoke(db: Database, token_or_batch: str, scope: Scope, at: datetime) -> int:
+    """Revoke one link, or every token of a batch, inside ``scope``; returns how many."""
+    with db.transaction() as tx:
+        tokens = [r[0] for r in tx.query(
+            """SELECT l.token FROM share_links l JOIN org_units o ON o.id = l.org_unit_id
+               WHERE (l.token = ? OR l.batch_id = ?) AND o.path LIKE ? AND l.revoked_at IS NULL""",
+            [token_or_batch, token_or_batch, scope.like],
+        ).rows]
+        if tokens:
+            placeholders = ", ".join("?" for _ in tokens)
+            tx.execute(f"UPDATE share_links SET revoked_at = ? WHERE token IN ({placeholders})", [at, *tokens])
+    return len(tokens)
+
+
+def record_open(db: Database, token: str, at: datetime) -> None:
+    """Count one resident session that saw the form (append-only: never conflicts)."""
+    db.execute("INSERT INTO share_link_opens (token, opened_at) VALUES (?, ?)", [token, at])
+
+
+def answered_count(db: Database | Tx, token: str) -> int:
+    return int(db.query("SELECT count(*) FROM responses WHERE link_token = ? AND voided_at IS NULL", [token]).single_value())
+
+
+def existing_response_id(tx: Database | Tx, client_key: str) -> int | None:
+    value = tx.query("SELECT id FROM responses WHERE client_key = ?", [client_key]).single_value()
+    return int(value) if value is not None else None
+
+
+class ClaimConflict(Exception):
+    """Another transaction is claiming the same link right now (DuckDB write-write conflict)."""
+
+
+def claim_tx(tx: Tx, token: str, at: datetime, single_use: bool, response_cap: int | None) -> bool:
+    """Claim the right to store one response under this link, in the submit
+    transaction: single use only while used_at is NULL, capped only while
+    claimed < cap. Returns False when refused (used, or cap reached).
+
+    The row UPDATE is what makes racing submissions conflict, so exactly one
+    of N racers for a single-use token succeeds. DuckDB reports the loser's
+    write-write conflict as a TransactionException, raised here as
+    ClaimConflict; the transaction is then aborted and must be rolled back.
+    """
+    conditions = ["token = ?"]
+    if single_use:
+        conditions.append("used_at IS NULL")
+    if response_cap is not None:
+        conditions.append("claimed < response_cap")
+    assignment = "claimed = claimed + 1" + (", used_at = ?" if single_use else "")
+    params: list = ([at] if single_use else []) + [token]
+    sql = f"UPDATE share_links SET {assignment} WHERE {' AND '.join(conditions)} RETURNING token"
+    try:
+        return tx.query(sql, params).first() is not None
+    except duckdb.TransactionException as exc:
+        raise ClaimConflict(str(exc)) from exc

@@ -1,0 +1,335 @@
+"""The problem list (问题清单): problems raised on visits, their state changes as events, filters and summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fieldwork import problems as workflow
+from fieldwork import rules
+from settings import now
+from storage.db import Database, Scope, Tx
+
+
+@dataclass(frozen=True)
+class NewProblem:
+    client_key: str
+    category: str
+    description: str
+    urgency: str = "normal"
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: int
+    household_id: int | None
+    household_code: str | None
+    head_name: str | None
+    org_unit_id: int
+    unit_name: str
+    unit_path: str
+    visit_id: int | None
+    category: str
+    description: str
+    urgency: str
+    state: str
+    assignee_user_id: int | None
+    assignee_name: str | None
+    assignee_unit_id: int | None
+    assignee_unit_name: str | None
+    raised_at: dt.datetime
+    due_on: dt.date
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    resolution_satisfaction: int | None
+
+    def overdue(self, today: dt.date) -> bool:
+        return workflow.is_overdue(self.state, self.due_on, today)
+
+
+@dataclass(frozen=True)
+class ProblemEvent:
+    occurred_at: dt.datetime
+    actor_id: int | None
+    actor_name: str | None
+    action: str
+    from_state: str | None
+    to_state: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ProblemSummary:
+    by_state: dict[str, int]
+    open: int
+    overdue: int
+    resolved: int
+    total: int
+    median_days_to_close: float | None
+
+
+_SELECT = """SELECT p.id, p.household_id, h.code, h.head_name, p.org_unit_id, o.name, o.path, p.visit_id, p.category,
+    p.description, p.urgency, p.state, NULLIF(p.assignee_user_id, 0), u.display_name, NULLIF(p.assignee_unit_id, 0),
+    au.name, p.raised_at, p.due_on, p.resolved_at, p.closed_at, p.resolution_satisfaction
+    FROM problems p JOIN org_units o ON o.id = p.org_unit_id
+    LEFT JOIN households h ON h.id = p.household_id
+    LEFT JOIN users u ON u.id = p.assignee_user_id
+    LEFT JOIN org_units au ON au.id = p.assignee_unit_id"""
+
+
+def _visible(scope: Scope, viewer_id: int | None) -> tuple[str, list]:
+    """Problems of units in ``scope``, plus those assigned to ``viewer_id`` (a cadre sees what is assigned to them)."""
+    if viewer_id is None:
+        return "o.path LIKE ?", [scope.like]
+    return "(o.path LIKE ? OR p.assignee_user_id = ?)", [scope.like, viewer_id]
+
+
+def insert_problems_tx(
+    tx: Tx,
+    problems: Sequence[NewProblem],
+    *,
+    household_id: int | None,
+    org_unit_id: int,
+    visit_id: int | None,
+    response_id: int | None,
+    actor_id: int | None,
+    raised_at: dt.datetime,
+    holidays: frozenset[dt.date] = frozenset(),
+) -> list[int]:
+    """Insert problems (state new, due in 15 working days) with their 'create' event; idempotent by client key."""
+    ids = []
+    due = rules.due_on(raised_at, holidays)
+    for p in problems:
+        if p.urgency not in rules.URGENCIES:
+            raise ValueError(f"unknown urgency {p.urgency!r}")
+        existing = tx.query("SELECT id FROM problems WHERE client_key = ?", [p.client_key]).single_value()
+        if existing is not None:
+            ids.append(int(existing))
+            continue
+        pid = int(tx.query(
+            """INSERT INTO problems (client_key, household_id, org_unit_id, visit_id, response_id, category, description,
+                   urgency, state, raised_at, due_on, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?) RETURNING id""",
+            [p.client_key, household_id, org_unit_id, visit_id, response_id, p.category, p.description.strip(),
+             p.urgency, raised_at, due, actor_id],
+        ).single_value())
+        _event(tx, pid, raised_at, actor_id, "create", None, "new", None)
+        ids.append(pid)
+    return ids
+
+
+def _event(tx: Tx, problem_id: int, at: dt.datetime, actor_id: int | None, action: str,
+           from_state: str | None, to_state: str | None, note: str | None) -> None:
+    tx.execute(
+        """INSERT INTO problem_events (problem_id, occurred_at, actor_id, action, from_state, to_state, note)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [problem_id, at, actor_id, action, from_state, to_state, note],
+    )
+
+
+def list_problems(
+    db: Database,
+    scope: Scope,
+    *,
+    viewer_id: int | None = None,
+    states: Sequence[str] | None = None,
+    category: str | None = None,
+    unit: Scope | None = None,
+    overdue_on: dt.date | None = None,
+    household_id: int | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[Problem]:
+    """Problems visible in ``scope`` (and assigned to ``viewer_id``), filtered; overdue first, then by due date.
+
+    ``unit`` narrows to a subtree; ``overdue_on`` keeps only problems overdue on that day.
+    """
+    where, params = _visible(scope, viewer_id)
+    if states:
+        where += " AND list_contains(?, p.state)"
+        params.append(list(states))
+    if category:
+        where += " AND p.category = ?"
+        params.append(category)
+    if unit is not None:
+        where += " AND o.path LIKE ?"
+        params.append(unit.like)
+    if overdue_on is not None:
+        where += " AND p.state IN ('new', 'assigned', 'in_progress') AND p.due_on < ?"
+        params.append(overdue_on)
+    if household_id is not None:
+        where += " AND p.household_id = ?"
+        params.append(household_id)
+    rows = db.query(
+        _SELECT + f" WHERE {where} ORDER BY p.state = 'closed', p.due_on, p.id LIMIT ? OFFSET ?",
+        params + [limit, offset],
+    ).rows
+    return [Problem(*r) for r in rows]
+
+
+def get_problem(db: Database | Tx, scope: Scope, problem_id: int, *, viewer_id: int | None = None) -> Problem | None:
+    where, params = _visible(scope, viewer_id)
+    row = db.query(_SELECT + f" WHERE p.id = ? AND {where}", [problem_id, *params]).first()
+    return Problem(*row) if row else None
+
+
+def history(db: Database, scope: Scope, problem_id: int, *, viewer_id: int | None = None) -> list[ProblemEvent]:
+    """Every event of a visible problem, oldest first."""
+    if get_problem(db, scope, problem_id, viewer_id=viewer_id) is None:
+        return []
+    rows = db.query(
+        """SELECT e.occurred_at, e.actor_id, u.display_name, e.action, e.from_state, e.to_state, e.note
+           FROM problem_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.problem_id = ? ORDER BY e.id""",
+        [problem_id],
+    ).rows
+    return [ProblemEvent(*r) for r in rows]
+
+
+def _assignee_ok(tx: Tx, scope: Scope, user_id: int | None, unit_id: int | None) -> bool:
+    if user_id is not None and not tx.query(
+        "SELECT 1 FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id = ? AND u.active AND o.path LIKE ?",
+        [user_id, scope.like],
+    ).first():
+        return False
+    if unit_id is not None and not tx.query("SELECT 1 FROM org_units WHERE id = ? AND path LIKE ?",
+                                            [unit_id, scope.like]).first():
+        return False
+    return user_id is not None or unit_id is not None
+
+
+def transition_tx(
+    tx: Tx,
+    scope: Scope,
+    problem_id: int,
+    action: str,
+    *,
+    actor_id: int | None,
+    at: dt.datetime,
+    viewer_id: int | None = None,
+    reason: str | None = None,
+    assignee_user_id: int | None = None,
+    assignee_unit_id: int | None = None,
+    satisfaction: int | None = None,
+    visit_id: int | None = None,
+) -> workflow.Transition:
+    """Apply one checked transition inside the caller's transaction; raises TransitionError when refused.
+
+    A problem outside ``scope`` (and not assigned to ``viewer_id``) is 'not found'.
+    """
+    problem = get_problem(tx, scope, problem_id, viewer_id=viewer_id)
+    if problem is None:
+        raise workflow.TransitionError("problems.err.not_found")
+    if action == "assign" and not _assignee_ok(tx, scope, assignee_user_id, assignee_unit_id):
+        raise workflow.TransitionError("problems.err.assignee_required")
+    step = workflow.plan_transition(
+        problem.state, action, reason=reason, satisfaction=satisfaction, on_return_visit=visit_id is not None,
+        has_assignee=assignee_user_id is not None or assignee_unit_id is not None,
+    )
+    if step.action == "assign":
+        unit_id = assignee_unit_id
+        if unit_id is None and assignee_user_id is not None:
+            unit_id = tx.query("SELECT org_unit_id FROM users WHERE id = ?", [assignee_user_id]).single_value()
+        tx.execute("UPDATE problems SET state = ?, assignee_user_id = ?, assignee_unit_id = ? WHERE id = ?",
+                   [step.to_state, assignee_user_id, unit_id, problem_id])
+    elif step.action == "resolve":
+        tx.execute("UPDATE problems SET state = ?, resolved_at = ? WHERE id = ?", [step.to_state, at, problem_id])
+    elif step.action == "close":
+        tx.execute("UPDATE problems SET state = ?, closed_at = ?, resolution_satisfaction = ? WHERE id = ?",
+                   [step.to_state, at, satisfaction, problem_id])
+    elif step.action == "reopen":
+        tx.execute("UPDATE problems SET state = ?, resolved_at = NULL, resolution_satisfaction = ? WHERE id = ?",
+                   [step.to_state, satisfaction, problem_id])
+    elif step.action == "reject":
+        tx.execute("UPDATE problems SET state = ?, assignee_user_id = NULL, assignee_unit_id = NULL WHERE id = ?",
+                   [step.to_state, problem_id])
+    else:
+        tx.execute("UPDATE problems SET state = ? WHERE id = ?", [step.to_state, problem_id])
+    note = step.note
+    if step.action == "assign":
+        who = []
+        if assignee_user_id is not None:
+            who.append(str(tx.query("SELECT display_name FROM users WHERE id = ?", [assignee_user_id]).single_value()))
+        if assignee_unit_id is not None:
+            who.append(str(tx.query("SELECT name FROM org_units WHERE id = ?", [assignee_unit_id]).single_value()))
+        note = "→ " + " / ".join(who) + (f"；{step.note}" if step.note else "")
+    if visit_id is not None:
+        note = (note or "") + f" [visit {visit_id}]"
+    _event(tx, problem_id, at, actor_id, step.action, step.from_state, step.to_state, note)
+    return step
+
+
+def transition(db: Database, scope: Scope, problem_id: int, action: str, *, actor_id: int | None,
+               at: dt.datetime | None = None, **kwargs: object) -> workflow.Transition:
+    """One transition in its own transaction (see transition_tx)."""
+    with db.transaction() as tx:
+        return transition_tx(tx, scope, problem_id, action, actor_id=actor_id, at=at or now(), **kwargs)  # type: ignore[arg-type]
+
+
+def assign_many(
+    db: Database,
+    scope: Scope,
+    problem_ids: Sequence[int],
+    *,
+    actor_id: int | None,
+    assignee_user_id: int | None = None,
+    assignee_unit_id: int | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> int:
+    """Assign several problems in ONE transaction: all or none (any refusal raises TransitionError)."""
+    stamp = at or now()
+    with db.transaction() as tx:
+        for pid in problem_ids:
+            transition_tx(tx, scope, pid, "assign", actor_id=actor_id, at=stamp, reason=note,
+                          assignee_user_id=assignee_user_id, assignee_unit_id=assignee_unit_id)
+    return len(problem_ids)
+
+
+def problem_summary(db: Database, scope: Scope, *, today: dt.date) -> ProblemSummary:
+    """Problems of units in ``scope``: count per state, open (not closed), overdue (still being handled after the
+    due date), resolved (resolved or closed: the resolution rate is resolved / total), and the median days
+    from raised to closed."""
+    rows = db.query(
+        """SELECT p.state, count(*), count(*) FILTER (WHERE p.state IN ('new', 'assigned', 'in_progress') AND p.due_on < ?)
+           FROM problems p JOIN org_units o ON o.id = p.org_unit_id WHERE o.path LIKE ? GROUP BY p.state""",
+        [today, scope.like],
+    ).rows
+    by_state = {s: 0 for s in workflow.STATES}
+    overdue = 0
+    for state, n, late in rows:
+        by_state[state] = int(n)
+        overdue += int(late)
+    median = db.query(
+        """SELECT median(epoch(p.closed_at - p.raised_at) / 86400.0) FROM problems p JOIN org_units o ON o.id = p.org_unit_id
+           WHERE o.path LIKE ? AND p.state = 'closed' AND p.closed_at IS NOT NULL""",
+        [scope.like],
+    ).single_value()
+    total = sum(by_state.values())
+    return ProblemSummary(by_state, total - by_state["closed"], overdue, by_state["resolved"] + by_state["closed"],
+                          total, None if median is None else round(float(median), 2))
+
+
+def categories_in_use(db: Database, scope: Scope) -> list[str]:
+    rows = db.query("""SELECT DISTINCT p.category FROM problems p JOIN org_units o ON o.id = p.org_unit_id
+                       WHERE o.path LIKE ? ORDER BY 1""", [scope.like]).rows
+    return [r[0] for r in rows]
+
+
+def problem_categories(db: Database | Tx) -> list[str]:
+    """The configured category list (app_meta 'fieldwork.problem_categories', one per line), else the default."""
+    value = db.query("SELECT value FROM app_meta WHERE key = 'fieldwork.problem_categories'").single_value()
+    if value:
+        found = [line.strip() for line in str(value).splitlines() if line.strip()]
+        if found:
+            return found
+    return list(rules.DEFAULT_PROBLEM_CATEGORIES)
+
+
+def assignable_users(db: Database, scope: Scope) -> list[tuple[int, str, str]]:
+    """(id, display name, unit name) of active cadres and leaders inside ``scope``."""
+    rows = db.query(
+        """SELECT u.id, u.display_name, o.name FROM users u JOIN org_units o ON o.id = u.org_unit_id
+           WHERE u.active AND u.role IN ('cadre', 'leader') AND o.path LIKE ? ORDER BY o.path, u.display_name""",
+        [scope.like],
+    ).rows
+    return [(int(r[0]), r[1], r[2]) for r in rows]

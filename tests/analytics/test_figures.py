@@ -1,0 +1,236 @@
+"""Every dashboard figure in storage.analytics against a plain-Python recomputation from the inserted rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from tests.analytics.known_data import MATRIX_ROWS, SURVEY, TODAY, assert_figures, expected
+from storage import analytics as A
+from storage.db import Scope
+
+ALL = Scope.everything()
+
+
+def _week(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def check_everything(data, scope: Scope = ALL) -> None:
+    """The overview, drill-downs, trends and question counts all equal the recomputation."""
+    db, tree = data.db, data.tree
+    inside = lambda s: s.unit_path.startswith(scope.path)  # noqa: E731
+    ov = A.overview(db, scope, A.Filters(), TODAY)
+    assert_figures(ov.figures, expected(data.rows, inside))
+    assert ov.responses_today == expected(data.rows, lambda s: inside(s) and s.day == TODAY).responses
+    assert ov.responses_7_days == expected(
+        data.rows, lambda s: inside(s) and TODAY - dt.timedelta(days=6) <= s.day <= TODAY).responses
+    for parent in [tree.district, *tree.towns, *tree.communities]:
+        rows = A.drill_down(db, scope, A.Filters(), parent.id)
+        for row in rows:
+            if row.direct:
+                exp = expected(data.rows, lambda s, r=row: inside(s) and s.unit_id == r.unit_id)
+            else:
+                unit = tree.unit(row.unit_code)
+                exp = expected(data.rows, lambda s, u=unit: inside(s) and s.unit_path.startswith(u.path))
+            assert_figures(row.figures, exp)
+        visible_children = [u for u in [*tree.towns, *tree.communities, *tree.grids]
+                            if u.parent_id == parent.id and u.path.startswith(scope.path)]
+        assert [r.unit_code for r in rows if not r.direct] == sorted(u.code for u in visible_children)
+    days = sorted({s.day for s in data.rows if inside(s) and not s.voided})
+    points = A.trend(db, scope, A.Filters(), "day")
+    assert [p.period_start for p in points] == days
+    for point in points:
+        assert_figures(point.figures, expected(data.rows, lambda s, d=point.period_start: inside(s) and s.day == d))
+    weeks = A.trend(db, scope, A.Filters(), "week")
+    assert [p.period_start for p in weeks] == sorted({_week(d) for d in days})
+    for point in weeks:
+        assert_figures(point.figures, expected(
+            data.rows, lambda s, w=point.period_start: inside(s) and _week(s.day) == w))
+    counts = {(q.question_id, q.row_id): q.counts for q in A.question_counts(db, scope, A.Filters(survey_id=SURVEY))}
+    want: dict[tuple[str, str], Counter] = {}
+    for s in data.rows:
+        if s.voided or not inside(s):
+            continue
+        for qid, value in s.clean.items():
+            if qid == "livelihood":
+                for row_id, v in value.items():
+                    want.setdefault((qid, row_id), Counter())[v] += 1
+            elif isinstance(value, int):
+                want.setdefault((qid, ""), Counter())[value] += 1
+    assert counts == {k: dict(v) for k, v in want.items()}
+
+
+def test_figures_equal_recomputation_raw_rollup_and_tail(dataset) -> None:
+    db = dataset.db
+    assert A.rollup_state(db).last_id == 0
+    check_everything(dataset)  # raw: nothing folded yet
+    result = A.refresh_rollups(db, settle=False)
+    assert result.folded == len(dataset.rows) and result.voided == 9
+    assert A.rollup_state(db).last_id == max(s.id for s in dataset.rows)
+    check_everything(dataset)  # all from the rollup
+    tree = dataset.tree
+    for _ in range(5):  # a tail of new responses, not folded yet
+        dataset.add(tree.unit("T1C1G1"), TODAY, "visit")
+    dataset.void(dataset.rows[3])  # folded, voided after the fold: pending subtraction
+    dataset.void(dataset.rows[-1])  # in the tail, voided
+    check_everything(dataset)
+    A.refresh_rollups(db, settle=False)
+    check_everything(dataset)
+    check_everything(dataset, tree.towns[0].scope)
+
+
+def test_settled_refresh_folds_only_ids_seen_at_the_previous_refresh(dataset) -> None:
+    db = dataset.db
+    first = A.refresh_rollups(db)  # settle: nothing seen before, so nothing folded yet
+    assert first.folded == 0 and first.last_id == 0
+    second = A.refresh_rollups(db)
+    assert second.last_id == max(s.id for s in dataset.rows)
+    check_everything(dataset)
+
+
+def test_deleting_rows_under_the_watermark_falls_back_to_raw_then_rebuilds(dataset) -> None:
+    db = dataset.db
+    A.refresh_rollups(db, settle=False)
+    victim = next(s for s in dataset.rows if not s.voided)
+    db.execute("DELETE FROM answers WHERE response_id = ?", [victim.id])
+    db.execute("DELETE FROM responses WHERE id = ?", [victim.id])
+    dataset.rows.remove(victim)
+    assert A.rollup_state(db).last_id == 0
+    check_everything(dataset)
+    assert A.refresh_rollups(db, settle=False).rebuilt
+    check_everything(dataset)
+
+
+def test_filters_channel_period_unit_version(dataset) -> None:
+    db, tree = dataset.db, dataset.tree
+    A.refresh_rollups(db, settle=False)
+    since, until = TODAY - dt.timedelta(days=9), TODAY - dt.timedelta(days=2)
+    c1 = tree.unit("T1C2")
+    cases = [
+        (A.Filters(channel="visit"), lambda s: s.channel == "visit"),
+        (A.Filters(since=since, until=until), lambda s: since <= s.day <= until),
+        (A.Filters(unit_path=c1.path), lambda s: s.unit_path.startswith(c1.path)),
+        (A.Filters(survey_id=SURVEY, survey_version=1, channel="link", since=since),
+         lambda s: s.channel == "link" and s.day >= since),
+        (A.Filters(survey_version=2), lambda s: False),
+        (A.Filters(survey_id="other"), lambda s: False),
+    ]
+    for f, keep in cases:
+        assert_figures(A.figures(db, ALL, f), expected(dataset.rows, keep))
+        assert_figures(A.overview(db, ALL, f, TODAY).figures, expected(dataset.rows, keep))
+    # a unit filter outside the caller's scope shows nothing, never the other town
+    t2 = tree.unit("T2C1")
+    assert A.figures(db, tree.towns[0].scope, A.Filters(unit_path=t2.path)).responses == 0
+
+
+def test_campaign_filter_limits_units_and_dates(dataset) -> None:
+    from storage.campaigns import create_campaign
+
+    db, tree = dataset.db, dataset.tree
+    start = TODAY - dt.timedelta(days=5)
+    cid = create_campaign(db, ALL, name="冬季走访", unit_ids=[tree.unit("T2").id], starts_on=start, ends_on=TODAY)
+    got = A.figures(db, ALL, A.Filters(campaign_id=cid))
+    assert_figures(got, expected(dataset.rows, lambda s: s.unit_path.startswith(tree.unit("T2").path)
+                                 and start <= s.day <= TODAY))
+
+
+def test_tiny_units_and_direct_rows_in_drill_down(dataset) -> None:
+    db, tree = dataset.db, dataset.tree
+    rows = A.drill_down(db, ALL, A.Filters(), tree.towns[0].id)
+    direct = [r for r in rows if r.direct]
+    assert len(direct) == 1 and direct[0].unit_code == "T1"
+    rows2 = A.drill_down(db, ALL, A.Filters(), tree.unit("T2C2").id)
+    tiny = next(r for r in rows2 if r.unit_code == "T2C2G2")
+    assert tiny.figures.responses == expected(dataset.rows, lambda s: s.unit_id == tiny.unit_id).responses <= 2
+    assert all(not r.has_children for r in rows2)
+
+
+def test_scope_leader_of_t1_sees_nothing_of_t2(dataset) -> None:
+    db, tree = dataset.db, dataset.tree
+    t1 = tree.towns[0].scope
+    t2_ids = {u.id for u in [tree.towns[1], *tree.communities[2:], *tree.grids[4:]]}
+    drill = A.drill_down(db, t1, A.Filters(), tree.district.id)
+    assert [r.unit_code for r in drill] == ["T1"]
+    assert not A.drill_down(db, t1, A.Filters(), tree.towns[1].id)
+    raw = A.raw_responses(db, t1, A.Filters())
+    assert raw and all(r.unit_code.startswith("T1") for r in raw)
+    texts = A.answer_texts(db, t1, A.Filters(), ["suggestions"])
+    want = Counter(s.clean["suggestions"] for s in dataset.rows
+                   if not s.voided and "suggestions" in s.clean and s.unit_id not in t2_ids)
+    assert {t.text: t.count for t in texts} == dict(want)
+    behind = A.texts_containing(db, t1, A.Filters(), "电梯", ["suggestions"])
+    assert behind and all("电梯" in s.text and s.unit_code.startswith("T1") for s in behind)
+    everywhere = A.texts_containing(db, ALL, A.Filters(), "电梯", ["suggestions"])
+    assert any(s.unit_code.startswith("T2") for s in everywhere)
+    check_everything(dataset, t1)
+
+
+def test_question_counts_of_matrix_rows_skip_unanswered(dataset) -> None:
+    counts = {(q.question_id, q.row_id): q.n for q in A.question_counts(dataset.db, ALL, A.Filters(survey_id=SURVEY))}
+    for row_id in MATRIX_ROWS:
+        want = sum(1 for s in dataset.rows if not s.voided and row_id in s.clean.get("livelihood", {}))
+        assert counts[("livelihood", row_id)] == want
+    assert ("handling_result", "") in counts
+    assert counts[("handling_result", "")] == sum(1 for s in dataset.rows if not s.voided and "handling_result" in s.clean)
+
+
+def test_surveys_answered_lists_versions_with_counts(dataset) -> None:
+    got = A.surveys_answered(dataset.db, ALL)
+    assert [(v.survey_id, v.survey_version, v.responses) for v in got] == [
+        (SURVEY, 1, expected(dataset.rows).responses)]
+
+
+@pytest.fixture
+def problems(dataset):
+    """Problems inserted directly, with known states, ages and ratings."""
+    db, tree = dataset.db, dataset.tree
+    specs = [  # unit, category, state, raised days ago, due in days from raise, satisfaction
+        ("T1C1G1", "环境卫生", "new", 2, 15, None),
+        ("T1C1G1", "环境卫生", "in_progress", 20, 15, None),
+        ("T1C1G2", "道路交通", "assigned", 40, 15, None),
+        ("T1C2G1", "道路交通", "closed", 30, 15, 5),
+        ("T1C2G1", "治安", "closed", 25, 15, 2),
+        ("T1C2G2", "治安", "resolved", 10, 15, None),
+        ("T2C1G1", "环境卫生", "in_progress", 35, 15, None),
+        ("T2C1G1", "住房", "closed", 12, 15, 4),
+    ]
+    rows = []
+    for i, (code, category, state, ago, due, sat) in enumerate(specs):
+        raised = dt.datetime.combine(TODAY - dt.timedelta(days=ago), dt.time(9))
+        due_on = raised.date() + dt.timedelta(days=due)
+        db.execute(
+            """INSERT INTO problems (client_key, org_unit_id, category, description, state, raised_at, due_on,
+               resolution_satisfaction) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [f"p{i}", tree.unit(code).id, category, f"{category}：楼道堆放杂物{i}", state, raised, due_on, sat])
+        rows.append((tree.unit(code), category, state, ago, due_on, sat))
+    return rows
+
+
+def test_problem_views(dataset, problems) -> None:
+    db, tree = dataset.db, dataset.tree
+    by = A.problems_by_category_state(db, ALL, A.Filters())
+    want: dict[str, Counter] = {}
+    for unit, category, state, *_ in problems:
+        want.setdefault(category, Counter())[state] += 1
+    assert by == {k: dict(v) for k, v in want.items()}
+    ageing = A.problem_ageing(db, ALL, A.Filters(), TODAY)
+    open_ages = [ago for _, _, state, ago, _, _ in problems if state in A.OPEN_PROBLEM_STATES]
+    assert [n for _, _, n in ageing] == [
+        sum(1 for a in open_ages if lo <= a and (hi is None or a <= hi)) for lo, hi in A.AGEING_BUCKETS]
+    overdue = {r.unit_code: (r.open, r.overdue) for r in A.overdue_by_unit(db, ALL, A.Filters(), tree.district.id, TODAY)}
+    for town in tree.towns:
+        mine = [p for p in problems if p[0].path.startswith(town.path) and p[2] in A.OPEN_PROBLEM_STATES]
+        assert overdue[town.code] == (len(mine), sum(1 for p in mine if p[4] < TODAY))
+    res = A.resolution_satisfaction(db, ALL, A.Filters())
+    rated = [p[5] for p in problems if p[5] is not None]
+    assert (res.rate.k, res.rate.n) == (sum(1 for s in rated if s >= 3), len(rated))
+    assert res.mean == pytest.approx(sum(rated) / len(rated))
+    t1 = tree.towns[0].scope
+    assert "住房" not in A.problems_by_category_state(db, t1, A.Filters())
+    assert [r.unit_code for r in A.overdue_by_unit(db, t1, A.Filters(), tree.district.id, TODAY)] == ["T1"]
+    assert A.resolution_satisfaction(db, t1, A.Filters()).rate.n == 2
+    texts = A.problem_texts(db, t1, A.Filters())
+    assert len(texts) == 6 and all("住房" not in t.text for t in texts)

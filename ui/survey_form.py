@@ -1,0 +1,320 @@
+"""The reusable renderer of one survey page: widgets per question type, conditions, errors next to questions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from i18n import t as translate
+from surveys import (
+    AnswerError,
+    DateQuestion,
+    MatrixQuestion,
+    MultiChoiceQuestion,
+    NoteQuestion,
+    NpsQuestion,
+    NumberQuestion,
+    Question,
+    RatingQuestion,
+    SingleChoiceQuestion,
+    Survey,
+    TextQuestion,
+    evaluate,
+    scale_label,
+)
+from surveys.constants import TEXT_MAX_LENGTH
+from surveys.model import condition_questions
+
+# Constant CSS only (never user text): scale options as large, thumb-sized chips
+# that wrap on a 360–414 px screen; widget labels a little larger than default.
+_FORM_CSS = """<style>
+div[data-testid="stRadio"] div[role="radiogroup"]{gap:.45rem .5rem;flex-wrap:wrap}
+div[data-testid="stRadio"] div[role="radiogroup"]>label{
+  border:1px solid #d5d7de;border-radius:10px;padding:.55rem .85rem;min-height:44px;margin:0;
+  background:#fff;align-items:center;min-width:3.2rem}
+div[data-testid="stRadio"] div[role="radiogroup"]>label:has(input:checked){border-color:#c8161d;background:#fdf0f0}
+div[data-testid="stRadio"] div[role="radiogroup"]>label p{font-size:1.02rem}
+div[data-testid="stWidgetLabel"] p{font-size:1.05rem;font-weight:600}
+</style>"""
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+_DATE_FLOOR = dt.date(1900, 1, 1)
+_DATE_CEILING = dt.date(2100, 12, 31)
+
+
+def plain(text: str) -> str:
+    """User text (labels from admins, answers from residents) made inert for
+    Streamlit's markdown labels: every markdown/HTML punctuation is escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def page_count(survey: Survey) -> int:
+    """How many pages the survey is shown in."""
+    return max(1, len(survey.pages))
+
+
+# A survey with at most this many questions is answered on one screen, its
+# pages shown as sections: each extra screen costs the resident a round trip
+# on a mobile network and the server a script run. Longer surveys are shown
+# page by page.
+ONE_SCREEN_MAX_QUESTIONS = 15
+
+
+def screens(survey: Survey) -> list[tuple[int, ...]]:
+    """The survey's pages grouped into the screens a resident answers them on."""
+    answerable = sum(1 for q in survey.questions if not isinstance(q, NoteQuestion))
+    if answerable <= ONE_SCREEN_MAX_QUESTIONS:
+        return [tuple(range(len(survey.pages)))]
+    return [(index,) for index in range(len(survey.pages))]
+
+
+def widget_key(key_prefix: str, question_id: str, row_id: str | None = None) -> str:
+    """The session-state key of a question's widget (a matrix has one per row)."""
+    return f"{key_prefix}.{question_id}" if row_id is None else f"{key_prefix}.{question_id}.{row_id}"
+
+
+def condition_sources(survey: Survey) -> frozenset[str]:
+    """Ids of questions some show_if refers to: only their widgets need a rerun on change."""
+    refs: set[str] = set()
+    for question in survey.questions:
+        if question.show_if is not None:
+            refs.update(condition_questions(question.show_if))
+    return frozenset(refs)
+
+
+def hidden_before(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> set[str]:
+    """Questions on earlier pages hidden by their condition, given ``answers``."""
+    hidden: set[str] = set()
+    for page in survey.pages[:page_index]:
+        for question in page.questions:
+            if question.show_if is not None and not evaluate(question.show_if, answers, hidden):
+                hidden.add(question.id)
+    return hidden
+
+
+def visible_on_page(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> list[Question]:
+    """The questions of one page that are shown, given every answer so far."""
+    hidden = hidden_before(survey, page_index, answers)
+    shown: list[Question] = []
+    for question in survey.pages[page_index].questions:
+        if question.show_if is not None and not evaluate(question.show_if, answers, hidden):
+            hidden.add(question.id)
+        else:
+            shown.append(question)
+    return shown
+
+
+def _label(question: Question, number: int | None) -> str:
+    text = plain(question.label)
+    prefix = f"{number}\\. " if number is not None else ""
+    suffix = " :red[\\*]" if question.required and not isinstance(question, NoteQuestion) else ""
+    return prefix + text + suffix
+
+
+def _seed(key: str, value: Any) -> None:
+    """Give a widget the answer kept from an earlier visit of the page (Streamlit
+    drops a widget's state once it is not rendered, e.g. on another page)."""
+    if key not in st.session_state and value is not None:
+        st.session_state[key] = value
+
+
+def _as_option(value: Any, options: list[Any]) -> Any:
+    if value in options:
+        return value
+    for option in options:
+        if str(option) == str(value):
+            return option
+    return None
+
+
+def _scale_format(scale: tuple, lang: str):
+    labels = {choice.value: plain(scale_label(choice, lang)) for choice in scale}
+    return lambda value: labels.get(value, str(value))
+
+
+def _render_question(question: Question, raw: Any, key_prefix: str, lang: str, number: int | None,
+                     rerun_on_change: bool) -> Any:
+    """One question's widget(s); returns its raw value (None when unanswered)."""
+    key = widget_key(key_prefix, question.id)
+    label = _label(question, number)
+    on_change = "rerun" if rerun_on_change else "ignore"
+    if isinstance(question, NoteQuestion):
+        st.text(question.label)
+        if question.hint:
+            st.caption(plain(question.hint))
+        return None
+    if isinstance(question, (RatingQuestion, SingleChoiceQuestion, NpsQuestion)):
+        if isinstance(question, RatingQuestion):
+            options = [choice.value for choice in question.scale]
+            fmt = _scale_format(question.scale, lang)
+        elif isinstance(question, NpsQuestion):
+            options = list(range(0, 11))
+            fmt = str
+        else:
+            options = [choice.value for choice in question.choices]
+            labels = {choice.value: plain(choice.label) for choice in question.choices}
+            fmt = lambda value: labels.get(value, str(value))  # noqa: E731
+        _seed(key, _as_option(raw, options))
+        value = st.radio(label, options, index=None, format_func=fmt, key=key, horizontal=True,
+                         on_change=on_change)
+        _hint(question)
+        return value
+    if isinstance(question, MultiChoiceQuestion):
+        options = [choice.value for choice in question.choices]
+        labels = {choice.value: plain(choice.label) for choice in question.choices}
+        if isinstance(raw, (list, tuple)):
+            _seed(key, [v for v in (_as_option(item, options) for item in raw) if v is not None])
+        value = st.pills(label, options, selection_mode="multi", format_func=lambda v: labels.get(v, str(v)),
+                         key=key, on_change=on_change)
+        _hint(question)
+        return list(value or [])
+    if isinstance(question, MatrixQuestion):
+        return _render_matrix(question, raw, key_prefix, lang, label, on_change)
+    if isinstance(question, TextQuestion):
+        limit = min(question.max_length, TEXT_MAX_LENGTH)
+        _seed(key, raw if isinstance(raw, str) else None)
+        widget = st.text_area if question.multiline else st.text_input
+        value = widget(label, key=key, max_chars=limit, on_change=on_change,
+                       placeholder=translate("form.text_limit", lang, limit=limit))
+        _hint(question)
+        return value
+    if isinstance(question, NumberQuestion):
+        if question.integer:
+            low = int(question.min) if question.min is not None else None
+            high = int(question.max) if question.max is not None else None
+            step: int | float | None = 1
+        else:
+            low = float(question.min) if question.min is not None else None
+            high = float(question.max) if question.max is not None else None
+            step = None
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            _seed(key, int(raw) if question.integer else float(raw))
+        value = st.number_input(label, value=None, min_value=low, max_value=high, step=step, key=key,
+                                on_change=on_change)
+        _hint(question)
+        return value
+    if isinstance(question, DateQuestion):
+        if isinstance(raw, str):
+            try:
+                raw = dt.date.fromisoformat(raw)
+            except ValueError:
+                raw = None
+        _seed(key, raw if isinstance(raw, dt.date) else None)
+        value = st.date_input(label, value=None, min_value=question.min or _DATE_FLOOR,
+                              max_value=question.max or _DATE_CEILING, key=key, on_change=on_change,
+                              format="YYYY-MM-DD")
+        _hint(question)
+        return value
+    raise TypeError(f"no widget for question type {question.type}")
+
+
+def _hint(question: Question) -> None:
+    if question.hint:
+        st.caption(plain(question.hint))
+
+
+def _render_matrix(question: MatrixQuestion, raw: Any, key_prefix: str, lang: str, label: str,
+                   on_change: str) -> dict[str, Any]:
+    """A matrix on a phone: the question as a heading, then one radio group per row, stacked."""
+    st.markdown(label)
+    _hint(question)
+    options = [choice.value for choice in question.scale]
+    fmt = _scale_format(question.scale, lang)
+    kept = raw if isinstance(raw, Mapping) else {}
+    values: dict[str, Any] = {}
+    for row in question.rows:
+        key = widget_key(key_prefix, question.id, row.id)
+        _seed(key, _as_option(kept.get(row.id), options))
+        value = st.radio(plain(row.label), options, index=None, format_func=fmt, key=key, horizontal=True,
+                         on_change=on_change)
+        if value is not None:
+            values[row.id] = value
+    return values
+
+
+def render_page(
+    survey: Survey,
+    page_index: int,
+    answers: dict[str, Any],
+    *,
+    lang: str,
+    key_prefix: str,
+    errors: Mapping[str, list[AnswerError]] | None = None,
+    context: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Render the visible questions of one page and return their raw values.
+
+    Conditions are evaluated against ``answers`` updated with each value just
+    entered on this page, so a question shown by an earlier answer appears at
+    once. ``errors`` (question id -> AnswerError) are shown under their
+    question. Widgets keep the answers of earlier visits of the page (seeded
+    from ``answers``). Only widgets some condition depends on rerun the script
+    on change; the rest send their values with the next button press.
+    ``context`` may carry ``"numbering": "off"`` to hide question numbers and
+    ``"css": "off"`` when an earlier call in the same run already styled the form.
+    """
+    errors = errors or {}
+    context = context or {}
+    if context.get("css") != "off":
+        st.html(_FORM_CSS)
+    page = survey.pages[page_index]
+    if page.title and page_count(survey) > 1:
+        st.subheader(plain(page.title), anchor=False)
+    sources = condition_sources(survey)
+    current: dict[str, Any] = dict(answers)
+    hidden = hidden_before(survey, page_index, current)
+    numbered = context.get("numbering") != "off"
+    number = sum(
+        1 for p in survey.pages[:page_index] for q in p.questions if not isinstance(q, NoteQuestion)
+    )
+    values: dict[str, Any] = {}
+    for question in page.questions:
+        if not isinstance(question, NoteQuestion):
+            number += 1
+        if question.show_if is not None and not evaluate(question.show_if, current, hidden):
+            hidden.add(question.id)
+            continue
+        value = _render_question(question, answers.get(question.id), key_prefix, lang,
+                                 number if numbered and not isinstance(question, NoteQuestion) else None,
+                                 question.id in sources)
+        for error in errors.get(question.id, ()):
+            st.error(plain(error.message(lang)), icon=":material/error:")
+        if not isinstance(question, NoteQuestion):
+            values[question.id] = value
+            current[question.id] = value
+    return values
+
+
+def page_values(survey: Survey, page_index: int, answers: Mapping[str, Any], *, key_prefix: str) -> dict[str, Any]:
+    """The raw values of one page's visible questions as they stand in
+    session state now — for button callbacks, which run before the script and
+    so before render_page returns (widgets that do not rerun on change send
+    their latest values with the button press)."""
+    current: dict[str, Any] = dict(answers)
+    hidden = hidden_before(survey, page_index, current)
+    values: dict[str, Any] = {}
+    for question in survey.pages[page_index].questions:
+        if question.show_if is not None and not evaluate(question.show_if, current, hidden):
+            hidden.add(question.id)
+            continue
+        if isinstance(question, NoteQuestion):
+            continue
+        if isinstance(question, MatrixQuestion):
+            keys = {row.id: widget_key(key_prefix, question.id, row.id) for row in question.rows}
+            if any(key in st.session_state for key in keys.values()):
+                value: Any = {row_id: st.session_state[key] for row_id, key in keys.items()
+                              if st.session_state.get(key) is not None}
+            else:
+                value = answers.get(question.id)
+        else:
+            key = widget_key(key_prefix, question.id)
+            value = st.session_state[key] if key in st.session_state else answers.get(question.id)
+            if isinstance(question, MultiChoiceQuestion):
+                value = list(value or [])
+        values[question.id] = value
+        current[question.id] = value
+    return values
