@@ -3,10 +3,19 @@
 import streamlit as st
 
 from ui.navigation import routable_for
+from storage.db import StorageError
 from ui.links import route_link
+from ui.resources import database
 from ui.session import current_user, lang, language_switch, t
 
 st.set_page_config(page_title="民意 Minyi", page_icon=":material/how_to_vote:", layout="centered")
+
+try:
+    database()
+except StorageError as exc:  # not DuckDB, locked, unwritable, too new: say which, change nothing
+    st.error(t("app.db_error_title"))
+    st.text(t(exc.code, detail=exc.detail, **exc.params))
+    st.stop()
 
 user = current_user()
 entries = routable_for(user.role if user else None)

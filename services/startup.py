@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import settings as settings_module
 from auth import setup
 from services.survey_catalog import install_templates
-from storage.db import Database, shared_database
+from i18n import t
+from storage.db import Database, StorageError, shared_database
 from surveys import DefinitionError, load_templates
 
 log = logging.getLogger("minyi")
@@ -33,7 +34,14 @@ def start_app(cfg: settings_module.Settings | None = None) -> StartupReport:
     """Open the shared database for the server process and print what a
     newcomer needs (the one-time setup code) to the terminal."""
     cfg = cfg or settings_module.load()
-    db = shared_database(cfg.db_path)
+    try:
+        db = shared_database(cfg.db_path)
+    except StorageError as exc:
+        # Keep serving: every page shows this message instead of a traceback.
+        message = t(exc.code, cfg.lang, detail=exc.detail, **exc.params)
+        log.error("%s", message)
+        print("\n" + message + "\n", flush=True)
+        return StartupReport()
     settings_module.cookie_secret(cfg)
     report = prepare(db, cfg)
     for error in report.template_errors:

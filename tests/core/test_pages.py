@@ -138,3 +138,19 @@ def test_audit_page_shows_sign_ins(seeded):
     at = page_test("pages/audit.py", admin).run()
     assert not at.exception
     assert "auth.login_failed" in list(at.dataframe[0].value["操作"])
+
+
+def test_survey_list_shows_template_errors_to_admins_only(seeded, tmp_path, monkeypatch):
+    db, tree, admin = seeded
+    (tmp_path / "bad.yaml").write_text("id: bad\ntitle: 坏\nquestions:\n  - id: q1\n    type: ratng\n    label: x\n", encoding="utf-8")
+    from surveys import load_templates
+    import ui.resources
+
+    monkeypatch.setattr(ui.resources, "templates", lambda: load_templates(tmp_path))
+    at = page_test("pages/survey_list.py", admin).run()
+    assert not at.exception
+    assert at.error[0].value == "以下问卷模板有错误，已跳过："
+    assert any("ratng" in t.value for t in at.text)
+    leader = make_principal(db, "leader1", "leader", tree.district)
+    at = page_test("pages/survey_list.py", leader).run()
+    assert not at.exception and not at.error

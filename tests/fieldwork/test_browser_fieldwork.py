@@ -1,0 +1,119 @@
+"""A real browser: a cadre finds a household on the make-up list, records a met visit with a problem, works the
+problem and closes it with the resident's confirmation on a return visit."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage import open_database
+from storage.db import Scope
+from tests.conftest import READY, TEST_PASSWORD, start_app, stop_app
+from tests.fieldwork.conftest import seed_world
+
+pytestmark = pytest.mark.browser
+
+
+def _ready(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_selector(READY)
+
+
+def _choose(page, label: str, option: str) -> None:
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    page.get_by_role("option", name=option).first.click()
+    _ready(page)
+
+
+def _radio(page, question: str, option: str) -> None:
+    group = page.locator('[data-testid="stRadio"]').filter(has_text=question).first
+    group.get_by_text(option, exact=True).click()
+
+
+def _fill_visit_form(page) -> None:
+    _radio(page, "满意程度", "满意")
+    _radio(page, "是否需要回头访", "否")
+
+
+def test_cadre_visit_problem_and_close_out(tmp_path, browser):
+    db = open_database(tmp_path / "minyi.duckdb")
+    from services.startup import prepare
+    import settings
+
+    prepare(db, settings.load({"MINYI_DB": str(tmp_path / "minyi.duckdb")}))
+    world = seed_world(db)
+    h101 = world.hh["H101"]
+    db.close()
+    app = start_app(tmp_path)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 2400})
+        page.goto(app.url + "/login")
+        page.fill("#username", "cadre1")
+        page.fill("#password", TEST_PASSWORD)
+        page.click("button[type=submit]")
+        _ready(page)
+
+        page.goto(app.url + "/worklists")
+        _ready(page)
+        page.get_by_role("tab", name="补课访（3）").wait_for()
+        page.get_by_role("tab", name="回头访（0）").wait_for()
+
+        page.goto(app.url + "/visits")
+        _ready(page)
+        _choose(page, "显示", "待补课访（未覆盖）")
+        _choose(page, "选择住户", "H101 · 张三明 · 幸福路1号 · 未走访")
+        page.get_by_text("登记走访：H101").wait_for()
+        _fill_visit_form(page)
+        number = page.locator('[data-testid="stNumberInput"]').filter(has_text="问题数量").locator("input")
+        number.fill("1")
+        number.press("Enter")
+        _ready(page)
+        area = page.locator('[data-testid="stTextArea"]').filter(has_text="问题描述").locator("textarea")
+        area.fill("楼道灯坏了三个月")
+        area.press("Tab")
+        _ready(page)
+        page.get_by_role("button", name="保存走访记录").click()
+        _ready(page)
+        page.get_by_text("走访记录已保存").wait_for()
+        page.screenshot(path=str(tmp_path / "visit_saved.png"))
+
+        page.goto(app.url + "/worklists")
+        _ready(page)
+        page.get_by_role("tab", name="补课访（2）").wait_for()  # H101 left the make-up list
+        page.get_by_role("tab", name="回头访（1）").wait_for()  # and is on the return list
+
+        page.goto(app.url + "/problems")
+        _ready(page)
+        for label in ("我来办理", "开始办理", "办结"):
+            page.get_by_role("button", name=label, exact=True).click()
+            _ready(page)
+        page.get_by_text("已办结问题须在回头访中由群众确认").wait_for()
+
+        page.goto(app.url + f"/visits?hh={h101}")
+        _ready(page)
+        page.get_by_text("登记走访：H101").wait_for()
+        assert page.get_by_role("checkbox", name="这是回头访").is_checked()
+        _fill_visit_form(page)
+        _radio(page, "办理结果的满意程度", "满意")
+        page.get_by_role("button", name="保存走访记录").click()
+        _ready(page)
+        page.get_by_text("走访记录已保存").wait_for()
+
+        page.goto(app.url + "/worklists")
+        _ready(page)
+        page.get_by_role("tab", name="回头访（0）").wait_for()
+        page.screenshot(path=str(tmp_path / "worklists_after.png"))
+    finally:
+        stop_app(app)
+    db = open_database(tmp_path / "minyi.duckdb")
+    try:
+        rows = db.query("SELECT state, resolution_satisfaction, description FROM problems").rows
+        assert rows == [("closed", 4, "楼道灯坏了三个月")]
+        actions = [r[0] for r in db.query("SELECT action FROM problem_events ORDER BY id").rows]
+        assert actions == ["create", "assign", "start", "resolve", "close"]
+        visits = db.query("SELECT outcome, is_return_visit FROM visits ORDER BY id").rows
+        assert visits == [("met", False), ("met", True)]
+        assert db.query("SELECT count(*) FROM responses WHERE household_id = ?", [h101]).single_value() == 2
+        assert Scope.everything().path == "/"
+    finally:
+        db.close()
