@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.navigation import routable_for
+from ui.navigation import routable_for, visible_to
 from storage.db import StorageError
 from ui.links import route_link
 from ui.resources import database
@@ -18,7 +18,10 @@ except StorageError as exc:  # not DuckDB, locked, unwritable, too new: say whic
     st.stop()
 
 user = current_user()
-entries = routable_for(user.role if user else None)
+# A resident opening a share link (/fill?t=…) is routed among the public pages
+# only: building every staff st.Page on each of their script runs was the
+# largest per-run cost of the fill page (bench/load_fill.py).
+entries = visible_to(None) if user is None and "t" in st.query_params else routable_for(user.role if user else None)
 pages = {e.file: st.Page(e.file, title=t(e.title_key), url_path=e.url_path, icon=e.icon, default=e.url_path == "home")
          for e in entries}
 current = st.navigation(list(pages.values()), position="hidden")

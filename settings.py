@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,13 +40,25 @@ def load(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         db_path=db,
         secret=env.get("MINYI_SECRET") or None,
-        public_base_url=env.get("MINYI_PUBLIC_URL", "http://localhost:8501").rstrip("/"),
+        public_base_url=(env.get("MINYI_PUBLIC_URL") or f"http://localhost:{_serving_port(env)}").rstrip("/"),
         timezone=env.get("MINYI_TZ", "Asia/Shanghai"),
         trust_proxy=env.get("MINYI_TRUST_PROXY", "").lower() in {"1", "true", "yes"},
         min_sample=int(env.get("MINYI_MIN_SAMPLE", "30")),
         session_hours=int(env.get("MINYI_SESSION_HOURS", "12")),
         lang=env.get("MINYI_LANG", "zh") if env.get("MINYI_LANG", "zh") in {"zh", "en"} else "zh",
     )
+
+
+def _serving_port(env: dict[str, str]) -> int:
+    """The port this process serves on (Streamlit's server.port) when it is the app, else 8501."""
+    if "streamlit.web.server" in sys.modules or "streamlit.web.bootstrap" in sys.modules:
+        try:
+            from streamlit import config
+
+            return int(config.get_option("server.port"))
+        except Exception:  # config not loaded: fall back to the default
+            pass
+    return int(env.get("STREAMLIT_SERVER_PORT", "8501"))
 
 
 def cookie_secret(settings: Settings) -> str:

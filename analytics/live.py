@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -22,6 +23,8 @@ class RollupRefresher(threading.Thread):
         self.every = every
         self.stopped = threading.Event()
         self.last_result: analytics.RefreshResult | None = None
+        # A daemon thread still inside DuckDB at interpreter exit aborts the process: stop it first.
+        atexit.register(self.stop, wait=True)
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -35,8 +38,10 @@ class RollupRefresher(threading.Thread):
                 log.warning("rollup refresh failed; retrying", exc_info=True)
             self.stopped.wait(self.every)
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
         self.stopped.set()
+        if wait and self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=30)
 
 
 def refresh_until_idle(db: Database, rounds: int = 2) -> None:

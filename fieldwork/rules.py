@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 
 # Stored values (English codes) -> Chinese words cadres write on paper sheets.
@@ -45,10 +46,16 @@ def add_working_days(day: dt.date, days: int, holidays: Iterable[dt.date] = ()) 
     return day
 
 
-def due_on(raised_at: dt.datetime | dt.date, holidays: Iterable[dt.date] = ()) -> dt.date:
-    """A problem's default due date: DUE_WORKING_DAYS working days after it was raised."""
+def due_on(raised_at: dt.datetime | dt.date, holidays: Iterable[dt.date] | None = None) -> dt.date:
+    """A problem's default due date: DUE_WORKING_DAYS working days after it was raised
+    (holidays: the given set, else MINYI_HOLIDAYS)."""
     day = raised_at.date() if isinstance(raised_at, dt.datetime) else raised_at
-    return add_working_days(day, DUE_WORKING_DAYS, holidays)
+    return add_working_days(day, DUE_WORKING_DAYS, configured_holidays() if holidays is None else holidays)
+
+
+def configured_holidays() -> frozenset[dt.date]:
+    """Public holidays from MINYI_HOLIDAYS (ISO dates separated by commas or spaces); none by default."""
+    return parse_holidays(os.environ.get("MINYI_HOLIDAYS"))
 
 
 def parse_holidays(text: str | None) -> frozenset[dt.date]:

@@ -66,11 +66,11 @@ with st.expander(t("builder.create"), expanded=not editable):
         subjects_text = st.text_area(t("builder.subjects"), key="builder.new.subjects", help=t("builder.subjects_help"))
         subject_file = st.file_uploader(t("builder.subjects_file"), type=["xlsx", "csv"], key="builder.new.subjects_file")
         if subject_file is not None:
-            from services.paper_import import PaperImportError, read_table
+            from services.evaluation import subject_names_from_table
+            from services.paper_import import PaperImportError
 
             try:
-                headers, table = read_table(subject_file.getvalue(), subject_file.name)
-                names = [headers[0]] + [str(cells[0]) for _, cells in table if cells and cells[0] is not None]
+                names = subject_names_from_table(subject_file.getvalue(), subject_file.name)
                 subjects_text = "\n".join([*subjects_text.splitlines(), *names])
                 st.caption(t("builder.subjects_read", n=len(names)))
             except PaperImportError as exc:
@@ -101,6 +101,8 @@ if not editable:
     st.stop()
 ids = [r.id for r in editable]
 titles = {r.id: r.title for r in editable}
+if state.BUILDER_SWITCH_TO in st.session_state:
+    st.session_state["builder.choose"] = st.session_state.pop(state.BUILDER_SWITCH_TO)
 wanted_id = st.query_params.get("s")
 if "builder.choose" not in st.session_state and wanted_id in ids:
     st.session_state["builder.choose"] = wanted_id
@@ -492,7 +494,7 @@ with tab_publish:
             st.error(t("builder.err.bad_id"))
         else:
             copy_id = authoring.duplicate(db, user, survey_id, dup_id.strip(), dup_title.strip())
-            st.session_state["builder.choose"] = copy_id
+            st.session_state[state.BUILDER_SWITCH_TO] = copy_id
             notice("builder.created", id=copy_id)
             st.rerun()
     st.divider()

@@ -19,12 +19,10 @@ import streamlit as st
 
 import settings as settings_module
 from services import submissions
-from sharing.ratelimit import SubmissionLimiter
 from sharing.states import LinkState
 from sharing.tokens import normalize
-from storage import links as link_store
 from storage.db import StorageError
-from ui import state
+from ui import link_resources, state
 from ui.resources import database
 from ui.session import lang, t
 from surveys import validate_answers
@@ -34,11 +32,6 @@ log = logging.getLogger("minyi.fill")
 DONE_COOKIE = "minyi_done_"
 _COOKIE_SCRIPT = ('<script>document.cookie="' + DONE_COOKIE + '{token}=1; max-age=31536000; path=/; samesite=lax";'
                   "</script>")
-
-
-@st.cache_resource(show_spinner=False)
-def _limiter() -> SubmissionLimiter:
-    return SubmissionLimiter()
 
 
 def _sessions() -> dict[str, dict[str, Any]]:
@@ -108,7 +101,7 @@ def _submit(token: str) -> None:
     fs = _sessions()[token]
     _merge_current_page(fs)
     fs["errors"], fs["notice"] = {}, None
-    if not _limiter().allow(token, _client_address(), fs["rate_limit"]):
+    if not link_resources.limiter().allow(token, _client_address(), fs["rate_limit"]):
         fs["notice"] = "fill.rate_limited"
         return
     try:
@@ -158,7 +151,7 @@ def _start(token: str) -> dict[str, Any] | None:
     at = settings_module.now()
     try:
         db = database()
-        opened = submissions.open_link(db, token, at)
+        opened = link_resources.resolve(token)
     except StorageError:
         st.error(t("fill.storage_error"))
         return None
@@ -170,7 +163,7 @@ def _start(token: str) -> dict[str, Any] | None:
         _message(LinkState.ANSWERED_HERE.message_key)
         return None
     try:
-        link_store.record_open(db, token, at)
+        link_resources.open_counter().add(db, token, at)
     except Exception:  # a lost open count must not stop a resident
         log.warning("could not count an open of link %s", token)
     fs = {

@@ -8,7 +8,7 @@ from fieldwork.masking import mask_name
 from settings import now
 from storage import orgs
 from storage import problems as problem_store
-from storage.db import Database, Scope
+from storage.db import Database
 from ui.resources import database
 from ui.session import require, t
 

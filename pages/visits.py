@@ -19,7 +19,7 @@ from storage.db import Database
 from fieldwork.problems import SATISFACTION_LEVELS, TransitionError
 from ui import state
 from ui.resources import database
-from ui.survey_form import page_count, page_values, render_page
+from ui.survey_form import page_count, render_page
 from ui.session import lang, require, t
 
 user: Principal = require("cadre", "admin")

@@ -97,3 +97,17 @@ def export_xlsx(db: Database, principal: Principal, report: EvaluationReport, la
                  target=report.survey.id, detail={"version": report.version, "subjects": len(report.results),
                                                   "scope": principal.unit_path})
     return buffer.getvalue()
+
+
+SUBJECT_HEADERS = ("姓名", "名称", "部门", "单位", "评议对象", "党员姓名", "部门名称", "name", "subject", "department")
+
+
+def subject_names_from_table(content: bytes, filename: str) -> list[str]:
+    """Subject names from the first column of a CSV/XLSX list; a header cell such as 姓名 / 部门 is skipped.
+    Raises paper_import.PaperImportError for an unreadable or empty file."""
+    from services.paper_import import read_table
+
+    headers, rows = read_table(content, filename)
+    first = [headers[0]] if headers and headers[0].strip().lower() not in SUBJECT_HEADERS else []
+    names = first + [str(cells[0]).strip() for _, cells in rows if cells and cells[0] is not None and str(cells[0]).strip()]
+    return [name for name in names if name]

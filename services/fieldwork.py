@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fieldwork import registry, rules
+from fieldwork import registry
 from storage import households as household_store
 from storage import problems as problem_store
 from storage import visits as visit_store
@@ -128,5 +128,3 @@ def sheet_visits(
 def categories(db: Database) -> list[str]:
     return problem_store.problem_categories(db)
 
-
-OUTCOME_CODES: tuple[str, ...] = tuple(rules.OUTCOMES)

@@ -152,7 +152,42 @@ def revoke(db: Database, token_or_batch: str, scope: Scope, at: datetime) -> int
 
 def record_open(db: Database, token: str, at: datetime) -> None:
     """Count one resident session that saw the form (append-only: never conflicts)."""
-    db.execute("INSERT INTO share_link_opens (token, opened_at) VALUES (?, ?)", [token, at])
+    record_opens(db, [(token, at)])
+
+
+def record_opens(db: Database, opens: Sequence[tuple[str, datetime]]) -> None:
+    """Count several opens (token, time) in one multi-row INSERT."""
+    if not opens:
+        return
+    values = ", ".join("(?, ?)" for _ in opens)
+    db.execute(f"INSERT INTO share_link_opens (token, opened_at) VALUES {values}",
+               [value for pair in opens for value in pair])
+
+
+@dataclass(frozen=True)
+class SubmitFacts:
+    """The few columns the submit transaction re-checks (lighter than ShareLink)."""
+
+    survey_id: str
+    org_unit_id: int
+    mode: str
+    revoked_at: datetime | None
+    expires_at: datetime | None
+    used_at: datetime | None
+    response_cap: int | None
+    claimed: int
+    survey_open: bool
+
+
+def submit_facts_tx(tx: Tx, token: str, at: datetime) -> SubmitFacts | None:
+    row = tx.query(
+        """SELECT l.survey_id, l.org_unit_id, l.mode, l.revoked_at, l.expires_at, l.used_at, l.response_cap, l.claimed,
+               (s.status = 'open' AND s.current_version IS NOT NULL AND (s.opens_at IS NULL OR s.opens_at <= ?)
+                AND (s.closes_at IS NULL OR ? < s.closes_at))
+           FROM share_links l JOIN surveys s ON s.id = l.survey_id WHERE l.token = ?""",
+        [at, at, token],
+    ).first()
+    return SubmitFacts(*row) if row else None
 
 
 def answered_count(db: Database | Tx, token: str) -> int:

@@ -95,7 +95,7 @@ def insert_problems_tx(
     response_id: int | None,
     actor_id: int | None,
     raised_at: dt.datetime,
-    holidays: frozenset[dt.date] = frozenset(),
+    holidays: frozenset[dt.date] | None = None,
 ) -> list[int]:
     """Insert problems (state new, due in 15 working days) with their 'create' event; idempotent by client key."""
     ids = []

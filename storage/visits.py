@@ -85,7 +85,7 @@ class VisitEvent:
     note: str | None
 
 
-def record_visit_tx(tx: Tx, scope: Scope, visit: NewVisit, holidays: frozenset[dt.date] = frozenset()) -> VisitResult:
+def record_visit_tx(tx: Tx, scope: Scope, visit: NewVisit, holidays: frozenset[dt.date] | None = None) -> VisitResult:
     """Save a visit with its form response, problems and confirmations inside the caller's transaction."""
     if visit.outcome not in rules.OUTCOMES:
         raise VisitRefused("visits.err.outcome")
@@ -133,7 +133,7 @@ def record_visit_tx(tx: Tx, scope: Scope, visit: NewVisit, holidays: frozenset[d
     return VisitResult(visit_id, True, response_id, tuple(problem_ids))
 
 
-def record_visit(db: Database, scope: Scope, visit: NewVisit, holidays: frozenset[dt.date] = frozenset()) -> VisitResult:
+def record_visit(db: Database, scope: Scope, visit: NewVisit, holidays: frozenset[dt.date] | None = None) -> VisitResult:
     """Save one visit atomically and idempotently (by client key): everything or nothing.
 
     Refuses (VisitRefused / TransitionError) a household outside ``scope``, an
@@ -145,7 +145,7 @@ def record_visit(db: Database, scope: Scope, visit: NewVisit, holidays: frozense
 
 
 def record_visits(db: Database, scope: Scope, visits: Sequence[NewVisit],
-                  holidays: frozenset[dt.date] = frozenset()) -> list[VisitResult]:
+                  holidays: frozenset[dt.date] | None = None) -> list[VisitResult]:
     """Save many visits (a filled paper sheet) in ONE transaction: all or none."""
     with db.transaction() as tx:
         return [record_visit_tx(tx, scope, v, holidays) for v in visits]

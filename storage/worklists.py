@@ -218,7 +218,7 @@ def return_visits(
     limit: int | None = None,
     offset: int = 0,
     search: str | None = None,
-    holidays: frozenset[dt.date] = frozenset(),
+    holidays: frozenset[dt.date] | None = None,
 ) -> list[ReturnItem]:
     """Households in scope (∩ the campaign's scope when given) that need a return visit: an open problem
     (state not closed), a dissatisfied answer (an item below 基本满意) on their latest visit response, or a

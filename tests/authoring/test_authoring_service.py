@@ -147,3 +147,19 @@ questions:
 """
     sid = authoring.import_yaml(db, admin, text, publish_now=True).survey_id
     assert load_survey_text(authoring.export_yaml(db, sid)) == load_survey_text(text)
+
+
+def test_discard_draft_returns_to_the_published_version(db, tree, admin):
+    sid = authoring.import_yaml(db, admin, SIMPLE, publish_now=True).survey_id
+    working = authoring.working_definition(db, sid)
+    working["title"] = "改过的标题"
+    authoring.save_draft(db, admin, sid, working)
+    authoring.discard_draft(db, admin, sid)
+    assert not authoring.has_draft(db, sid)
+    assert authoring.working_definition(db, sid)["title"] == "示例问卷"
+    with pytest.raises(authoring.AuthoringError):
+        authoring.publish(db, admin, sid)  # nothing to publish
+    never = authoring.create_survey(db, admin, authoring.blank_definition("never", "未发布"))
+    with pytest.raises(authoring.AuthoringError) as exc:
+        authoring.discard_draft(db, admin, never)
+    assert exc.value.key == "authoring.err.never_published"

@@ -94,3 +94,54 @@ def test_leader_sees_only_own_surveys_and_cadre_is_refused(app_db):
     refused = page_test("pages/builder.py", cadre)
     refused.run()
     assert refused.error[0].value == "您的账号无权访问此页面。"
+
+
+def test_settings_lists_reorder_delete_schedule_duplicate_and_template_copy(app_db):
+    tree = build_tree(app_db)
+    admin = make_principal(app_db, "admin1", "admin", tree.district)
+    at = page_test("pages/builder.py", admin)
+    at.run()
+    at.text_input(key="builder.new.title").set_value("满意度副本")
+    at.text_input(key="builder.new.id").set_value("copy1")
+    at.selectbox(key="builder.new.template").set_value("qunzhong_manyidu")
+    click(at, "builder.new.create")
+    assert at.selectbox(key="builder.choose").value == "copy1"
+    survey = authoring.check_definition(authoring.working_definition(app_db, "copy1"))
+    assert survey.title == "满意度副本" and survey.question_ids()[:2] == ["overall", "dissatisfied_reasons"]
+
+    # Satisfaction questions chosen in settings; a shared choice list added.
+    at.multiselect(key="builder.s.copy1.counted").set_value(["overall"])
+    at.selectbox(key="builder.s.copy1.level").set_value(4)
+    click(at, "builder.s.save")
+    draft = authoring.working_definition(app_db, "copy1")
+    assert draft["satisfied_level"] == 4
+    ratings = {q["id"]: q.get("counts_toward_satisfaction", q["type"] == "rating")
+               for p in draft["pages"] for q in p["questions"] if q["type"] in ("rating", "matrix")}
+    assert [qid for qid, on in ratings.items() if on] == ["overall"]
+    at.text_input(key="builder.lists.copy1.name.").set_value("colours")
+    at.text_area(key="builder.lists.copy1.lines.").set_value("红\nb|蓝|2")
+    click(at, "builder.lists.save")
+    assert authoring.working_definition(app_db, "copy1")["choice_lists"]["colours"] == [
+        {"value": "c1", "label": "红"}, {"value": "b", "label": "蓝", "score": 2}]
+
+    # Reorder across a page edge, then delete.
+    click(at, "builder.down.dissatisfied_reasons")
+    pages = authoring.working_definition(app_db, "copy1")["pages"]
+    assert [q["id"] for q in pages[0]["questions"]] == ["overall"] and pages[1]["questions"][0]["id"] == "dissatisfied_reasons"
+    click(at, "builder.up.dissatisfied_reasons")
+    click(at, "builder.delete.dissatisfied_reasons")
+    assert "dissatisfied_reasons" not in [q["id"] for p in authoring.working_definition(app_db, "copy1")["pages"] for q in p["questions"]]
+
+    click(at, "builder.publish")
+    assert not at.error
+    at.checkbox(key="builder.sched.has_open").check()
+    click(at, "builder.sched.save")
+    from storage import surveys as store
+
+    assert store.get_survey(app_db, "copy1").opens_at is not None
+    at.text_input(key="builder.dup.id").set_value("copy2")
+    click(at, "builder.dup.button")
+    assert at.selectbox(key="builder.choose").value == "copy2"
+    assert authoring.check_definition(authoring.working_definition(app_db, "copy2")).question_ids()[0] == "overall"
+    click(at, "builder.status.archived")
+    assert store.get_survey(app_db, "copy2").status == "archived"

@@ -87,7 +87,7 @@ def test_cadre_visit_problem_and_close_out(tmp_path, browser):
         for label in ("我来办理", "开始办理", "办结"):
             page.get_by_role("button", name=label, exact=True).click()
             _ready(page)
-        page.get_by_text("已办结问题须在回头访中由群众确认").wait_for()
+        page.get_by_text("已办结的问题须在回头访中由群众确认").wait_for()
 
         page.goto(app.url + f"/visits?hh={h101}")
         _ready(page)

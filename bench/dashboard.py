@@ -1,0 +1,302 @@
+"""Benchmark: each dashboard view's queries at 1M responses vs the pandas way, and writer latency under live dashboards.
+
+Builds (or reuses) bench/out/dashboard_1m.duckdb with the demo generator, folds the rollups, then per view
+prints the median of --runs timings for our storage functions and for the same figures computed the way a
+typical Streamlit app does (load the rows into pandas, group by), with the ratio; then runs --dashboards
+threads refreshing the overview every --refresh seconds next to writer threads submitting --rate responses/s
+(one transaction each, ~20 answers) and the rollup refresher, and prints write p50/p99.
+
+    python bench/dashboard.py [--runs 7] [--responses 1000000] [--households 50000] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+import demo  # noqa: E402
+import settings  # noqa: E402
+from analytics import views, words  # noqa: E402
+from analytics.live import RollupRefresher  # noqa: E402
+from services.survey_catalog import survey_version  # noqa: E402
+from storage import analytics as A  # noqa: E402
+from storage import orgs, problems  # noqa: E402
+from storage import responses as response_store  # noqa: E402
+from storage.db import Database, Scope, open_database  # noqa: E402
+from surveys import answer_rows, satisfaction_summary, validate_answers  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+SURVEY = "qunzhong_manyidu"
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> tuple[float, object]:
+    times, result = [], None
+    fn()  # warm-up: first-touch of the file pages is not what a live dashboard pays
+    for _ in range(runs):
+        began = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times), result
+
+
+def open_bench_db(args: argparse.Namespace) -> Database:
+    path = OUT / f"dashboard_{args.responses // 1000}k.duckdb" if args.responses != 1_000_000 else OUT / "dashboard_1m.duckdb"
+    OUT.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        print(f"reusing {path}")
+        return open_database(path)
+    tmp = path.with_suffix(".tmp.duckdb")
+    tmp.unlink(missing_ok=True)
+    db = open_database(tmp)
+    began = time.perf_counter()
+    summary = demo.load_demo(db, households=args.households, seed=1, responses=args.responses,
+                             progress=lambda m: print(f"  {time.perf_counter() - began:6.1f}s {m}", flush=True))
+    print(f"built in {summary.seconds:.1f}s: {summary.counts}")
+    db.close()
+    tmp.rename(path)
+    return open_database(path)
+
+
+# --- the pandas way: load the rows, group by ---------------------------------------------------------
+
+
+def _frame(db: Database, sql: str) -> pd.DataFrame:
+    with db.cursor() as cur:
+        return cur.execute(sql).df()
+
+
+def pandas_overview(db: Database, f: A.Filters, today: dt.date) -> dict:
+    r = _frame(db, "SELECT org_unit_id, submitted_at, survey_id, channel, sat_n, sat_ok, sat_index_sum, nps_score,"
+                   " voided_at FROM responses")
+    r = r[r["voided_at"].isna()]
+    r["day"] = r["submitted_at"].dt.date
+    if f.survey_id:
+        r = r[r["survey_id"] == f.survey_id]
+    inside = r[(r["day"] >= f.since) & (r["day"] <= f.until)] if f.since else r
+    n = inside["sat_n"].sum()
+    prev_len = (f.until - f.since).days + 1 if f.since else 0
+    prev = r[(r["day"] >= f.since - dt.timedelta(days=prev_len)) & (r["day"] < f.since)] if f.since else r
+    return {"responses": len(inside), "k": int(inside["sat_ok"].sum()), "n": int(n),
+            "index": inside["sat_index_sum"].sum() / n, "today": int((r["day"] == today).sum()),
+            "prev_k": int(prev["sat_ok"].sum())}
+
+
+def pandas_drill(db: Database, f: A.Filters, parent: orgs.OrgUnit) -> dict:
+    r = _frame(db, "SELECT org_unit_id, submitted_at, survey_id, sat_n, sat_ok, sat_index_sum, voided_at FROM responses")
+    units = _frame(db, "SELECT id, parent_id, path FROM org_units")
+    r = r[r["voided_at"].isna()]
+    if f.since:
+        day = r["submitted_at"].dt.date
+        r = r[(day >= f.since) & (day <= f.until)]
+    kids = units[units["parent_id"] == parent.id]
+    units["kid"] = None
+    for kid_id, kid_path in zip(kids["id"], kids["path"]):
+        units.loc[units["path"].str.startswith(kid_path), "kid"] = kid_id
+    merged = r.merge(units[["id", "kid"]], left_on="org_unit_id", right_on="id").dropna(subset=["kid"])
+    g = merged.groupby("kid")[["sat_ok", "sat_n", "sat_index_sum"]].sum()
+    return {int(k): (int(v.sat_ok), int(v.sat_n)) for k, v in g.iterrows()}
+
+
+def pandas_trends(db: Database, f: A.Filters) -> dict:
+    r = _frame(db, "SELECT id, submitted_at, survey_id, sat_n, sat_ok, voided_at FROM responses")
+    r = r[r["voided_at"].isna() & (r["survey_id"] == f.survey_id)]
+    r["day"] = r["submitted_at"].dt.date
+    if f.since:
+        r = r[(r["day"] >= f.since) & (r["day"] <= f.until)]
+    daily = r.groupby("day")[["sat_ok", "sat_n"]].sum()
+    r["week"] = r["submitted_at"].dt.to_period("W").dt.start_time.dt.date
+    weekly = r.groupby("week")[["sat_ok", "sat_n"]].sum()
+    a = _frame(db, "SELECT response_id, question_id, row_id, value_num FROM answers WHERE value_num IS NOT NULL")
+    a = a[a["response_id"].isin(r["id"])]
+    dist = a.groupby(["question_id", "row_id", "value_num"]).size()
+    return {"days": len(daily), "weeks": len(weekly), "answers": int(dist.sum())}
+
+
+def pandas_visits(db: Database) -> dict:
+    v = _frame(db, "SELECT household_id, visited_at, outcome, campaign_id FROM visits")
+    h = _frame(db, "SELECT id, grid_id, active FROM households")
+    covered = v[v["outcome"] == "met"].groupby("household_id")["visited_at"].min()
+    merged = h[h["active"]].merge(covered.rename("first"), left_on="id", right_index=True, how="left")
+    burn = merged.dropna(subset=["first"]).groupby(merged["first"].dt.date).size().cumsum()
+    per_grid = merged.groupby("grid_id")["first"].count()
+    return {"covered": int(burn.iloc[-1]) if len(burn) else 0, "grids": len(per_grid)}
+
+
+def pandas_problems(db: Database, today: dt.date) -> dict:
+    p = _frame(db, "SELECT org_unit_id, category, state, raised_at, due_on, closed_at, resolution_satisfaction FROM problems")
+    by = p.groupby(["category", "state"]).size()
+    open_ = p[p["state"].isin(["new", "assigned", "in_progress"])]
+    ages = (pd.Timestamp(today) - open_["raised_at"]).dt.days
+    buckets = pd.cut(ages, [-10**6, 3, 7, 15, 30, 10**6]).value_counts()
+    overdue = open_[open_["due_on"] < today].groupby("org_unit_id").size()
+    return {"cells": len(by), "buckets": int(buckets.sum()), "overdue": int(overdue.sum())}
+
+
+def pandas_voices(db: Database) -> dict:
+    a = _frame(db, "SELECT a.value_text FROM answers a JOIN responses r ON r.id = a.response_id"
+                   " WHERE a.question_id = 'suggestions' AND r.voided_at IS NULL")
+    counts = a["value_text"].value_counts()
+    return {"distinct": len(counts)}
+
+
+# --- writer starvation -----------------------------------------------------------------------------------
+
+
+def writer_starvation(db: Database, args: argparse.Namespace, today: dt.date) -> None:
+    survey, version = survey_version(db, SURVEY)
+    grids = orgs.list_units(db, Scope.everything(), level=4)
+    rng = random.Random(5)
+    prepared = []
+    for _ in range(2000):
+        raw = {"overall": rng.randint(3, 5), **{q: rng.randint(1, 5) for q in (
+            "env_sanitation", "public_security", "service_efficiency", "dispute_resolution", "practical_deeds",
+            "cadre_conduct")}, "livelihood": {r: rng.randint(1, 5) for r in (
+                "elderly_care", "medical_care", "education", "employment", "culture_sports")},
+            "reported_problem": "yes", "handling_result": rng.randint(1, 5), "recommend": rng.randint(0, 10),
+            "residence_years": "gt10", "age_group": "a45_59", "suggestions": "希望多组织文体活动"}
+        clean = validate_answers(survey, raw).clean
+        prepared.append((clean, answer_rows(survey, clean), satisfaction_summary(survey, clean)))
+    stop = threading.Event()
+    latencies: list[float] = []
+    refreshes: list[float] = []
+    lock = threading.Lock()
+    root = orgs.roots(db)[0]
+    f = A.Filters(since=today - dt.timedelta(days=29), until=today)
+
+    def dashboard() -> None:
+        while not stop.is_set():
+            began = time.perf_counter()
+            views.overview_view(db, Scope.everything(), f, today)
+            views.drill_view(db, Scope.everything(), f, root, 30)
+            with lock:
+                refreshes.append((time.perf_counter() - began) * 1000)
+            stop.wait(args.refresh)
+
+    def writer(index: int, per_second: float) -> None:
+        r = random.Random(index)
+        next_at = time.perf_counter()
+        while not stop.is_set():
+            clean, rows, score = prepared[r.randrange(len(prepared))]
+            grid = grids[r.randrange(len(grids))]
+            began = time.perf_counter()
+            response_store.write_response(db, response_store.NewResponse(
+                client_key=str(uuid.uuid4()), survey_id=SURVEY, survey_version=version, org_unit_id=grid.id,
+                channel="link", submitted_at=settings.now(), answers=rows, sat_n=score.sat_n, sat_ok=score.sat_ok,
+                sat_index_sum=score.sat_index_sum, nps_score=score.nps))
+            with lock:
+                latencies.append((time.perf_counter() - began) * 1000)
+            next_at += 1 / per_second
+            stop.wait(max(0.0, next_at - time.perf_counter()))
+
+    refresher = RollupRefresher(db, every=3.0)
+    threads = [threading.Thread(target=dashboard, daemon=True) for _ in range(args.dashboards)]
+    writers = 5
+    threads += [threading.Thread(target=writer, args=(i, args.rate / writers), daemon=True) for i in range(writers)]
+    refresher.start()
+    for th in threads:
+        th.start()
+    time.sleep(args.seconds)
+    stop.set()
+    for th in threads:
+        th.join(timeout=30)
+    refresher.stop(wait=True)
+    lat = sorted(latencies)
+    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
+    print(f"\nwriter starvation: {args.dashboards} dashboards refreshing every {args.refresh:g}s + "
+          f"{args.rate:g} submissions/s for {args.seconds:g}s + the rollup refresher every 3s")
+    print(f"  writes: {len(lat)} ({len(lat) / args.seconds:.1f}/s)  p50 {p(0.5):.1f} ms  p99 {p(0.99):.1f} ms"
+          f"  max {lat[-1]:.1f} ms   (target p99 <= 50 ms)")
+    print(f"  dashboard refreshes: {len(refreshes)}  median {statistics.median(refreshes):.1f} ms")
+    result = refresher.last_result
+    print(f"  last rollup fold: {result}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--households", type=int, default=50_000)
+    parser.add_argument("--dashboards", type=int, default=10)
+    parser.add_argument("--refresh", type=float, default=2.0, help="seconds between one dashboard's refreshes")
+    parser.add_argument("--rate", type=float, default=50.0, help="submissions per second")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--skip-writers", action="store_true")
+    args = parser.parse_args()
+    db = open_bench_db(args)
+    counts = db.query("SELECT (SELECT count(*) FROM responses), (SELECT count(*) FROM answers)").first()
+    print(f"responses {counts[0]:,}, answers {counts[1]:,}")
+    began = time.perf_counter()
+    fold = A.refresh_rollups(db, settle=False)
+    print(f"rollup fold: {fold} in {time.perf_counter() - began:.1f}s")
+    today = settings.now().date()
+    everything = Scope.everything()
+    root = orgs.roots(db)[0]
+    town = orgs.children(db, root.id, everything)[0]
+    f = A.Filters(since=today - dt.timedelta(days=29), until=today)
+    fs = A.Filters(survey_id=SURVEY, since=f.since, until=f.until)
+    texts_cache: dict = {}
+
+    def voices() -> object:
+        texts = A.answer_texts(db, everything, f, ["suggestions"]) + A.problem_texts(db, everything, f)
+        texts_cache["w"] = words.word_counts(texts)
+        return texts_cache["w"]
+
+    ours: dict[str, Callable[[], object]] = {
+        "overview (KPIs + deltas + visits + problems)": lambda: views.overview_view(db, everything, f, today),
+        "drill-down (district -> towns)": lambda: views.drill_view(db, everything, f, root, 30),
+        "drill-down (town -> communities)": lambda: views.drill_view(db, everything, f, town, 30),
+        "trends (daily + weekly + per question)": lambda: (A.trend(db, everything, fs, "day"),
+                                                           A.trend(db, everything, fs, "week"),
+                                                           A.question_counts(db, everything, fs)),
+        "visits (summary + burn-up)": lambda: (views.visit_summary(db, everything, None, today),
+                                               A.coverage_burnup(db, everything, views.visit_summary(
+                                                   db, everything, None, today).campaign_id)),
+        "problems (summary + category x state + ageing + overdue)": lambda: (
+            problems.problem_summary(db, everything, today=today), A.problems_by_category_state(db, everything, f),
+            A.problem_ageing(db, everything, f, today), A.overdue_by_unit(db, everything, f, root.id, today),
+            A.resolution_satisfaction(db, everything, f)),
+        "voices (texts + word counts)": voices,
+    }
+    theirs: dict[str, Callable[[], object]] = {
+        "overview (KPIs + deltas + visits + problems)": lambda: pandas_overview(db, f, today),
+        "drill-down (district -> towns)": lambda: pandas_drill(db, f, root),
+        "drill-down (town -> communities)": lambda: pandas_drill(db, f, town),
+        "trends (daily + weekly + per question)": lambda: pandas_trends(db, fs),
+        "visits (summary + burn-up)": lambda: pandas_visits(db),
+        "problems (summary + category x state + ageing + overdue)": lambda: pandas_problems(db, today),
+        "voices (texts + word counts)": lambda: pandas_voices(db),
+    }
+    print(f"\n{'view':<58}{'ours ms':>10}{'pandas ms':>12}{'ratio':>8}")
+    for name, fn in ours.items():
+        mine, result = median_ms(fn, args.runs)
+        if args.skip_pandas:
+            print(f"{name:<58}{mine:>10.1f}")
+            continue
+        other, _ = median_ms(theirs[name], max(5, args.runs // 2))
+        print(f"{name:<58}{mine:>10.1f}{other:>12.1f}{other / mine:>7.1f}x", flush=True)
+        if name.startswith("overview"):
+            check = pandas_overview(db, f, today)
+            fig = result.overview.figures
+            assert (fig.rate.k, fig.rate.n, fig.responses) == (check["k"], check["n"], check["responses"]), \
+                "pandas and SQL disagree"
+    if not args.skip_writers:
+        writer_starvation(db, args, today)
+    db.close()
+
+
+if __name__ == "__main__":
+    main()

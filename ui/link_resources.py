@@ -1,0 +1,39 @@
+"""Process-wide resources of the public fill page: link resolution cache, open counter, rate limiter.
+
+They live in an imported module rather than in pages/fill.py because a page
+file is executed on every script run, and re-creating st.cache_resource
+wrappers each run costs more than the rest of a small page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import settings as settings_module
+from services import submissions
+from sharing.ratelimit import SubmissionLimiter
+from ui.resources import database
+
+
+@st.cache_resource(show_spinner=False)
+def limiter() -> SubmissionLimiter:
+    return SubmissionLimiter()
+
+
+@st.cache_resource(show_spinner=False)
+def open_counter() -> submissions.OpenCounter:
+    return submissions.OpenCounter()
+
+
+# A QR code sent to a community brings hundreds of sessions to one token:
+# its resolution (link, state, parsed survey) is shared for a few seconds.
+# The frozen result is never mutated; the submit re-checks the link's state
+# inside its own transaction, so a revocation is never missed there.
+@st.cache_resource(ttl=10, max_entries=5000, show_spinner=False)
+def _resolve(db_path: str, token: str) -> submissions.OpenedLink:
+    return submissions.open_link(database(), token, settings_module.now())
+
+
+def resolve(token: str) -> submissions.OpenedLink:
+    """The state, link and survey version of a token, shared by sessions for up to 10 s."""
+    return _resolve(database().path, token)
