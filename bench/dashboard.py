@@ -141,7 +141,7 @@ def pandas_problems(db: Database, today: dt.date) -> dict:
     open_ = p[p["state"].isin(["new", "assigned", "in_progress"])]
     ages = (pd.Timestamp(today) - open_["raised_at"]).dt.days
     buckets = pd.cut(ages, [-10**6, 3, 7, 15, 30, 10**6]).value_counts()
-    overdue = open_[open_["due_on"] < today].groupby("org_unit_id").size()
+    overdue = open_[open_["due_on"] < pd.Timestamp(today)].groupby("org_unit_id").size()
     return {"cells": len(by), "buckets": int(buckets.sum()), "overdue": int(overdue.sum())}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from auth.principal import Principal
 from cli.common import CliError, open_db
@@ -42,7 +43,7 @@ def _read(path: str) -> bytes:
         raise CliError("authoring.cli.unreadable", file=path, detail=exc.strerror or str(exc)) from None
 
 
-def _print_report(report: list[ImportIssue], lang: str, stream=sys.stdout) -> None:
+def _print_report(report: list[ImportIssue], lang: str, stream: TextIO = sys.stdout) -> None:
     for issue in report:
         where = t("authoring.report.where", lang, row=issue.row, column=issue.column)
         print(f"{where}  {issue.message(lang)}", file=stream)

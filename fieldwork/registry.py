@@ -278,9 +278,10 @@ class HouseholdRecord(NamedTuple):
 
 @dataclass
 class HouseholdParse:
-    """A household registry read and checked: good records, bad rows, what was normalised."""
+    """A household registry read and checked: the good rows (as an Arrow table, columns named like
+    HouseholdRecord; tags still raw split pieces) and every bad row's reasons."""
 
-    records: list[HouseholdRecord]
+    table: Any  # pyarrow.Table
     errors: list[RowError]
     encoding: str
     total_rows: int
@@ -288,6 +289,22 @@ class HouseholdParse:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def records(self) -> list[HouseholdRecord]:
+        """The good rows as records (tags cleaned, deduplicated); built on demand."""
+        return [HouseholdRecord(r["row"], r["code"], r["head_name"], r["phone"], r["address"], r["grid_id"],
+                                r["members"], tuple(split_tags(" ".join(r["tags"] or ()))))
+                for r in self.table.to_pylist()]
+
+    def without_rows(self, rows: set[int]) -> Any:
+        """The good-rows table less the given Excel row numbers."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not rows:
+            return self.table
+        return self.table.filter(pc.invert(pc.is_in(self.table.column("row"), value_set=pa.array(sorted(rows), pa.int64()))))
 
 
 def _columns_fast(data: bytes, filename: str) -> tuple[list[str], dict[str, Any], int, str] | None:
@@ -335,11 +352,10 @@ def _columns_careful(data: bytes, filename: str) -> tuple[list[str], dict[str, A
 def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Progress = None) -> HouseholdParse:
     """Read and check a household registry; raises RegistryFileError when the file itself is unusable.
 
-    Set-based (pyarrow/pandas string kernels) so that 600,000 rows check in seconds; only bad rows
-    become Python objects one by one.
+    Set-based (Arrow compute kernels over whole columns) so that 600,000 rows check in seconds; only
+    bad rows become Python objects one by one.
     """
     import numpy as np
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -348,73 +364,86 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
     fast = _columns_fast(data, filename)
     if fast is not None:
         headers, raw, count, encoding = fast
-        row_numbers = np.arange(2, count + 2)
+        row_numbers = np.arange(2, count + 2, dtype=np.int64)
     else:
         headers, raw, numbers, encoding = _columns_careful(data, filename)
         row_numbers = np.array(numbers, dtype=np.int64)
     columns = map_headers(headers, HOUSEHOLD_HEADERS, HOUSEHOLD_REQUIRED)
+    arrays = list(raw.values())
     step(0.3)
-    n = len(row_numbers)
-
-    def text(name: str) -> pd.Series:
-        index = columns.get(name)
-        if index is None:
-            return pd.Series([""] * n, dtype="str")
-        arr = raw[headers[index]] if headers.count(headers[index]) == 1 else list(raw.values())[index]
-        arr = pc.utf8_trim_whitespace(pc.utf8_normalize(pc.fill_null(arr, ""), form="NFKC"))
-        return pd.Series(arr.to_pandas(), dtype="str").reset_index(drop=True)
-
-    if fast is not None:  # drop rows with every cell blank (",,,,"), as the careful reader does
+    if fast is not None and arrays:  # drop rows with every cell blank (",,,,"), as the careful reader does
         nonblank = None
-        for arr in raw.values():
+        for arr in arrays:
             filled = pc.not_equal(pc.utf8_trim_whitespace(pc.fill_null(arr, "")), "")
             nonblank = filled if nonblank is None else pc.or_(nonblank, filled)
-        keep = np.asarray(nonblank.to_numpy(zero_copy_only=False), dtype=bool) if nonblank is not None else np.ones(n, bool)
+        keep = nonblank.to_numpy(zero_copy_only=False).astype(bool)
         if not keep.all():
-            raw = {k: pc.filter(v, pa.array(keep)) for k, v in raw.items()}
+            mask = pa.array(keep)
+            arrays = [pc.filter(a, mask) for a in arrays]
             row_numbers = row_numbers[keep]
-            n = len(row_numbers)
-    code = text("code").str.replace(" ", "", regex=False)
+    n = len(row_numbers)
+
+    def text(name: str) -> pa.Array:
+        index = columns.get(name)
+        if index is None:
+            return pa.array([""] * n, pa.string())
+        return pc.utf8_trim_whitespace(pc.utf8_normalize(pc.fill_null(arrays[index], ""), form="NFKC"))
+
+    def flags(arr: pa.Array) -> np.ndarray:
+        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def lookup(keys: pa.Array, table: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(found, ids) of each key in ``table``."""
+        if not table:
+            return np.zeros(n, bool), np.zeros(n, np.int64)
+        at = pc.index_in(keys, value_set=pa.array(list(table), pa.string()))
+        found = flags(pc.is_valid(at))
+        ids = np.array(list(table.values()), dtype=np.int64)[np.asarray(pc.fill_null(at, 0).to_numpy(zero_copy_only=False))]
+        return found, ids
+
+    code = pc.replace_substring(text("code"), " ", "")
     name, grid_text, phone_text = text("head_name"), text("grid"), text("phone")
     members_text, address, tags_text = text("members"), text("address"), text("tags")
     step(0.5)
 
-    missing_code = (code == "").to_numpy(bool)
-    duplicate = (code.duplicated(keep="first") & (code != "")).to_numpy(bool)
-    first_row = dict(zip(code[~code.duplicated(keep="first")], row_numbers[~code.duplicated(keep="first").to_numpy(bool)]))
-    missing_name = (name == "").to_numpy(bool)
+    missing_code = flags(pc.equal(code, ""))
+    position = np.asarray(pc.index_in(code, value_set=pc.unique(code)).to_numpy(zero_copy_only=False))
+    _, first_positions = np.unique(position, return_index=True)
+    first_of = first_positions[position]
+    duplicate = (first_of != np.arange(n)) & ~missing_code
+    missing_name = flags(pc.equal(name, ""))
 
-    missing_grid = (grid_text == "").to_numpy(bool)
-    by_code = grid_text.map(grids.by_code)
-    name_key = grid_text.str.replace(r"\s+", "", regex=True)
-    unique = {k: v[0] for k, v in grids.by_name.items() if len(v) == 1}
-    shared = {k for k, v in grids.by_name.items() if len(v) > 1}
-    grid_id = by_code.fillna(name_key.map(unique))
-    no_grid = grid_id.isna().to_numpy(bool) & ~missing_grid
-    ambiguous = no_grid & name_key.isin(shared).to_numpy(bool) & ~by_code.notna().to_numpy(bool)
-    unknown = no_grid & ~ambiguous
+    missing_grid = flags(pc.equal(grid_text, ""))
+    by_code, code_ids = lookup(grid_text, grids.by_code)
+    name_key = pc.replace_substring_regex(grid_text, r"\s+", "")
+    by_name, name_ids = lookup(name_key, {k: v[0] for k, v in grids.by_name.items() if len(v) == 1})
+    shared, _ = lookup(name_key, {k: 0 for k, v in grids.by_name.items() if len(v) > 1})
+    grid_id = np.where(by_code, code_ids, name_ids)
+    no_grid = ~by_code & ~by_name & ~missing_grid
+    ambiguous = no_grid & shared
+    unknown = no_grid & ~shared
 
-    digits = phone_text.str.replace(r"[\s\-—–()（）.]", "", regex=True)
-    plus = digits.str.startswith("+86")
-    digits = digits.where(~plus, digits.str.slice(3))
-    country = ~plus & digits.str.startswith("86") & (digits.str.len() == 13)
-    digits = digits.where(~country, digits.str.slice(2))
-    mobile = digits.str.fullmatch(r"1[3-9][0-9]{9}").to_numpy(bool)
-    landline = digits.str.fullmatch(r"0[0-9]{9,11}").to_numpy(bool)
-    short_area = digits.str.slice(1, 2).isin(["1", "2"]).to_numpy(bool)
-    rest = digits.str.len().to_numpy() - np.where(short_area, 3, 4)
+    digits = pc.replace_substring_regex(phone_text, r"[\s\-—–()（）.]", "")
+    plus = pc.starts_with(digits, "+86")
+    digits = pc.if_else(plus, pc.utf8_slice_codeunits(digits, 3), digits)
+    country = pc.and_(pc.and_(pc.invert(plus), pc.starts_with(digits, "86")), pc.equal(pc.utf8_length(digits), 13))
+    digits = pc.if_else(country, pc.utf8_slice_codeunits(digits, 2), digits)
+    mobile = flags(pc.match_substring_regex(digits, r"^1[3-9][0-9]{9}$"))
+    landline = flags(pc.match_substring_regex(digits, r"^0[0-9]{9,11}$"))
+    short_area = pc.is_in(pc.utf8_slice_codeunits(digits, 1, 2), value_set=pa.array(["1", "2"]))
+    rest = pc.utf8_length(digits).to_numpy(zero_copy_only=False) - np.where(flags(short_area), 3, 4)
     landline = landline & (rest >= 7) & (rest <= 8)
-    formatted = np.where(short_area, (digits.str.slice(0, 3) + "-" + digits.str.slice(3)).to_numpy(object),
-                         (digits.str.slice(0, 4) + "-" + digits.str.slice(4)).to_numpy(object))
-    has_phone = (phone_text != "").to_numpy(bool)
-    bad_phone = has_phone & ~mobile & ~landline
-    phone = np.where(mobile, digits.to_numpy(object), np.where(landline, formatted, None))
+    formatted = pc.if_else(
+        short_area,
+        pc.binary_join_element_wise(pc.utf8_slice_codeunits(digits, 0, 3), pc.utf8_slice_codeunits(digits, 3), "-"),
+        pc.binary_join_element_wise(pc.utf8_slice_codeunits(digits, 0, 4), pc.utf8_slice_codeunits(digits, 4), "-"))
+    bad_phone = flags(pc.not_equal(phone_text, "")) & ~mobile & ~landline
+    phone = pc.if_else(pa.array(mobile), digits, pc.if_else(pa.array(landline), formatted, pa.scalar(None, pa.string())))
 
-    has_members = (members_text != "").to_numpy(bool)
-    members_ok = members_text.str.fullmatch(r"[0-9]+(\.0+)?").to_numpy(bool) & has_members
-    members_num = np.zeros(n, dtype=np.int64)
-    if members_ok.any():
-        members_num[members_ok] = pd.to_numeric(members_text[members_ok], errors="coerce").fillna(0).astype(np.int64).to_numpy()
+    has_members = flags(pc.not_equal(members_text, ""))
+    members_ok = flags(pc.match_substring_regex(members_text, r"^[0-9]{1,6}(\.0+)?$")) & has_members
+    members_num = pc.cast(pc.if_else(pa.array(members_ok), pc.replace_substring_regex(members_text, r"\.0+$", ""), "0"),
+                          pa.int64()).to_numpy(zero_copy_only=False)
     bad_members = has_members & (~members_ok | (members_num < 1) | (members_num > MAX_MEMBERS))
     step(0.7)
 
@@ -429,26 +458,27 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
     for order, (mask, reason, values) in enumerate(rules_in_order):
         bad |= mask
         for i in np.flatnonzero(mask).tolist():
-            value = "" if values is None else str(values.iat[i])
+            value = "" if values is None else str(values[i].as_py())
             if reason == "duplicate_code":
-                value = f"{value} ({first_row[value]})"
+                value = f"{value} ({int(row_numbers[first_of[i]])})"
             found.append((int(row_numbers[i]), order, reason, value))
     found.sort()
     errors = [RowError(row, reason, value) for row, _, reason, value in found]
 
-    good = np.flatnonzero(~bad)
-    tag_lists = tags_text.to_numpy(object)
-    members_out = np.where(has_members, members_num, 0)
-    records = [
-        HouseholdRecord(int(r), c, nm[:64], ph, (ad[:200] or None), int(g), (int(m) or None),
-                        tuple(split_tags(tg)) if tg else ())
-        for r, c, nm, ph, ad, g, m, tg in zip(
-            row_numbers[good].tolist(), code.to_numpy(object)[good].tolist(), name.to_numpy(object)[good].tolist(),
-            phone[good].tolist(), address.to_numpy(object)[good].tolist(), grid_id.to_numpy()[good].tolist(),
-            members_out[good].tolist(), tag_lists[good].tolist())
-    ]
+    good = pa.array(~bad)
+    members_col = pa.array(np.where(has_members, members_num, 0)).cast(pa.int32())
+    table = pa.table({
+        "row": pa.array(row_numbers, pa.int64()),
+        "code": code,
+        "head_name": pc.utf8_slice_codeunits(name, 0, 64),
+        "phone": phone,
+        "address": pc.if_else(pc.equal(address, ""), pa.scalar(None, pa.string()), pc.utf8_slice_codeunits(address, 0, 200)),
+        "grid_id": pa.array(grid_id, pa.int64()),
+        "members": pc.if_else(pc.equal(members_col, 0), pa.scalar(None, pa.int32()), members_col),
+        "tags": pc.split_pattern_regex(tags_text, r"[、,，;；/\s]+"),
+    }).filter(good)
     step(1.0)
-    return HouseholdParse(records, errors, encoding, n)
+    return HouseholdParse(table, errors, encoding, n)
 
 
 # --- org tree ---------------------------------------------------------------------

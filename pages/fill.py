@@ -108,6 +108,7 @@ def _submit(token: str) -> None:
         result = submissions.submit(
             database(), token=token, survey=fs["survey"], version=fs["version"], raw=fs["answers"],
             client_key=fs["client_key"], started_at=fs["started_at"], at=settings_module.now(),
+            writer=link_resources.writer(),
         )
     except Exception:  # never a traceback for a resident; answers stay in the form
         log.exception("submit failed for link %s", token)

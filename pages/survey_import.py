@@ -60,7 +60,7 @@ with tab_survey:
                 st.warning(t("import.definition_errors"))
                 for message in outcome.definition_errors:
                     st.text(message)
-            st.session_state["builder.choose"] = outcome.survey_id
+            st.session_state[state.BUILDER_SWITCH_TO] = outcome.survey_id
             st.link_button(t("import.open_builder"), f"/builder?s={outcome.survey_id}")
 
 with tab_paper:

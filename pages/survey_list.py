@@ -1,9 +1,12 @@
 """Survey list for admins and leaders, with the definition errors of any built-in template that failed to load."""
 
+from urllib.parse import quote
+
 import streamlit as st
 
 from services.survey_catalog import survey_version
 from storage import surveys as survey_store
+from ui.links import route_link
 from ui.resources import database, templates
 from ui.session import lang, require, t
 
@@ -35,6 +38,7 @@ for r in rows:
         continue
     survey, version = loaded
     with st.expander(f"{r.title} · v{version}"):
+        route_link(t("surveys.open_builder"), f"/builder?s={quote(r.id)}")
         for page in survey.pages:
             if page.title:
                 st.text(f"【{page.title}】")

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from auth.principal import Principal
+from services.survey_catalog import survey_version
 from storage import audit
 from storage import surveys as survey_store
 from storage.db import Database
@@ -322,6 +323,27 @@ def version_changes(old: Survey, new: Survey) -> dict[str, str]:
         if question.id not in changes:
             changes[question.id] = ADDED
     return changes
+
+
+# Changes after which figures for a question id can still be compared across versions.
+COMPARABLE = (UNCHANGED, LABEL_CHANGED, SETTINGS_CHANGED)
+
+
+def question_history(db: Database, survey_id: str) -> dict[str, list[tuple[int, str]]]:
+    """Per question id, every (version, change) where it changed against the version before (for dashboards'
+    "this question changed in version N" notes); unchanged versions are left out."""
+    history: dict[str, list[tuple[int, str]]] = {}
+    previous: Survey | None = None
+    for row in survey_store.list_versions(db, survey_id):
+        loaded = survey_version(db, survey_id, row.version)
+        if loaded is None:
+            continue
+        if previous is not None:
+            for qid, change in version_changes(previous, loaded[0]).items():
+                if change != UNCHANGED:
+                    history.setdefault(qid, []).append((row.version, change))
+        previous = loaded[0]
+    return history
 
 
 def versions(db: Database, survey_id: str) -> list[survey_store.VersionRow]:

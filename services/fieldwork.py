@@ -29,9 +29,9 @@ class HouseholdCheck:
     errors: list[registry.RowError]
 
     @property
-    def good(self) -> list[registry.HouseholdRecord]:
-        bad = {e.row for e in self.errors}
-        return [r for r in self.parse.records if r.row not in bad]
+    def good(self) -> Any:
+        """The rows to write (an Arrow table): the parse's good rows less those refused here."""
+        return self.parse.without_rows({e.row for e in self.errors})
 
 
 def check_households(db: Database, scope: Scope, data: bytes, filename: str,
@@ -40,9 +40,11 @@ def check_households(db: Database, scope: Scope, data: bytes, filename: str,
     lookup = registry.GridLookup.of(household_store.grids(db, scope))
     parse = registry.parse_households(data, filename, lookup, progress)
     errors = list(parse.errors)
-    elsewhere = set(household_store.codes_elsewhere(db, scope, [r.code for r in parse.records]))
+    elsewhere = set(household_store.codes_elsewhere(db, scope, parse.table.column("code")))
     if elsewhere:
-        errors += [registry.RowError(r.row, "code_elsewhere", r.code) for r in parse.records if r.code in elsewhere]
+        for row, code in zip(parse.table.column("row").to_pylist(), parse.table.column("code").to_pylist()):
+            if code in elsewhere:
+                errors.append(registry.RowError(row, "code_elsewhere", code))
         errors.sort(key=lambda e: e.row)
     return HouseholdCheck(parse, errors)
 

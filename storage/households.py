@@ -55,9 +55,14 @@ def grids(db: Database | Tx, scope: Scope) -> list[Grid]:
     return [Grid(int(r[0]), r[1], r[2]) for r in rows]
 
 
-def _stage(tx: Tx, records: Sequence[HouseholdRecord]) -> str:
-    view = f"_hh_stage_{next(_views)}"
-    table = pa.table({
+COLUMNS = ("code", "head_name", "phone", "address", "grid_id", "members", "tags")
+
+
+def as_table(records: Sequence[HouseholdRecord] | pa.Table) -> pa.Table:
+    """Households as an Arrow table with the staging columns (tags a list of strings)."""
+    if isinstance(records, pa.Table):
+        return records.select(list(COLUMNS))
+    return pa.table({
         "code": pa.array([r.code for r in records], pa.string()),
         "head_name": pa.array([r.head_name for r in records], pa.string()),
         "phone": pa.array([r.phone for r in records], pa.string()),
@@ -66,19 +71,18 @@ def _stage(tx: Tx, records: Sequence[HouseholdRecord]) -> str:
         "members": pa.array([r.members for r in records], pa.int32()),
         "tags": pa.array([list(r.tags) for r in records], pa.list_(pa.string())),
     })
-    tx.raw.register(view, table)
-    return view
 
 
-def codes_elsewhere(db: Database, scope: Scope, codes: Sequence[str]) -> list[str]:
+def codes_elsewhere(db: Database, scope: Scope, codes: Sequence[str] | pa.Array | pa.ChunkedArray) -> list[str]:
     """Codes that already belong to a household outside ``scope`` (an import must not move or overwrite them).
 
     The codes are joined as a registered Arrow table: a 600,000-code file is one hash join."""
-    if not codes:
+    if len(codes) == 0:
         return []
+    column = codes if isinstance(codes, (pa.Array, pa.ChunkedArray)) else pa.array(list(codes), pa.string())
     view = f"_hh_codes_{next(_views)}"
     with db.transaction() as tx:
-        tx.raw.register(view, pa.table({"code": pa.array(list(codes), pa.string())}))
+        tx.raw.register(view, pa.table({"code": column}))
         try:
             rows = tx.query(
                 f"""SELECT h.code FROM {view} c JOIN households h ON h.code = c.code JOIN org_units g ON g.id = h.grid_id
@@ -93,7 +97,7 @@ def codes_elsewhere(db: Database, scope: Scope, codes: Sequence[str]) -> list[st
 def upsert_households(
     db: Database,
     scope: Scope,
-    records: Sequence[HouseholdRecord],
+    records: Sequence[HouseholdRecord] | pa.Table,
     *,
     replace_tags: bool = True,
     progress: Callable[[float], None] | None = None,
@@ -106,8 +110,10 @@ def upsert_households(
     HouseholdsOutOfScope when a code belongs to a household outside ``scope``.
     """
     stamp = now()
+    staged = as_table(records)
+    view = f"_hh_stage_{next(_views)}"
     with db.transaction() as tx:
-        view = _stage(tx, records)
+        tx.raw.register(view, staged)
         try:
             if progress:
                 progress(0.1)
@@ -147,13 +153,13 @@ def upsert_households(
                 tx.execute(f"""DELETE FROM household_tags WHERE household_id IN
                                (SELECT h.id FROM households h JOIN {view} s ON s.code = h.code)""")
                 tx.execute(f"""INSERT INTO household_tags (household_id, tag)
-                               SELECT DISTINCT h.id, t.tag FROM (SELECT code, unnest(tags) AS tag FROM {view}) t
-                               JOIN households h ON h.code = t.code""")
+                               SELECT DISTINCT h.id, left(trim(t.tag), 32) FROM (SELECT code, unnest(tags) AS tag FROM {view}) t
+                               JOIN households h ON h.code = t.code WHERE trim(t.tag) <> ''""")
             if progress:
                 progress(1.0)
         finally:
             tx.raw.unregister(view)
-    inserted = len(records) - int(known)
+    inserted = staged.num_rows - int(known)
     return ImportCounts(inserted, int(to_update), int(known) - int(to_update))
 
 

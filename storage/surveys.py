@@ -76,7 +76,7 @@ def publish_version(db: Database, survey_id: str, definition: dict[str, Any], pu
         at = now()
         tx.execute(
             "INSERT INTO survey_versions (survey_id, version, definition, published_at, published_by) VALUES (?, ?, ?, ?, ?)",
-            [survey_id, version, json.dumps(definition, ensure_ascii=False), at, published_by],
+            [survey_id, version, json.dumps(definition, ensure_ascii=False, default=str), at, published_by],
         )
         tx.execute(
             "UPDATE surveys SET current_version = ?, title = ?, draft_definition = NULL, updated_at = ? WHERE id = ?",

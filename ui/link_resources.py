@@ -37,3 +37,13 @@ def _resolve(db_path: str, token: str) -> submissions.OpenedLink:
 def resolve(token: str) -> submissions.OpenedLink:
     """The state, link and survey version of a token, shared by sessions for up to 10 s."""
     return _resolve(database().path, token)
+
+
+@st.cache_resource(show_spinner=False)
+def _writer(db_path: str) -> submissions.GroupWriter:
+    return submissions.GroupWriter(database())
+
+
+def writer() -> submissions.GroupWriter:
+    """The process's group-commit writer for resident responses."""
+    return _writer(database().path)

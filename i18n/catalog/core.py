@@ -110,6 +110,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "surveys.versions": ("版本数", "Versions"),
     "surveys.none": ("暂无问卷。", "No surveys yet."),
     "surveys.preview": ("查看问卷内容", "Show the questions"),
+    "surveys.open_builder": ("在问卷设计器中打开", "Open in the survey builder"),
     "survey.status.draft": ("草稿", "Draft"),
     "survey.status.open": ("开放中", "Open"),
     "survey.status.closed": ("已关闭", "Closed"),

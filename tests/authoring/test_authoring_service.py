@@ -56,6 +56,7 @@ def test_draft_publish_and_new_version_keep_old_version_and_response_versions(db
     assert db.query("SELECT client_key, survey_version FROM responses ORDER BY client_key").rows == [("k1", 1), ("k2", 2)]
     old, new = survey_version(db, sid, 1)[0], survey_version(db, sid, 2)[0]
     assert authoring.version_changes(old, new) == {"overall": "label_changed", "why": "unchanged", "age": "added"}
+    assert authoring.question_history(db, sid) == {"overall": [(2, "label_changed")], "age": [(2, "added")]}
     actions = [e.action for e in audit.recent(db, action_prefix="survey.")]
     assert actions.count("survey.publish") == 2
 

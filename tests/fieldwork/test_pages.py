@@ -162,3 +162,26 @@ def test_campaigns_page_shows_coverage_and_creates_a_campaign(app_world):
     assert not at.exception
     names = [r[0] for r in w.db.query("SELECT name FROM campaigns ORDER BY id").rows]
     assert names == ["2026年冬季大走访", "春季回访"]
+
+
+def test_exports_of_personal_data_are_audited(app_world):
+    w = app_world
+    at = page_test("pages/households.py", w.leader).run()
+    at.download_button(key="households.export").click().run()
+    assert not at.exception
+    at = page_test("pages/worklists.py", w.cadre1).run()
+    at.download_button(key="worklists.export_make_up").click().run()
+    assert not at.exception
+    rows = w.db.query("SELECT actor_name, action, detail FROM audit_log WHERE action LIKE 'export.%' ORDER BY id").rows
+    assert [(r[0], r[1]) for r in rows] == [("leader1", "export.households"), ("cadre1", "export.worklist")]
+    assert '"rows": 4' in rows[0][2] and '"list": "make_up"' in rows[1][2] and '"rows": 3' in rows[1][2]
+
+
+def test_pages_in_english(app_world):
+    for page, who in [("pages/visits.py", app_world.cadre1), ("pages/worklists.py", app_world.leader),
+                      ("pages/problems.py", app_world.leader), ("pages/households.py", app_world.admin),
+                      ("pages/campaigns.py", app_world.admin)]:
+        at = page_test(page, who, lang="en").run()
+        assert not at.exception, page
+        assert at.title[0].value in {"Door-to-door visits", "Make-up and return visits", "Problem list", "Households",
+                                     "Visit campaigns"}

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from settings import now
-from sharing_fixtures import make_link, publish
+from tests.sharing.sharing_fixtures import make_link, publish
 from storage import orgs
 from storage import surveys as survey_store
 from tests.conftest import page_test

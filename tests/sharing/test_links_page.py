@@ -6,7 +6,7 @@ import pytest
 
 from settings import now
 from services import submissions
-from sharing_fixtures import make_link, publish
+from tests.sharing.sharing_fixtures import make_link, publish
 from storage import links as link_store
 from storage.db import Scope
 from tests.conftest import build_tree, make_principal, page_test

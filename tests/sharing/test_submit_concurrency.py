@@ -8,7 +8,7 @@ from collections import Counter
 from services import submissions
 from settings import now
 from sharing.states import LinkState
-from sharing_fixtures import make_link, publish
+from tests.sharing.sharing_fixtures import make_link, publish
 from storage import orgs
 from storage.db import open_database
 
@@ -79,4 +79,39 @@ def test_cap_is_never_overshot_under_concurrency(tmp_path):
     assert stored == 5
     assert Counter(r.status for r in results)["stored"] == 5
     assert all(r.state is LinkState.CAPPED for r in results if r.status == "refused")
+    db.close()
+
+
+def test_group_writer_fifty_residents_and_double_taps(tmp_path):
+    db, unit, survey_id = _world(tmp_path)
+    open_token = make_link(db, survey_id, unit.id)[0]
+    single = make_link(db, survey_id, unit.id, mode="single_use")[0]
+    writer = submissions.GroupWriter(db)
+    opened = submissions.open_link(db, open_token, now())
+    keys = [f"open-{i}" for i in range(50)] + ["tap"] * 5
+    barrier = threading.Barrier(len(keys) + 10)
+    results: dict[int, submissions.SubmitResult] = {}
+
+    def one(i: int, token: str, key: str) -> None:
+        barrier.wait()
+        results[i] = submissions.submit(db, token=token, survey=opened.survey, version=opened.version, raw=ANSWERS,
+                                        client_key=key, started_at=None, at=now(), writer=writer)
+
+    threads = [threading.Thread(target=one, args=(i, open_token, key)) for i, key in enumerate(keys)]
+    threads += [threading.Thread(target=one, args=(100 + i, single, f"house-{i}")) for i in range(10)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert Counter(results[i].status for i in range(50)) == {"stored": 50}
+    taps = [results[i] for i in range(50, 55)]
+    assert Counter(r.status for r in taps) == {"stored": 1, "duplicate": 4}
+    assert len({r.response_id for r in taps}) == 1
+    assert Counter(results[100 + i].status for i in range(10)) == {"stored": 1, "refused": 9}
+    assert db.query("SELECT count(*) FROM responses WHERE link_token = ?", [open_token]).single_value() == 51
+    assert db.query("SELECT count(*) FROM responses WHERE link_token = ?", [single]).single_value() == 1
+    assert db.query("SELECT count(*) FROM answers").single_value() == 52 * 4
+    # every stored response kept its own answers
+    assert db.query("SELECT count(*) FROM (SELECT response_id FROM answers GROUP BY response_id HAVING count(*) <> 4)"
+                    ).single_value() == 0
     db.close()
