@@ -64,6 +64,6 @@ def stats(db, scope: Scope, unit, root_id: int | None, f: analytics.Filters, tod
         f = analytics.Filters(**{**f.__dict__, "unit_path": unit.path})
     if root_id is None:
         return {"responses": 0, "units": []}
-    ov = overview_view(db, scope, f, today)
+    ov = overview_view(db, scope, f, today, with_worklists=True)
     parent = drill_parent(db, scope, f, root_id)
     return stats_json(ov, drill_view(db, scope, f, parent, min_sample))

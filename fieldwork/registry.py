@@ -137,8 +137,9 @@ def is_xlsx(data: bytes, filename: str = "") -> bool:
     return data[:2] == b"PK" or filename.lower().endswith((".xlsx", ".xlsm"))
 
 
-def read_table(data: bytes, filename: str = "") -> Table:
-    """Read the first sheet of an .xlsx, or a CSV in any of the supported encodings."""
+def read_table(data: bytes, filename: str = "", limit: int | None = None) -> Table:
+    """Read the first sheet of an .xlsx, or a CSV in any of the supported encodings
+    (only the first ``limit`` data rows when given, for a preview)."""
     if not data:
         raise RegistryFileError("registry.err.empty")
     if is_xlsx(data, filename):
@@ -158,6 +159,8 @@ def read_table(data: bytes, filename: str = "") -> Table:
         cells = [clean_text(c) for c in record]
         if any(cells):
             rows.append((number, cells))
+            if limit is not None and len(rows) >= limit:
+                break
     if headers is None:
         raise RegistryFileError("registry.err.empty")
     return Table(headers, rows, encoding)
@@ -252,17 +255,6 @@ class GridLookup:
             lookup.by_code[clean_text(g.code)] = g.id
             lookup.by_name.setdefault(_SPACES.sub("", clean_text(g.name)), []).append(g.id)
         return lookup
-
-    def resolve(self, text: str) -> tuple[int | None, str | None]:
-        """(grid id, None) or (None, error code)."""
-        if text in self.by_code:
-            return self.by_code[text], None
-        ids = self.by_name.get(_SPACES.sub("", text))
-        if not ids:
-            return None, "unknown_grid"
-        if len(ids) > 1:
-            return None, "ambiguous_grid"
-        return ids[0], None
 
 
 class HouseholdRecord(NamedTuple):

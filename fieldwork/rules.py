@@ -18,7 +18,6 @@ URGENCIES: dict[str, str] = {"low": "一般", "normal": "较急", "high": "紧�
 URGENCY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 URGENCY_BY_WORD: dict[str, str] = {**{zh: code for code, zh in URGENCIES.items()}, **{c: c for c in URGENCIES},
                                    "低": "low", "普通": "normal", "中": "normal", "高": "high", "急": "high"}
-DEFAULT_HOUSEHOLD_TAGS: tuple[str, ...] = ("低保户", "独居老人", "残疾人", "退役军人", "留守儿童", "重点关注")
 
 DUE_WORKING_DAYS = 15  # the national 好差评 rule for a dissatisfied rating
 CORRECTION_HOURS = 24  # a visit's author may correct it this long after saving

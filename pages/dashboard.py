@@ -82,8 +82,8 @@ def render_overview(ov: views.OverviewView) -> None:
         c[1].metric(t("dash.pace"), t("dash.pace_done") if pace == 0 else t("dash.pace_over") if pace is None
                     else f"{pace:,.0f}", help=t("dash.pace_help", deadline=v.ends_on, left=v.households_left(),
                                                   days=max(0, (v.ends_on - ov.today).days + 1)))
-        c[2].metric(t("dash.make_up"), "—" if v.make_up is None else f"{v.make_up:,}")
-        c[3].metric(t("dash.return_visits"), "—" if v.return_visits is None else f"{v.return_visits:,}")
+        c[2].metric(t("dash.col.covered"), f"{v.covered:,}")
+        c[3].metric(t("dash.col.households"), f"{v.households:,}")
     p = ov.problems
     c = st.columns(5)
     c[0].metric(t("dash.problems_open"), f"{p.open:,}")

@@ -74,8 +74,8 @@ def live_view() -> None:
         st.subheader(t("dash.texts_behind", word=word, n=len(behind)))
         # Residents' words are shown in a dataframe: never rendered as markdown or HTML.
         st.dataframe([{t("dash.col.source"): t(f"dash.source.{s.source}"), t("dash.col.unit"): s.unit_name,
-                       t("dash.col.time"): s.at.strftime("%Y-%m-%d %H:%M"), t("dash.col.text"): s.text}
-                      for s in behind], hide_index=True, width="stretch")
+                       t("dash.col.time"): s.day.isoformat(), t("dash.col.text"): s.text,
+                       t("dash.col.count"): s.count} for s in behind], hide_index=True, width="stretch")
 
 
 live_view()

@@ -115,10 +115,7 @@ def _submit(token: str) -> None:
         fs["notice"] = "fill.unavailable"
         return
     if result.accepted:
-        fs["done"] = True
-        # Only the thank-you is rendered from now on: drop the widget values.
-        for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(_prefix(token) + ".")]:
-            del st.session_state[key]
+        fs["done"] = True  # only the thank-you is rendered from now on (Streamlit drops the widgets' state)
     elif result.status == "invalid":
         fs["errors"] = dict(result.errors)
         fs["notice"] = "fill.fix_errors"

@@ -40,9 +40,9 @@ if user.role == "admin":
                 st.error(t(exc.code, **exc.params))
             else:
                 bar.progress(0.5)
-                preview = registry.read_table(data, upload.name)
+                preview = registry.read_table(data, upload.name, limit=20)
                 st.caption(t("households.preview"))
-                st.dataframe([dict(zip(preview.headers, cells)) for _, cells in preview.rows[:20]], hide_index=True)
+                st.dataframe([dict(zip(preview.headers, cells)) for _, cells in preview.rows], hide_index=True)
                 bad = len({e.row for e in check.errors})
                 st.info(t("registry.summary", total=check.parse.total_rows, good=check.parse.total_rows - bad, bad=bad,
                           encoding=check.parse.encoding))
@@ -126,5 +126,5 @@ def _record_export() -> None:
                  detail={"rows": len(rows), "search": search, "tag": tag, "status": status})
 
 
-st.download_button(t("households.export"), xlsx_bytes(headers, rows, sheet="住户"), file_name="households.xlsx",
+st.download_button(t("households.export"), lambda: xlsx_bytes(headers, rows, sheet="住户"), file_name="households.xlsx",
                    key="households.export", on_click=_record_export)

@@ -1,5 +1,6 @@
 """The cadre's visit page: households of their own grids, and recording a visit with its form, problems and follow-up."""
 
+import datetime as dt
 import uuid
 
 import streamlit as st
@@ -166,3 +167,32 @@ if past:
     st.dataframe([{t("visits.when"): v.visited_at.strftime("%Y-%m-%d %H:%M"), t("visits.outcome"): t(f"outcome.{v.outcome}"),
                    t("visits.is_return"): v.is_return_visit, t("visits.follow_up"): v.follow_up,
                    t("visits.by"): v.cadre_name or "", t("visits.note"): v.note or ""} for v in past], hide_index=True)
+    mine = [v for v in past if v.cadre_id == user.user_id
+            and now() - v.created_at <= dt.timedelta(hours=rules.CORRECTION_HOURS)]
+    with st.expander(t("visits.correct") if mine else t("visits.amend")):
+        target = st.selectbox(t("visits.history"), past, key="visits.fix_target",
+                              format_func=lambda v: f"{v.visited_at:%Y-%m-%d %H:%M} · {t('outcome.' + v.outcome)}")
+        if target in mine:
+            new_outcome = st.selectbox(t("visits.outcome"), list(rules.OUTCOMES), index=list(rules.OUTCOMES).index(target.outcome),
+                                       format_func=lambda o: t(f"outcome.{o}"), key=f"visits.fix_outcome.{target.id}")
+            new_follow = st.checkbox(t("visits.follow_up"), value=target.follow_up, key=f"visits.fix_follow.{target.id}")
+            new_note = st.text_input(t("visits.note"), value=target.note or "", key=f"visits.fix_note.{target.id}",
+                                     max_chars=500)
+            if st.button(t("visits.correct"), key=f"visits.fix_go.{target.id}"):
+                try:
+                    visit_store.correct_visit(db, user.scope, target.id, actor_id=user.user_id,
+                                              changes={"outcome": new_outcome, "follow_up": new_follow,
+                                                       "note": new_note.strip() or None})
+                except visit_store.VisitRefused as exc:
+                    st.error(t(exc.code))
+                else:
+                    st.success(t("visits.corrected"))
+        else:
+            amendment = st.text_input(t("visits.amend"), key=f"visits.amend_note.{target.id}", max_chars=500)
+            if st.button(t("visits.amend"), key=f"visits.amend_go.{target.id}"):
+                try:
+                    visit_store.amend_visit(db, user.scope, target.id, actor_id=user.user_id, note=amendment)
+                except visit_store.VisitRefused as exc:
+                    st.error(t(exc.code))
+                else:
+                    st.success(t("visits.corrected"))

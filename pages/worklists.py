@@ -16,7 +16,8 @@ from storage import visits as visit_store
 from storage import worklists
 from storage.db import Database, Scope
 from ui.resources import database
-from ui.session import require, t
+from i18n import t as translate
+from ui.session import lang, require, t
 
 user: Principal = require("admin", "leader", "cadre")
 db: Database = database()
@@ -45,7 +46,7 @@ if user.role != "cadre":
         scope = cadre.scope  # a cadre's list: the households of their grids
 search = st.text_input(t("households.search"), key="worklists.search").strip() or None
 
-LIMIT = 2000
+LIMIT = 1000  # rows shown and exported per list; the counts in the tab titles are complete
 make_up = worklists.make_up_visits(db, scope, campaign.id, limit=LIMIT, search=search)
 returns = worklists.return_visits(db, scope, campaign.id, limit=LIMIT, search=search)
 counts = worklists.worklist_counts(db, scope, campaign.id)
@@ -60,43 +61,61 @@ def _record_export(kind: str, rows: int) -> None:
                  target=f"campaign:{campaign.id}", detail={"list": kind, "rows": rows, "scope": scope.path})
 
 
+LANG = lang()  # the export callables run outside the script thread: no session state there
+
+
+def _make_up_rows(items: list[worklists.MakeUpItem]) -> list[list]:
+    rows = []
+    for i in items:
+        name, phone = _who(i.grid_path, i.head_name, i.phone)
+        rows.append([i.code, name, phone, i.address or "", i.grid_name, i.attempts,
+                     i.last_attempt_at.strftime("%Y-%m-%d") if i.last_attempt_at else "",
+                     translate(f"outcome.{i.last_outcome}", LANG) if i.last_outcome else ""])
+    return rows
+
+
+def _return_rows(items: list[worklists.ReturnItem]) -> list[list]:
+    rows = []
+    for i in items:
+        name, phone = _who(i.grid_path, i.head_name, i.phone)
+        rows.append([i.code, name, phone, i.address or "", i.grid_name, i.open_problems,
+                     "是" if i.dissatisfied else "", "是" if i.follow_up else "", i.due_on.isoformat(),
+                     translate(f"urgency.{i.urgency}", LANG)])
+    return rows
+
+
+MAKE_UP_SHEET = ["户编号", "户主姓名", "联系电话", "地址", "所属网格", "已走访次数", "最近走访", "最近结果"]
+RETURN_SHEET = ["户编号", "户主姓名", "联系电话", "地址", "所属网格", "未销号问题", "不满意", "需回头访", "办理期限", "紧急程度"]
+EXPORT_LIMIT = 50_000
 categories = fw.categories(db)
 tab1, tab2 = st.tabs([t("worklists.make_up", n=counts.make_up), t("worklists.return", n=counts.return_visits)])
 with tab1:
     if not make_up:
         st.info(t("worklists.make_up_empty"))
     else:
-        rows = []
-        for i in make_up:
-            name, phone = _who(i.grid_path, i.head_name, i.phone)
-            rows.append([i.code, name, phone, i.address or "", i.grid_name, i.attempts,
-                         i.last_attempt_at.strftime("%Y-%m-%d") if i.last_attempt_at else "",
-                         t(f"outcome.{i.last_outcome}") if i.last_outcome else ""])
         headers = [t("col.code"), t("col.head_name"), t("col.phone"), t("col.address"), t("col.grid"), t("col.attempts"),
                    t("col.last_attempt"), t("col.last_outcome")]
-        st.dataframe([dict(zip(headers, r)) for r in rows], hide_index=True)
-        st.download_button(t("worklists.export"), visit_sheet(["户编号", "户主姓名", "联系电话", "地址", "所属网格",
-                                                               "已走访次数", "最近走访", "最近结果"], rows, categories),
-                           file_name=f"补课访_{today}.xlsx", key="worklists.export_make_up",
-                           on_click=_record_export, args=("make_up", len(rows)))
+        st.dataframe([dict(zip(headers, r)) for r in _make_up_rows(make_up)], hide_index=True)
+        # The sheet is built only when asked for, with the whole list (not just the rows shown).
+        st.download_button(
+            t("worklists.export"),
+            lambda: visit_sheet(MAKE_UP_SHEET, _make_up_rows(worklists.make_up_visits(
+                db, scope, campaign.id, limit=EXPORT_LIMIT, search=search)), categories),
+            file_name=f"补课访_{today}.xlsx", key="worklists.export_make_up",
+            on_click=_record_export, args=("make_up", min(counts.make_up, EXPORT_LIMIT)))
 with tab2:
     if not returns:
         st.info(t("worklists.return_empty"))
     else:
-        rows = []
-        for i in returns:
-            name, phone = _who(i.grid_path, i.head_name, i.phone)
-            rows.append([i.code, name, phone, i.address or "", i.grid_name, i.open_problems,
-                         "是" if i.dissatisfied else "", "是" if i.follow_up else "", i.due_on.isoformat(),
-                         t(f"urgency.{i.urgency}")])
         headers = [t("col.code"), t("col.head_name"), t("col.phone"), t("col.address"), t("col.grid"),
                    t("col.open_problems"), t("col.dissatisfied"), t("col.follow_up"), t("col.due"), t("col.urgency")]
-        st.dataframe([dict(zip(headers, r)) for r in rows], hide_index=True)
-        st.download_button(t("worklists.export"), visit_sheet(["户编号", "户主姓名", "联系电话", "地址", "所属网格",
-                                                               "未销号问题", "不满意", "需回头访", "办理期限", "紧急程度"],
-                                                              rows, categories),
-                           file_name=f"回头访_{today}.xlsx", key="worklists.export_return",
-                           on_click=_record_export, args=("return", len(rows)))
+        st.dataframe([dict(zip(headers, r)) for r in _return_rows(returns)], hide_index=True)
+        st.download_button(
+            t("worklists.export"),
+            lambda: visit_sheet(RETURN_SHEET, _return_rows(worklists.return_visits(
+                db, scope, campaign.id, limit=EXPORT_LIMIT, search=search)), categories),
+            file_name=f"回头访_{today}.xlsx", key="worklists.export_return",
+            on_click=_record_export, args=("return", min(counts.return_visits, EXPORT_LIMIT)))
 
 # --- the offline path: a filled sheet comes back ----------------------------------------
 if user.role in ("cadre", "admin"):
@@ -106,16 +125,8 @@ if user.role in ("cadre", "admin"):
     if upload is not None:
         data = upload.getvalue()
         try:
-            table = registry.read_table(data, upload.name)
-        except registry.RegistryFileError as exc:
-            st.error(t(exc.code, **exc.params))
-            st.stop()
-        try:
-            columns = registry.map_headers(table.headers, registry.VISIT_SHEET_HEADERS, ("code", "outcome"))
-            households = household_store.household_ids_by_code(
-                db, user.scope, [cells[columns["code"]] for _, cells in table.rows if len(cells) > columns["code"]])
-            sheet = registry.parse_visit_sheet(data, upload.name, households, categories=categories, today=today,
-                                               window=(campaign.starts_on, campaign.ends_on))
+            sheet, households, headers = fw.read_visit_sheet(db, user.scope, data, upload.name, categories=categories,
+                                                             today=today, window=(campaign.starts_on, campaign.ends_on))
         except registry.RegistryFileError as exc:
             st.error(t(exc.code, **exc.params))
             st.stop()
@@ -126,11 +137,13 @@ if user.role in ("cadre", "admin"):
             st.dataframe([{t("registry.row"): e.row, t("registry.reason"): t(f"registry.err.{e.code}"),
                            t("registry.value"): e.value} for e in sheet.errors], hide_index=True)
             st.warning(t("worklists.sheet_fix"))
-        elif sheet.visits and st.button(t("worklists.import_visits"), type="primary", key="worklists.import"):
+        is_return = st.checkbox(t("visits.is_return"), value="未销号问题" in headers, key="worklists.sheet_return")
+        if not sheet.errors and sheet.visits and st.button(t("worklists.import_visits"), type="primary",
+                                                            key="worklists.import"):
             loaded = survey_version(db, campaign.visit_survey_id)
             survey, version = loaded if loaded else (None, None)
             new = fw.sheet_visits(sheet, households, cadre_id=user.user_id, campaign_id=campaign.id, survey=survey,
-                                  version=version)
+                                  version=version, is_return_visit=is_return)
             try:
                 visit_store.record_visits(db, user.scope, new)
             except visit_store.VisitRefused as exc:

@@ -84,6 +84,27 @@ def visit_response(
     return response, {}
 
 
+def read_visit_sheet(
+    db: Database,
+    scope: Scope,
+    data: bytes,
+    filename: str,
+    *,
+    categories: Sequence[str],
+    today: dt.date,
+    window: tuple[dt.date, dt.date] | None,
+) -> tuple[registry.SheetParse, dict[str, int], list[str]]:
+    """A filled visit sheet checked against the households the importer may visit: (parse, code -> id, headers).
+    Raises registry.RegistryFileError for an unusable file."""
+    table = registry.read_table(data, filename)
+    columns = registry.map_headers(table.headers, registry.VISIT_SHEET_HEADERS, ("code", "outcome"))
+    index = columns["code"]
+    codes = [cells[index].replace(" ", "") for _, cells in table.rows if len(cells) > index]
+    households = household_store.household_ids_by_code(db, scope, codes)
+    sheet = registry.parse_visit_sheet(data, filename, households, categories=categories, today=today, window=window)
+    return sheet, households, table.headers
+
+
 def sheet_key(campaign_id: int | None, visit: registry.SheetVisit) -> str:
     """The same filled row always gives the same key, so re-importing a sheet never duplicates a visit."""
     text = "|".join(str(x) for x in (campaign_id, visit.household_code, visit.visited_on, visit.outcome,

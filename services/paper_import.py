@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,11 @@ UNIT_COLUMNS = ("unit", "unit_code", "单位编码", "单位", "组织编码")
 TIME_COLUMNS = ("submitted_at", "submitted", "提交时间", "填写时间", "时间")
 MULTI_SEPARATORS = re.compile(r"[,，;；、|]+")
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
+# How a clerk writes a date: 2026-11-3, 2026/11/3, 2026.11.3, 2026年11月3日 (optionally followed by a time).
+DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:\s*T?\s*(\d{1,2})\s*[:点时]\s*(\d{1,2})"
+                     r"\s*分?(?:\s*:?\s*(\d{1,2})\s*秒?)?)?")
+# A question number a clerk copies from the paper form: "1. ", "1、", "(1)", "第1题", "Q1:" …
+NUMBERING_RE = re.compile(r"^(?:第?\s*\d+\s*(?:[.、:)\]]|题)|\(\d+\)|\[\d+\]|q\d+\s*[.、:)]?|[一二三四五六七八九十]+\s*[、.])\s*")
 
 
 class PaperImportError(Exception):
@@ -116,6 +122,30 @@ def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int
     return headers, rows
 
 
+def _plain(text: str) -> str:
+    """Full-width letters, digits and punctuation as ASCII (NFKC): ３５ → 35, （ → (."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _header_key(text: str) -> str:
+    """A header or label compared loosely: full-width folded, no spaces, no question number, no trailing ?:*."""
+    key = re.sub(r"\s+", "", _plain(text)).lower()
+    key = NUMBERING_RE.sub("", key)
+    return re.sub(r"(?:\(必填\)|\*|[?？:：。.])+$", "", key).lstrip("*")
+
+
+def _date_of(text: str) -> dt.datetime | None:
+    """A date (and optional time) written the ways a clerk types one; None if it is not one."""
+    match = DATE_RE.fullmatch(_plain(text))
+    if match is None:
+        return None
+    parts = [int(p) if p else 0 for p in match.groups()]
+    try:
+        return dt.datetime(*parts)  # type: ignore[misc]
+    except ValueError:
+        return None
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -145,17 +175,24 @@ def match_columns(survey: Survey, headers: list[str]) -> tuple[list[Column], lis
         else:
             by_key.setdefault(question.id, (question.id, None))
             by_key.setdefault(question.label, (question.id, None))
+    loose: dict[str, tuple[str, str | None] | None] = {}
+    for text, target in by_key.items():
+        loose_key = _header_key(text)
+        if loose_key:
+            loose[loose_key] = target if loose.get(loose_key, target) == target else None  # None: ambiguous
+    unit_keys = {_header_key(k) for k in UNIT_COLUMNS}
+    time_keys = {_header_key(k) for k in TIME_COLUMNS}
     columns: list[Column] = []
     warnings: list[ImportIssue] = []
     taken: dict[tuple[str, str | None], str] = {}
     for header in headers:
         key = header.strip()
-        if key.lower() in UNIT_COLUMNS:
+        target = by_key.get(key) or loose.get(_header_key(key))
+        if key.lower() in UNIT_COLUMNS or (target is None and _header_key(key) in unit_keys):
             columns.append(Column(header, "unit"))
-        elif key.lower() in TIME_COLUMNS:
+        elif key.lower() in TIME_COLUMNS or (target is None and _header_key(key) in time_keys):
             columns.append(Column(header, "time"))
-        elif key in by_key:
-            target = by_key[key]
+        elif target is not None:
             if target in taken:
                 warnings.append(ImportIssue(1, header, "paper_duplicate_column", {"question": target[0], "column": [taken[target], header]}))
                 columns.append(Column(header, "ignored"))
@@ -181,6 +218,10 @@ def _choice_value(question: Question, text: str) -> Any:
     for choice in choices:
         if text == choice.label:
             return choice.value
+    loose = re.sub(r"\s+", "", _plain(text)).casefold()  # ５, "满意 ", full-width letters
+    for choice in choices:
+        if loose in (re.sub(r"\s+", "", _plain(str(choice.value))).casefold(), re.sub(r"\s+", "", _plain(choice.label)).casefold()):
+            return choice.value
     return text
 
 
@@ -194,10 +235,14 @@ def _cell_answer(question: Question, value: Any) -> Any:
         return [_choice_value(question, part.strip()) for part in MULTI_SEPARATORS.split(text) if part.strip()]
     if isinstance(question, (RatingQuestion, MatrixQuestion)):
         return _choice_value(question, text)
-    if isinstance(question, NpsQuestion):
-        return text
-    if isinstance(value, (dt.date, dt.datetime)) and question.type == c.DATE:
-        return value.date() if isinstance(value, dt.datetime) else value
+    if isinstance(question, NpsQuestion) or question.type == c.NUMBER:
+        number = _plain(text)  # ３５ → 35; 3,500 → 3500
+        return number.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", number) else number
+    if question.type == c.DATE:
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.date() if isinstance(value, dt.datetime) else value
+        parsed = _date_of(text)
+        return parsed.date() if parsed is not None else text
     return text
 
 
@@ -212,7 +257,7 @@ def _parse_time(value: Any) -> dt.datetime | None:
             return dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-    return None
+    return _date_of(text)
 
 
 def client_key(survey_id: str, cells: list[str], occurrence: int) -> str:
@@ -253,7 +298,7 @@ def plan_import(db: Database, principal: Principal, survey_id: str, content: byt
         submitted_at = None
         for col, value in zip(columns, cells):
             if col.kind == "unit":
-                code = _cell_text(value)
+                code = _plain(_cell_text(value))
                 if not code:
                     row_issues.append(ImportIssue(number, col.header, "paper_missing_unit", {}))
                     continue

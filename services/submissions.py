@@ -229,7 +229,7 @@ class GroupWriter:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._queue: queue.Queue[_Pending] = queue.Queue()
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="minyi-response-writer", daemon=True)
         self._thread.start()
 
@@ -241,14 +241,27 @@ class GroupWriter:
             raise TimeoutError("the response writer did not answer")
         return item.result
 
+    def close(self) -> None:
+        """Stop the writer thread after the responses already queued."""
+        self._queue.put(None)
+        self._thread.join(self.WAIT_SECONDS)
+
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
             while len(batch) < self.MAX_BATCH:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
             try:
                 self._store_batch(batch)
             except Exception:
@@ -262,6 +275,8 @@ class GroupWriter:
                             pass
             for item in batch:
                 item.done.set()
+            if stop:
+                return
 
     def _store_batch(self, batch: list[_Pending]) -> None:
         alone: list[_Pending] = []

@@ -168,7 +168,8 @@ def _value_counts(weight: str) -> str:
 def _answer_source(db: Database | Tx, state: RollupState) -> tuple[str, list[Any]]:
     """Per-question value counts, live: the answer rollup + the tail - pending voids."""
     keys = "r.org_unit_id, CAST(r.submitted_at AS DATE), r.survey_id, r.survey_version, r.channel, a.question_id, a.row_id"
-    raw = f"""SELECT {keys}, {{counts}} FROM answers a JOIN responses r ON r.id = a.response_id
+    named = keys.replace("CAST(r.submitted_at AS DATE)", "CAST(r.submitted_at AS DATE) AS day")
+    raw = f"""SELECT {named}, {{counts}} FROM answers a JOIN responses r ON r.id = a.response_id
         WHERE a.value_num IN ({", ".join(str(k) for k in ANSWER_VALUES)}) AND {{cond}} GROUP BY {keys}"""
     if state.last_id == 0:
         return raw.format(counts=_value_counts("1"), cond="r.voided_at IS NULL"), []
@@ -181,6 +182,26 @@ def _answer_source(db: Database | Tx, state: RollupState) -> tuple[str, list[Any
         marks = ", ".join("?" for _ in pending)
         sql += " UNION ALL " + raw.format(counts=_value_counts("-1"),
                                           cond=f"a.response_id IN ({marks}) AND r.id IN ({marks})")
+        params += pending + pending
+    return sql, params
+
+
+def _text_source(db: Database | Tx, state: RollupState) -> tuple[str, list[Any]]:
+    """Distinct text answers with counts, live: the text rollup + the tail - pending voids."""
+    keys = "r.org_unit_id, CAST(r.submitted_at AS DATE), r.survey_id, r.survey_version, r.channel, a.question_id, a.value_text"
+    named = keys.replace("CAST(r.submitted_at AS DATE)", "CAST(r.submitted_at AS DATE) AS day")
+    raw = f"""SELECT {named}, {{w}} * count(*) AS answers FROM answers a JOIN responses r ON r.id = a.response_id
+        WHERE a.value_text IS NOT NULL AND a.value_text <> '' AND {{cond}} GROUP BY {keys}"""
+    if state.last_id == 0:
+        return raw.format(w=1, cond="r.voided_at IS NULL"), []
+    sql = ("SELECT org_unit_id, day, survey_id, survey_version, channel, question_id, value_text, answers"
+           " FROM text_rollup UNION ALL "
+           + raw.format(w=1, cond="a.response_id > ? AND r.id > ? AND r.voided_at IS NULL"))
+    params: list[Any] = [state.last_id, state.last_id]
+    pending = _pending_void_ids(db, state)
+    if pending:
+        marks = ", ".join("?" for _ in pending)
+        sql += " UNION ALL " + raw.format(w=-1, cond=f"a.response_id IN ({marks}) AND r.id IN ({marks})")
         params += pending + pending
     return sql, params
 
@@ -208,7 +229,7 @@ def refresh_rollups(db: Database, *, settle: bool = True) -> RefreshResult:
         actual = tx.query("SELECT count(*), coalesce(sum(id), 0) FROM responses WHERE id <= ?", [last_id]).first()
         rebuilt = False
         if int(actual[0]) != count or int(actual[1]) != id_sum:
-            for table in ("response_rollup", "answer_rollup", "rollup_voided"):
+            for table in ("response_rollup", "answer_rollup", "text_rollup", "rollup_voided"):
                 tx.execute(f"DELETE FROM {table}")
             last_id, count, id_sum, rebuilt = 0, 0, 0, True
         max_id = int(tx.query("SELECT coalesce(max(id), 0) FROM responses").single_value())
@@ -228,37 +249,48 @@ def refresh_rollups(db: Database, *, settle: bool = True) -> RefreshResult:
                 tx.execute("""INSERT INTO response_rollup
                     SELECT org_unit_id, day, survey_id, survey_version, channel, sum(w), sum(w * sat_n), sum(w * sat_ok),
                         sum(w * sat_index_sum), sum(w * nps_n), sum(w * nps_promoters), sum(w * nps_detractors)
-                    FROM _fold GROUP BY org_unit_id, day, survey_id, survey_version, channel
+                    FROM _fold GROUP BY org_unit_id, day, survey_id, survey_version, channel ORDER BY day
                     ON CONFLICT DO UPDATE SET responses = responses + excluded.responses,
                         sat_n = sat_n + excluded.sat_n, sat_ok = sat_ok + excluded.sat_ok,
                         sat_index_sum = sat_index_sum + excluded.sat_index_sum, nps_n = nps_n + excluded.nps_n,
                         nps_promoters = nps_promoters + excluded.nps_promoters,
                         nps_detractors = nps_detractors + excluded.nps_detractors""")
-                answer_parts = []
-                params: list[Any] = []
-                keys = "f.org_unit_id, f.day, f.survey_id, f.survey_version, f.channel, a.question_id, a.row_id"
-                values = ", ".join(str(k) for k in ANSWER_VALUES)
-                if folded:
-                    answer_parts.append(f"""SELECT {keys}, {_value_counts('1')} FROM answers a
-                        JOIN _fold f ON f.id = a.response_id
-                        WHERE f.w = 1 AND a.response_id > ? AND a.response_id <= ? AND a.value_num IN ({values})
-                        GROUP BY {keys}""")
-                    params += [last_id, upto]
+                void_ids: list[int] = []
                 if voided:
                     void_ids = [r[0] for r in tx.query("SELECT id FROM _fold WHERE w = -1").rows]
-                    marks = ", ".join("?" for _ in void_ids)
-                    answer_parts.append(f"""SELECT {keys}, {_value_counts('-1')} FROM answers a
-                        JOIN _fold f ON f.id = a.response_id
-                        WHERE f.w = -1 AND a.response_id IN ({marks}) AND a.value_num IN ({values}) GROUP BY {keys}""")
-                    params += void_ids
                     tx.execute("INSERT INTO rollup_voided SELECT id FROM _fold WHERE w = -1")
+
+                def answer_delta(columns: str, measures: str, condition: str) -> tuple[str, list[Any]]:
+                    """The weighted answers of the folded (w = 1) and newly voided (w = -1) responses."""
+                    parts, params = [], []
+                    select = f"""SELECT f.org_unit_id, f.day, f.survey_id, f.survey_version, f.channel, {columns},
+                        {measures} FROM answers a JOIN _fold f ON f.id = a.response_id WHERE {condition}"""
+                    if folded:
+                        parts.append(select + " AND f.w = 1 AND a.response_id > ? AND a.response_id <= ?")
+                        params += [last_id, upto]
+                    if void_ids:
+                        marks = ", ".join("?" for _ in void_ids)
+                        parts.append(select + f" AND f.w = -1 AND a.response_id IN ({marks})")
+                        params += void_ids
+                    return " UNION ALL ".join(parts), params
+
+                values = ", ".join(str(k) for k in ANSWER_VALUES)
+                counts = ", ".join(f"f.w * CASE WHEN a.value_num = {k} THEN 1 ELSE 0 END AS n{k}" for k in ANSWER_VALUES)
+                sql, params = answer_delta("a.question_id, a.row_id", counts, f"a.value_num IN ({values})")
                 sums = ", ".join(f"sum(n{k})" for k in ANSWER_VALUES)
                 updates = ", ".join(f"n{k} = n{k} + excluded.n{k}" for k in ANSWER_VALUES)
                 tx.execute(f"""INSERT INTO answer_rollup
                     SELECT org_unit_id, day, survey_id, survey_version, channel, question_id, row_id, {sums}
-                    FROM ({' UNION ALL '.join(answer_parts)})
-                    GROUP BY org_unit_id, day, survey_id, survey_version, channel, question_id, row_id
+                    FROM ({sql}) GROUP BY org_unit_id, day, survey_id, survey_version, channel, question_id, row_id
+                    ORDER BY day
                     ON CONFLICT DO UPDATE SET {updates}""", params)
+                sql, params = answer_delta("a.question_id, a.value_text", "f.w AS w",
+                                           "a.value_text IS NOT NULL AND a.value_text <> ''")
+                tx.execute(f"""INSERT INTO text_rollup
+                    SELECT org_unit_id, day, survey_id, survey_version, channel, question_id, value_text, sum(w)
+                    FROM ({sql}) GROUP BY org_unit_id, day, survey_id, survey_version, channel, question_id, value_text
+                    ORDER BY day
+                    ON CONFLICT DO UPDATE SET answers = answers + excluded.answers""", params)
             moved = tx.query("SELECT count(*), coalesce(sum(id), 0) FROM _fold WHERE w = 1").first()
         finally:
             tx.execute("DROP TABLE IF EXISTS _fold")
@@ -303,33 +335,44 @@ class Overview:
     responses_today: int  # the other filters, today only
     responses_7_days: int  # the other filters, the last 7 days including today
     responses_all_time: int  # the other filters, any date
+    previous: Figures | None = None  # the other filters over the ``previous`` period, when asked for
 
 
-def overview(db: Database, scope: Scope, f: Filters, today: dt.date) -> Overview:
-    """The headline satisfaction figures and response volumes."""
+def _period_case(since: dt.date | None, until: dt.date | None) -> _Where:
+    where = _Where()
+    if since:
+        where.add("s.day >= ?", since)
+    if until:
+        where.add("s.day <= ?", until)
+    return where
+
+
+def overview(db: Database, scope: Scope, f: Filters, today: dt.date,
+             previous: tuple[dt.date, dt.date] | None = None) -> Overview:
+    """The headline satisfaction figures and response volumes (and those of a ``previous`` period), in one scan."""
     state = rollup_state(db)
     source, params = _response_source(state)
     where = _Where()
     _response_conditions(db, where, scope, f, with_period=False)
-    since, until = _campaign_period(db, f)
-    in_period = _Where()
-    if since:
-        in_period.add("s.day >= ?", since)
-    if until:
-        in_period.add("s.day <= ?", until)
-    p = in_period.sql()
+    columns: list[str] = []
+    column_params: list[Any] = []
+    periods = [_period_case(*_campaign_period(db, f))]
+    if previous is not None:
+        periods.append(_period_case(*previous))
+    for period in periods:
+        p = period.sql()
+        for measure in ("responses", "sat_n", "sat_ok", "sat_index_sum", "nps_n", "nps_promoters", "nps_detractors"):
+            columns.append(f"sum(CASE WHEN {p} THEN s.{measure} END)")
+            column_params += period.params
     row = db.query(
-        f"""SELECT sum(CASE WHEN {p} THEN s.responses END), sum(CASE WHEN {p} THEN s.sat_n END),
-                   sum(CASE WHEN {p} THEN s.sat_ok END), sum(CASE WHEN {p} THEN s.sat_index_sum END),
-                   sum(CASE WHEN {p} THEN s.nps_n END), sum(CASE WHEN {p} THEN s.nps_promoters END),
-                   sum(CASE WHEN {p} THEN s.nps_detractors END),
-                   sum(CASE WHEN s.day = ? THEN s.responses END),
-                   sum(CASE WHEN s.day > ? AND s.day <= ? THEN s.responses END),
-                   sum(s.responses)
+        f"""SELECT {", ".join(columns)}, sum(CASE WHEN s.day = ? THEN s.responses END),
+                   sum(CASE WHEN s.day > ? AND s.day <= ? THEN s.responses END), sum(s.responses)
             FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id WHERE {where.sql()}""",
-        in_period.params * 7 + [today, today - dt.timedelta(days=7), today] + params + where.params,
+        column_params + [today, today - dt.timedelta(days=7), today] + params + where.params,
     ).first()
-    return Overview(_figures(*row[:7]), int(row[7] or 0), int(row[8] or 0), int(row[9] or 0))
+    n = len(periods) * 7
+    return Overview(_figures(*row[:7]), int(row[n] or 0), int(row[n + 1] or 0), int(row[n + 2] or 0),
+                    _figures(*row[7:14]) if previous is not None else None)
 
 
 def figures(db: Database, scope: Scope, f: Filters) -> Figures:
@@ -608,17 +651,18 @@ def _text_where(db: Database, scope: Scope, f: Filters) -> _Where:
 
 
 def answer_texts(db: Database, scope: Scope, f: Filters, question_ids: Sequence[str], limit: int = 5000) -> list[TextCount]:
-    """Distinct free-text answers to ``question_ids`` with how often each was given, most frequent first."""
+    """Distinct text answers to ``question_ids`` with how often each was given, most frequent first."""
     if not question_ids:
         return []
-    where = _text_where(db, scope, f)
+    source, params = _text_source(db, rollup_state(db))
+    where = _Where()
+    _response_conditions(db, where, scope, f)
     marks = ", ".join("?" for _ in question_ids)
     rows = db.query(
-        f"""SELECT a.value_text, count(*) FROM answers a JOIN responses r ON r.id = a.response_id
-            JOIN org_units o ON o.id = r.org_unit_id
-            WHERE a.question_id IN ({marks}) AND a.value_text IS NOT NULL AND a.value_text <> '' AND {where.sql()}
-            GROUP BY a.value_text ORDER BY count(*) DESC, a.value_text LIMIT ?""",
-        [*question_ids, *where.params, limit],
+        f"""SELECT s.value_text, sum(s.answers) AS n FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id
+            WHERE s.question_id IN ({marks}) AND {where.sql()}
+            GROUP BY s.value_text HAVING sum(s.answers) > 0 ORDER BY n DESC, s.value_text LIMIT ?""",
+        [*params, *question_ids, *where.params, limit],
     ).rows
     return [TextCount(r[0], int(r[1])) for r in rows]
 
@@ -639,30 +683,36 @@ class SaidText:
     source: str  # "answer" | "problem"
     unit_code: str
     unit_name: str
-    at: dt.datetime
+    day: dt.date
     text: str
+    count: int  # how often this text was given in that unit that day
 
 
 def texts_containing(db: Database, scope: Scope, f: Filters, word: str, question_ids: Sequence[str],
                      limit: int = 200) -> list[SaidText]:
-    """The free-text answers and problem descriptions that contain ``word``, newest first."""
+    """The text answers (to ``question_ids``) and problem descriptions containing ``word``, newest first."""
     pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     out: list[SaidText] = []
     if question_ids:
-        where = _text_where(db, scope, f)
+        source, params = _text_source(db, rollup_state(db))
+        where = _Where()
+        _response_conditions(db, where, scope, f)
         marks = ", ".join("?" for _ in question_ids)
-        out += [SaidText("answer", r[0], r[1], r[2], r[3]) for r in db.query(
-            f"""SELECT o.code, o.name, r.submitted_at, a.value_text FROM answers a JOIN responses r ON r.id = a.response_id
-                JOIN org_units o ON o.id = r.org_unit_id
-                WHERE a.question_id IN ({marks}) AND a.value_text LIKE ? ESCAPE '\\' AND {where.sql()}
-                ORDER BY r.submitted_at DESC LIMIT ?""",
-            [*question_ids, pattern, *where.params, limit]).rows]
+        out += [SaidText("answer", r[0], r[1], r[2], r[3], int(r[4])) for r in db.query(
+            f"""SELECT o.code, o.name, s.day, s.value_text, sum(s.answers) FROM ({source}) s
+                JOIN org_units o ON o.id = s.org_unit_id
+                WHERE s.question_id IN ({marks}) AND s.value_text LIKE ? ESCAPE '\\' AND {where.sql()}
+                GROUP BY o.code, o.name, s.day, s.value_text HAVING sum(s.answers) > 0
+                ORDER BY s.day DESC, o.code LIMIT ?""",
+            [*params, *question_ids, pattern, *where.params, limit]).rows]
     where = _problem_where(scope, f)
-    out += [SaidText("problem", r[0], r[1], r[2], r[3]) for r in db.query(
-        f"""SELECT o.code, o.name, p.raised_at, p.description FROM problems p JOIN org_units o ON o.id = p.org_unit_id
-            WHERE p.description LIKE ? ESCAPE '\\' AND {where.sql()} ORDER BY p.raised_at DESC LIMIT ?""",
+    out += [SaidText("problem", r[0], r[1], r[2], r[3], int(r[4])) for r in db.query(
+        f"""SELECT o.code, o.name, CAST(p.raised_at AS DATE) AS day, p.description, count(*) FROM problems p
+            JOIN org_units o ON o.id = p.org_unit_id
+            WHERE p.description LIKE ? ESCAPE '\\' AND {where.sql()}
+            GROUP BY o.code, o.name, day, p.description ORDER BY day DESC, o.code LIMIT ?""",
         [pattern, *where.params, limit]).rows]
-    return sorted(out, key=lambda s: s.at, reverse=True)[:limit]
+    return sorted(out, key=lambda s: s.day, reverse=True)[:limit]
 
 
 # --- raw responses for export -----------------------------------------------------------

@@ -176,7 +176,13 @@ def make_up_count(db: Database, scope: Scope, campaign_id: int) -> int:
                         " WHERE NOT coalesce(vs.covered, FALSE)", params).single_value())
 
 
-def _return_rows(db: Database, scope: Scope, campaign: Campaign | None, search: str | None) -> list[tuple]:
+_COUNT = "count(*)"
+_RETURN_COLUMNS = """id, code, head_name, phone, address, grid_id, grid_code, grid_name, grid_path,
+    n_open, dissatisfied, follow, due, urg, lr_at, lf_at, last_at"""
+
+
+def _return_rows(db: Database, scope: Scope, campaign: Campaign | None, search: str | None,
+                 count_only: bool = False) -> list[tuple]:
     cte, params = _households_cte(scope, campaign)
     sql = f"""WITH {cte},
         op AS (SELECT p.household_id, count(*) AS n_open, min(p.due_on) AS due,
@@ -198,9 +204,8 @@ def _return_rows(db: Database, scope: Scope, campaign: Campaign | None, search: 
                     FROM hh LEFT JOIN op ON op.household_id = hh.id LEFT JOIN lr ON lr.household_id = hh.id
                     LEFT JOIN lf ON lf.household_id = hh.id LEFT JOIN lrv ON lrv.household_id = hh.id
                     LEFT JOIN lv ON lv.household_id = hh.id)
-        SELECT id, code, head_name, phone, address, grid_id, grid_code, grid_name, grid_path,
-               n_open, dissatisfied, follow, due, urg, lr_at, lf_at, last_at
-        FROM flagged WHERE n_open > 0 OR dissatisfied OR follow"""
+        SELECT {_COUNT if count_only else _RETURN_COLUMNS}
+        FROM flagged WHERE (n_open > 0 OR dissatisfied OR follow)"""
     if search:
         sql += " AND (code ILIKE ? OR head_name ILIKE ? OR address ILIKE ?)"
         params += [f"%{search}%"] * 3
@@ -247,7 +252,8 @@ def return_visits(
 def worklist_counts(db: Database, scope: Scope, campaign_id: int) -> WorklistCounts:
     """How many households are on each worklist (make-up in the campaign, return visits in its scope)."""
     campaign = _need_campaign(db, campaign_id)
-    return WorklistCounts(make_up_count(db, scope, campaign_id), len(_return_rows(db, scope, campaign, None)))
+    returns = _return_rows(db, scope, campaign, None, count_only=True)[0][0]
+    return WorklistCounts(make_up_count(db, scope, campaign_id), int(returns))
 
 
 def household_statuses(db: Database, scope: Scope, campaign_id: int, household_ids: list[int]) -> dict[int, str]:

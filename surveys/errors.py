@@ -330,11 +330,12 @@ class AnswerError:
 IMPORT_MESSAGES: dict[str, dict[str, str]] = {
     "not_xlsx": {"zh": "无法读取该文件：它不是有效的 .xlsx 工作簿（{detail}）。", "en": "cannot read the file: it is not a valid .xlsx workbook ({detail})."},
     "no_survey_sheet": {"zh": "工作簿中没有 “survey” 工作表；XLSForm 至少需要 survey 表。", "en": "the workbook has no 'survey' sheet; an XLSForm needs at least that sheet."},
+    "no_questions_imported": {"zh": "没有导入任何题目：survey 表中没有可导入的题目行。", "en": "no question was imported: the survey sheet has no importable question rows."},
     "no_type_column": {"zh": "survey 表第 1 行缺少 “type” 或 “name” 列。", "en": "row 1 of the survey sheet lacks the 'type' or 'name' column."},
     "unsupported_type": {"zh": "题型 “{type}” 不受支持，此行未导入。", "en": "type '{type}' is not supported; this row was not imported."},
     "metadata_type": {"zh": "元数据字段 “{type}” 无需导入：提交时间和单位由系统自动记录。", "en": "metadata field '{type}' is not imported: submission time and unit are recorded automatically."},
     "inside_repeat": {"zh": "位于重复组（repeat）内，重复组不受支持，此行未导入。", "en": "inside a repeat group; repeats are not supported, so this row was not imported."},
-    "or_other": {"zh": "“or_other”（其他，请注明）未导入：只导入了列出的选项，没有“其他”填空。", "en": "'or_other' was not imported: only the listed choices were, with no 'other, specify' box."},
+    "or_other": {"zh": "“or_other” 已导入为选项 “other”（其他）；“请注明”填空不会自动生成，需要单独的题目（如 selected(${{题目}}, 'other') 时显示的文本题）。", "en": "'or_other' was imported as the choice 'other'; no 'please specify' box is added by itself: that needs its own question (e.g. a text question shown when selected(${{question}}, 'other'))."},
     "missing_choice_list": {"zh": "choices 表中没有选项列表 “{name}”，此题未导入。", "en": "the choices sheet has no list '{name}'; this question was not imported."},
     "choice_filter": {"zh": "选项筛选（choice_filter）不受支持：将显示全部选项。", "en": "choice_filter is not supported: every choice is shown."},
     "duplicate_choice": {"zh": "选项列表 {list} 中的选项值 “{value}” 重复，已跳过。", "en": "choice value '{value}' appears twice in list {list}; the duplicate was skipped."},

@@ -2,7 +2,8 @@
 
 Mapping (one canonical type each, see constants.QUESTION_TYPES):
 
-- select_one L → single_choice (choice_list L); select_multiple L → multi_choice; ``or_other`` → reported
+- select_one L → single_choice (choice_list L); select_multiple L → multi_choice; ``or_other`` → the list plus
+  pyxform's ``other`` choice (list ``L_or_other``; reported: the "specify" box stays a question of its own)
 - integer → number (integer); decimal → number; range → number (min/max from ``parameters`` start/end)
 - text → text (appearance multiline → multiline); date → date; note → note
 - begin_group / end_group (also ``begin group``) → pages; a group's ``relevant`` is added to each of its questions;
@@ -46,7 +47,8 @@ KNOWN_COLUMNS = ("type", "name", "label", "hint", "required", "relevant", "const
                  "parameters", "appearance")
 IGNORABLE_APPEARANCES = ("", "minimal", "horizontal", "horizontal-compact", "likert", "quick", "field-list",
                          "compact", "columns", "no-calendar", "numbers")
-LANGUAGE_NAMES = {"chinese": "zh", "中文": "zh", "简体中文": "zh", "zh": "zh", "zh-cn": "zh", "english": "en", "英文": "en", "en": "en"}
+LANGUAGE_NAMES = {"chinese": "zh", "中文": "zh", "简体中文": "zh", "汉语": "zh", "zh": "zh", "zh-cn": "zh", "zh-hans": "zh",
+                  "mandarin": "zh", "english": "en", "英文": "en", "英语": "en", "en": "en"}
 
 
 class Unmappable(Exception):
@@ -170,9 +172,12 @@ class _Parser:
         raise Unmappable("unexpected", text=text)
 
 
+SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def parse_expression(text: str) -> Any:
-    """The syntax tree of an XLSForm expression (raises Unmappable)."""
-    return _Parser(text).parse()
+    """The syntax tree of an XLSForm expression (raises Unmappable); curly quotes count as straight ones."""
+    return _Parser(text.translate(SMART_QUOTES)).parse()
 
 
 _OPS = {"=": c.OP_EQ, "!=": c.OP_NE, "<": c.OP_LT, "<=": c.OP_LE, ">": c.OP_GT, ">=": c.OP_GE}
@@ -234,6 +239,16 @@ class _ConditionMapper:
         op = c.OP_CONTAINS if question[c.TYPE] == c.MULTI_CHOICE else c.OP_EQ
         return {c.QUESTION: question[c.ID], c.OP: op, c.VALUE: value}
 
+    def codes_satisfying(self, question: dict[str, Any], op: str, bound: Any) -> list[str]:
+        """The numeric choice values v of `question` with ``v op bound`` (empty if any value or the bound is not a number)."""
+        try:
+            limit = float(bound)
+            codes = [(value, float(value)) for value in self.choice_values(question)]
+        except ValueError:
+            return []
+        test = {"<": limit.__gt__, "<=": limit.__ge__, ">": limit.__lt__, ">=": limit.__le__}[op]
+        return [value for value, number in codes if test(number)]
+
     def comparison(self, left: Any, op: str, right: Any) -> dict[str, Any]:
         if left[0] != "ref" and right[0] == "ref":
             left, right, op = right, left, _FLIP[op]
@@ -250,6 +265,11 @@ class _ConditionMapper:
         if right == ("lit", "") and op in ("=", "!="):
             return {c.QUESTION: question[c.ID], c.OP: c.OP_NOT_ANSWERED if op == "=" else c.OP_ANSWERED}
         model_op = _OPS[op]
+        if qtype == c.SINGLE_CHOICE and model_op in c.ORDER_OPERATORS and right[0] == "lit":
+            # ``${sat} <= 2`` on numeric choice codes (ODK compares them as numbers): the codes that satisfy it
+            matching = self.codes_satisfying(question, op, right[1])
+            if matching:
+                return {c.QUESTION: question[c.ID], c.OP: c.OP_IN, c.VALUE: matching}
         if model_op not in c.OPERATORS_BY_TYPE.get(qtype, ()):
             raise Unmappable("op_type", op=op, type=qtype)
         if qtype == c.DATE:
@@ -323,11 +343,26 @@ def map_constraint(node: Any, qtype: str, integer: bool) -> tuple[dict[str, Any]
     return settings, failed
 
 
+# Java regex classes ODK forms use that Python's re lacks.
+_UNICODE_CLASSES = {r"\p{L}": r"[^\W\d_]", r"\P{L}": r"[\W\d_]", r"\p{N}": r"\d", r"\P{N}": r"\D",
+                    r"\p{Nd}": r"\d", r"\p{IsHan}": r"[\u4e00-\u9fff\u3400-\u4dbf]", r"\p{Han}": r"[\u4e00-\u9fff\u3400-\u4dbf]"}
+
+
+def odk_pattern(pattern: str) -> str:
+    """An ODK ``regex(., p)`` pattern for a full match: ODK tests whether p occurs anywhere in the answer, while a
+    question's pattern must match all of it, so an unanchored p is wrapped; Java's \\p{L} classes are translated."""
+    for java, python in _UNICODE_CLASSES.items():
+        pattern = pattern.replace(java, python)
+    if pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern
+    return f"(?s).*(?:{pattern}).*"
+
+
 def _map_constraint_part(part: Any, qtype: str, integer: bool, settings: dict[str, Any]) -> None:
     if part[0] == "call" and part[1] == "regex" and len(part[2]) == 2 and part[2][0] == ("self",) and part[2][1][0] == "lit":
         if qtype != c.TEXT:
             raise Unmappable("regex_not_text")
-        pattern = str(part[2][1][1])
+        pattern = odk_pattern(str(part[2][1][1]))
         try:
             re.compile(pattern)
         except re.error as exc:
@@ -372,18 +407,49 @@ class _Sheet:
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
+# pyxform's spellings of the same column (``bind::relevant``, ``jr:constraintMsg``, ``list name`` …) → ours.
+HEADER_ALIASES = {
+    "bind::relevant": "relevant", "bind:relevant": "relevant", "relevance": "relevant", "skip_logic": "relevant",
+    "bind::constraint": "constraint", "bind:constraint": "constraint",
+    "bind::required": "required", "bind:required": "required",
+    "bind::jr:constraintmsg": "constraint_message", "bind:jr:constraintmsg": "constraint_message",
+    "jr:constraintmsg": "constraint_message",
+    "bind::jr:requiredmsg": "required_message", "bind:jr:requiredmsg": "required_message", "jr:requiredmsg": "required_message",
+    "control::appearance": "appearance", "control:appearance": "appearance",
+    "bind::calculate": "calculation", "bind:calculate": "calculation", "calculate": "calculation",
+    "caption": "label", "value": "name", "id_string": "form_id",
+}
+# Columns that may carry a language suffix (``label::Chinese (zh)``; SurveyCTO writes ``label:chinese``).
+LANGUAGE_COLUMNS = ("label", "hint", "constraint_message", "required_message", "guidance_hint")
+
+
+def _column_key(text: str) -> str:
+    key = re.sub(r"\s+", "_", text.strip().lower())
+    return HEADER_ALIASES.get(key, key)
+
+
 def _normalise_header(value: Any) -> str:
-    text = str(value or "").strip()
+    """A header as pyxform reads it: case-insensitive, spaces as ``_``, aliases resolved, language part kept."""
+    text = str(value if value is not None else "").strip()
+    whole = re.sub(r"\s+", "_", text.lower())
+    if whole in HEADER_ALIASES:
+        return HEADER_ALIASES[whole]
     if "::" in text:
         key, lang = text.split("::", 1)
-        return f"{key.strip().lower()}::{lang.strip()}"
-    return text.lower()
+    elif ":" in text and _column_key(text.rsplit(":", 1)[0]) in LANGUAGE_COLUMNS:
+        key, lang = text.rsplit(":", 1)  # SurveyCTO: label:chinese, constraint message:chinese, jr:constraintMsg:chinese
+    else:
+        key, lang = text, ""
+    key = _column_key(key)
+    return f"{key}::{lang.strip()}" if lang.strip() else key
 
 
 def _read_sheet(workbook: Any, name: str) -> _Sheet | None:
     sheet = next((workbook[s] for s in workbook.sheetnames if s.strip().lower() == name), None)
     if sheet is None:
         return None
+    if hasattr(sheet, "reset_dimensions"):  # read-only mode trusts the stored dimension; some tools write "A1"
+        sheet.reset_dimensions()
     rows = sheet.iter_rows(values_only=True)
     header_row = next(rows, None)
     if header_row is None:
@@ -397,6 +463,21 @@ def _read_sheet(workbook: Any, name: str) -> _Sheet | None:
     return out
 
 
+# Older and tool-specific spellings pyxform still accepts.
+TYPE_PREFIX_ALIASES = (("select all that apply ", "select_multiple "), ("select multiple ", "select_multiple "),
+                       ("select one ", "select_one "), ("select1 ", "select_one "))
+TYPE_ALIASES = {"string": "text", "int": "integer"}
+
+
+def canonical_type(raw: str) -> str:
+    """``select one yn`` → ``select_one yn``, ``string`` → ``text``; anything else unchanged (list names keep their case)."""
+    low = raw.lower()
+    for alias, canonical in TYPE_PREFIX_ALIASES:
+        if low.startswith(alias):
+            return canonical + raw[len(alias):]
+    return TYPE_ALIASES.get(low, raw)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -404,11 +485,13 @@ def _text(value: Any) -> str:
 
 
 def _language_of(column_language: str) -> str:
+    """A language code from a column's language part: ``Chinese (zh)``, ``Chinese (Simplified)``, ``中文``, ``zh-CN``."""
     text = column_language.strip()
-    match = re.search(r"\(([A-Za-z-]+)\)\s*$", text)
+    match = re.search(r"\(([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?\)\s*$", text)
     if match:
-        return match.group(1).lower().split("-")[0]
-    return LANGUAGE_NAMES.get(text.lower(), text.lower())
+        return match.group(1).lower()
+    name = re.sub(r"\s*[(（].*$", "", text).strip().lower()
+    return LANGUAGE_NAMES.get(name, LANGUAGE_NAMES.get(name.replace("_", "-"), name))
 
 
 class _Importer:
@@ -462,7 +545,7 @@ class _Importer:
         used = f"label::{language}" if language else "label"
         for header in headers:
             base = header.split("::", 1)[0]
-            if "::" in header and base in ("label", "hint", "constraint_message", "required_message") and header != f"{base}::{language}":
+            if "::" in header and base in LANGUAGE_COLUMNS and header != f"{base}::{language}":
                 self.issue(1, f"{sheet}:{header}", "other_language", column=header, used=used)
 
     # -- ids
@@ -485,7 +568,7 @@ class _Importer:
             if not list_name or not value:
                 continue
             for column in record:
-                if column not in ("list_name", "list name", "name", "label") and not column.startswith("label::") and not column.startswith("media::"):
+                if column not in ("list_name", "list name", "name", "label") and not column.startswith("label::"):
                     if column not in ("filter",):
                         self.issue(row, f"choices:{column}", "column_ignored", column=column, value=_text(record[column]))
             if list_name not in self.list_names:
@@ -518,7 +601,7 @@ class _Importer:
             return page
 
         for row, record in sheet.rows:
-            raw_type = re.sub(r"\s+", " ", _text(record.get("type"))).strip()
+            raw_type = canonical_type(re.sub(r"\s+", " ", _text(record.get("type"))).strip())
             type_word = raw_type.lower()
             name = _text(record.get("name"))
             if not raw_type:
@@ -537,6 +620,7 @@ class _Importer:
                 continue
             if type_word in GROUP_BEGIN:
                 relevant = self.relevance(record, row)
+                self.report_group_columns(row, record, language)
                 if groups:
                     self.issue(row, "type", "nested_group")
                     outer = groups[-1]
@@ -579,6 +663,16 @@ class _Importer:
             else:
                 self.issue(0, "survey", "empty_group", name=page[c.ID])
         return kept
+
+    def report_group_columns(self, row: int, record: dict[str, Any], language: str | None) -> None:
+        """A group row's columns other than its name, title and relevance (appearance, intent, …) are reported."""
+        for column, value in record.items():
+            key = column.split("::", 1)[0]
+            if key in ("type", "name", "relevant") or (key in LANGUAGE_COLUMNS and column not in (key, f"{key}::{language}")):
+                continue
+            if key == "label" or (key == "appearance" and _text(value).lower() in IGNORABLE_APPEARANCES):
+                continue
+            self.issue(row, column, "column_ignored", column=column, value=_text(value))
 
     @staticmethod
     def combine(first: dict[str, Any] | None, second: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -639,6 +733,7 @@ class _Importer:
             question[c.CHOICE_LIST] = self.list_names[list_name]
             if len(words) > 2:
                 if [w.lower() for w in words[2:]] == ["or_other"]:
+                    question[c.CHOICE_LIST] = self.with_other(question[c.CHOICE_LIST], language, label)
                     self.issue(row, "type", "or_other")
                 else:
                     self.issue(row, "type", "unsupported_type", type=raw_type)
@@ -669,7 +764,9 @@ class _Importer:
             self.issue(row, "appearance", "column_ignored", column="appearance", value=appearance)
         for column, value in record.items():
             key = column.split("::", 1)[0]
-            if key in KNOWN_COLUMNS or key in ("required_message", "media"):
+            if key in LANGUAGE_COLUMNS and column not in (key, f"{key}::{language}"):
+                continue  # another language: reported once, on row 1
+            if key in KNOWN_COLUMNS:
                 continue
             if key == "choice_filter":
                 self.issue(row, column, "choice_filter")
@@ -679,14 +776,30 @@ class _Importer:
         self.used_ids.add(qid)
         return question
 
+    def with_other(self, list_id: str, language: str | None, label: str) -> str:
+        """The list plus ODK's ``other`` choice (as pyxform adds for ``or_other``), kept apart from the plain list."""
+        other_id = f"{list_id}_or_other"
+        if other_id not in self.choice_lists:
+            chinese = _language_of(language) == "zh" if language else bool(re.search(r"[\u4e00-\u9fff]", label))
+            choices = [dict(ch) for ch in self.choice_lists[list_id]]
+            if not any(str(ch[c.VALUE]) == "other" for ch in choices):
+                choices.append({c.VALUE: "other", c.LABEL: "其他" if chinese else "Other"})
+            self.choice_lists[other_id] = choices
+        return other_id
+
     def range_settings(self, row: int, record: dict[str, Any], question: dict[str, Any]) -> None:
-        params = dict(re.findall(r"(\w+)\s*=\s*(-?[\d.]+)", _text(record.get("parameters"))))
+        params: dict[str, str] = {}
+        for key, raw in re.findall(r"([^\s=,;]+)\s*=\s*([^\s,;]*)", _text(record.get("parameters"))):
+            if key.lower() in ("start", "end", "step") and re.fullmatch(r"-?\d+(?:\.\d+)?", raw):
+                params[key.lower()] = raw
+            else:
+                self.issue(row, "parameters", "column_ignored", column="parameters", value=f"{key}={raw}")
 
         def number(text: str) -> int | float:
             value = float(text)
             return int(value) if value.is_integer() else value
 
-        start, end, step = number(params.get("start", "1")), number(params.get("end", "10")), number(params.get("step", "1"))
+        start, end, step = number(params.get("start", "0")), number(params.get("end", "10")), number(params.get("step", "1"))
         question[c.MIN], question[c.MAX] = min(start, end), max(start, end)
         if isinstance(step, int) and isinstance(start, int):
             question[c.INTEGER] = True
@@ -762,6 +875,8 @@ def xlsform_to_dict(content: bytes, filename: str = "form.xlsx") -> tuple[dict[s
         importer.report_other_languages("choices", choices_sheet.headers, language)
     importer.read_choices(choices_sheet, language)
     pages = importer.read_survey(survey_sheet, language)
+    if not pages:
+        importer.issue(0, "survey", "no_questions_imported")
     form_id = settings.get("form_id") or stem
     definition[c.ID] = re.sub(r"[^a-z0-9_-]+", "_", form_id.lower()).strip("_-") or "form"
     title = settings.get("form_title") or stem

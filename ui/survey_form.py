@@ -32,13 +32,12 @@ from surveys.model import condition_questions
 # Constant CSS only (never user text): scale options as large, thumb-sized chips
 # that wrap on a 360–414 px screen; widget labels a little larger than default.
 _FORM_CSS = """<style>
-div[data-testid="stRadio"] div[role="radiogroup"]{gap:.45rem .5rem;flex-wrap:wrap}
-div[data-testid="stRadio"] div[role="radiogroup"]>label{
-  border:1px solid #d5d7de;border-radius:10px;padding:.55rem .85rem;min-height:44px;margin:0;
-  background:#fff;align-items:center;min-width:3.2rem}
-div[data-testid="stRadio"] div[role="radiogroup"]>label:has(input:checked){border-color:#c8161d;background:#fdf0f0}
-div[data-testid="stRadio"] div[role="radiogroup"]>label p{font-size:1.02rem}
-div[data-testid="stWidgetLabel"] p{font-size:1.05rem;font-weight:600}
+div[data-testid="stRadioGroup"]{flex-wrap:wrap;gap:.45rem .5rem}
+label[data-testid="stRadioOption"]{border:1px solid #d5d7de;border-radius:10px;padding:.5rem .8rem;
+  min-height:44px;min-width:3rem;margin:0;background:#fff;align-items:center;box-sizing:border-box}
+label[data-testid="stRadioOption"]:has(input:checked){border-color:#c8161d;background:#fdf0f0}
+label[data-testid="stRadioOption"] p{font-size:1.02rem}
+div[data-testid="stRadio"]>label[data-testid="stWidgetLabel"] p{font-size:1.05rem;font-weight:600}
 </style>"""
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
@@ -220,8 +219,8 @@ def _hint(question: Question) -> None:
 def _render_matrix(question: MatrixQuestion, raw: Any, key_prefix: str, lang: str, label: str,
                    on_change: str) -> dict[str, Any]:
     """A matrix on a phone: the question as a heading, then one radio group per row, stacked."""
-    st.markdown(label)
-    _hint(question)
+    # heading and hint in one element: every element costs a websocket frame
+    st.markdown(label + (f"  \n:gray[{plain(question.hint)}]" if question.hint else ""))
     options = [choice.value for choice in question.scale]
     fmt = _scale_format(question.scale, lang)
     kept = raw if isinstance(raw, Mapping) else {}

@@ -41,7 +41,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "您已经填写过本问卷，感谢您的参与！",
         "You have already answered this survey. Thank you for taking part!",
     ),
-    "fill.state.ok": ("", ""),
     "fill.rate_limited": (
         "提交过于频繁，请稍等一分钟后再点“提交”，您的回答已保留。",
         "Too many submissions from this network; wait a minute and press Submit again. Your answers are kept.",

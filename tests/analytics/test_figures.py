@@ -50,6 +50,12 @@ def check_everything(data, scope: Scope = ALL) -> None:
         assert_figures(point.figures, expected(
             data.rows, lambda s, w=point.period_start: inside(s) and _week(s.day) == w))
     counts = {(q.question_id, q.row_id): q.counts for q in A.question_counts(db, scope, A.Filters(survey_id=SURVEY))}
+    recent = {(q.question_id, q.row_id): q.n for q in A.question_counts(
+        db, scope, A.Filters(survey_id=SURVEY, since=TODAY - dt.timedelta(days=4)))}
+    assert recent[("overall", "")] == expected(data.rows, lambda s: inside(s) and s.day >= TODAY - dt.timedelta(days=4)).responses
+    texts = {x.text: x.count for x in A.answer_texts(db, scope, A.Filters(channel="link"), ["suggestions"])}
+    assert texts == dict(Counter(s.clean["suggestions"] for s in data.rows if inside(s) and not s.voided
+                                 and s.channel == "link" and "suggestions" in s.clean))
     want: dict[tuple[str, str], Counter] = {}
     for s in data.rows:
         if s.voided or not inside(s):
@@ -234,3 +240,14 @@ def test_problem_views(dataset, problems) -> None:
     assert A.resolution_satisfaction(db, t1, A.Filters()).rate.n == 2
     texts = A.problem_texts(db, t1, A.Filters())
     assert len(texts) == 6 and all("住房" not in t.text for t in texts)
+
+
+def test_overview_previous_period_in_the_same_scan(dataset) -> None:
+    db = dataset.db
+    A.refresh_rollups(db, settle=False)
+    since, until = TODAY - dt.timedelta(days=4), TODAY
+    prev = (TODAY - dt.timedelta(days=9), TODAY - dt.timedelta(days=5))
+    ov = A.overview(db, ALL, A.Filters(since=since, until=until, channel="link"), TODAY, prev)
+    assert_figures(ov.figures, expected(dataset.rows, lambda s: s.channel == "link" and since <= s.day <= until))
+    assert_figures(ov.previous, expected(dataset.rows, lambda s: s.channel == "link" and prev[0] <= s.day <= prev[1]))
+    assert ov.responses_all_time == expected(dataset.rows, lambda s: s.channel == "link").responses

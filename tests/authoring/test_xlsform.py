@@ -39,7 +39,7 @@ def test_bilingual_kobo_form_groups_relevance_constraints_and_report():
     assert isinstance(why, TextQuestion) and (why.max_length, why.multiline) == (200, True)
     assert survey.question("score").show_if == AllOf((group, AllOf((Comparison("used_services", "contains", "health"), Comparison("age", "gt", 60)))))
     stars = survey.question("stars")
-    assert (stars.min, stars.max, stars.integer) == (1, 10, True)
+    assert (stars.min, stars.max, stars.integer) == (0, 10, True)  # pyxform's range defaults: start=0 end=10 step=1
     assert survey.question("visit_date").min == dt.date(2020, 1, 1) and survey.question("visit_date").max is None
     assert report_of(report) == [
         (1, "survey:label::English (en)", "other_language"),

@@ -3,10 +3,13 @@ problem and closes it with the resident's confirmation on a return visit."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+
 import pytest
+from openpyxl import load_workbook
 
 from storage import open_database
-from storage.db import Scope
 from tests.conftest import READY, TEST_PASSWORD, start_app, stop_app
 from tests.fieldwork.conftest import seed_world
 
@@ -81,6 +84,12 @@ def test_cadre_visit_problem_and_close_out(tmp_path, browser):
         _ready(page)
         page.get_by_role("tab", name="补课访（2）").wait_for()  # H101 left the make-up list
         page.get_by_role("tab", name="回头访（1）").wait_for()  # and is on the return list
+        with page.expect_download() as download:  # the paper sheet of the make-up list
+            page.get_by_role("button", name="导出 Excel 纸质走访表").first.click()
+        assert download.value.suggested_filename.endswith(".xlsx")
+        sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
+        assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == ["H102", "H103"]
+        _ready(page)
 
         page.goto(app.url + "/problems")
         _ready(page)
@@ -114,6 +123,71 @@ def test_cadre_visit_problem_and_close_out(tmp_path, browser):
         visits = db.query("SELECT outcome, is_return_visit FROM visits ORDER BY id").rows
         assert visits == [("met", False), ("met", True)]
         assert db.query("SELECT count(*) FROM responses WHERE household_id = ?", [h101]).single_value() == 2
-        assert Scope.everything().path == "/"
+        exports = db.query("SELECT actor_name, action FROM audit_log WHERE action LIKE 'export.%'").rows
+        assert exports == [("cadre1", "export.worklist")]
+    finally:
+        db.close()
+
+
+def test_admin_imports_a_gbk_registry_with_a_bad_row(tmp_path, browser):
+    db = open_database(tmp_path / "minyi.duckdb")
+    from services.startup import prepare
+    import settings
+
+    prepare(db, settings.load({"MINYI_DB": str(tmp_path / "minyi.duckdb")}))
+    seed_world(db)
+    db.close()
+    registry = tmp_path / "名册.csv"
+    registry.write_bytes(("户编号 ,户主姓名,联系电话,地址,所属网格,家庭人口,标签\n"
+                          "H101,张三明,13812345678,幸福路1号,T1C1G1,４,低保户\n"  # known: updated (members 3 -> 4)
+                          "N1,新住户,13900002222,新村1号,T1C1G2,2,独居老人\n"
+                          "N2,坏电话,12345,新村2号,T1C1G2,2,\n").encode("gbk"))
+    sheet = tmp_path / "走访表.csv"
+    sheet.write_bytes(("户编号,户主姓名,走访日期,走访结果,满意度,问题类别,问题描述,紧急程度,需要回头访\n"
+                       f"H102,李四,{dt.date.today()},不在家,,,,,\n"
+                       f"N1,新住户,{dt.date.today()},见面,满意,治安,门禁坏了,紧急,否\n"
+                       "H103,王小五,,,,,,,\n").encode("gbk"))
+    app = start_app(tmp_path)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 2000})
+        page.goto(app.url + "/login")
+        page.fill("#username", "admin1")
+        page.fill("#password", TEST_PASSWORD)
+        page.click("button[type=submit]")
+        _ready(page)
+        page.goto(app.url + "/households")
+        _ready(page)
+        page.get_by_text("导入住户名册").click()
+        page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(registry))
+        _ready(page)
+        page.get_by_text("共 3 行：2 行可导入，1 行有错误（文件编码：gbk）").wait_for()
+        assert page.get_by_role("button", name="导入", exact=True).is_disabled()
+        page.get_by_text("跳过有错误的行，只导入正确的行").click()
+        _ready(page)
+        page.get_by_role("button", name="导入", exact=True).click()
+        _ready(page)
+        page.get_by_text("导入完成：新增 1 户，更新 1 户，未变 0 户。").wait_for()
+        page.screenshot(path=str(tmp_path / "imported.png"))
+
+        # the paper path: a filled sheet comes back as visits
+        page.goto(app.url + "/worklists")
+        _ready(page)
+        page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(sheet))
+        _ready(page)
+        page.get_by_text("共 3 行：2 条走访可导入，1 行未填写结果已跳过，0 行有错误。").wait_for()
+        page.get_by_role("button", name="导入走访记录").click()
+        _ready(page)
+        page.get_by_text("已导入 2 条走访记录").wait_for()
+    finally:
+        stop_app(app)
+    db = open_database(tmp_path / "minyi.duckdb")
+    try:
+        rows = db.query("SELECT code, members FROM households WHERE code IN ('H101', 'N1', 'N2') ORDER BY code").rows
+        assert rows == [("H101", 4), ("N1", 2)]
+        assert db.query("SELECT count(*) FROM audit_log WHERE action = 'households.import'").single_value() == 1
+        visits = db.query("SELECT h.code, v.outcome FROM visits v JOIN households h ON h.id = v.household_id"
+                          " ORDER BY h.code").rows
+        assert visits == [("H102", "not_home"), ("N1", "met")]
+        assert db.query("SELECT category, description, urgency FROM problems").rows == [("治安", "门禁坏了", "high")]
     finally:
         db.close()

@@ -39,11 +39,10 @@ def _fill(data: bytes, values: dict[str, dict[str, object]]) -> bytes:
     return out.getvalue()
 
 
-def _parse(w, data: bytes, name: str = "走访表.xlsx") -> registry.SheetParse:
-    table = registry.read_table(data, name)
-    codes = households.household_ids_by_code(w.db, w.cadre1.scope, [cells[0] for _, cells in table.rows])
-    return registry.parse_visit_sheet(data, name, codes, categories=problems.problem_categories(w.db), today=TODAY,
-                                      window=WINDOW), codes
+def _parse(w, data: bytes, name: str = "走访表.xlsx") -> tuple[registry.SheetParse, dict[str, int]]:
+    sheet, codes, _ = fw.read_visit_sheet(w.db, w.cadre1.scope, data, name, categories=problems.problem_categories(w.db),
+                                          today=TODAY, window=WINDOW)
+    return sheet, codes
 
 
 def test_exported_sheet_is_safe_and_has_the_visit_columns(world):

@@ -185,3 +185,17 @@ def test_pages_in_english(app_world):
         assert not at.exception, page
         assert at.title[0].value in {"Door-to-door visits", "Make-up and return visits", "Problem list", "Households",
                                      "Visit campaigns"}
+
+
+def test_visit_page_author_corrects_within_24_hours(app_world):
+    w = app_world
+    from settings import now
+    vid = visit_store.record_visit(w.db, w.cadre1.scope, visit_store.NewVisit(
+        "c1", w.hh["H102"], w.cadre1.user_id, now(), "not_home", campaign_id=w.campaign_id)).visit_id
+    at = page_test("pages/visits.py", w.cadre1, hh=str(w.hh["H102"])).run()
+    assert not at.exception
+    at.selectbox(key=f"visits.fix_outcome.{vid}").set_value("refused")
+    at.button(key=f"visits.fix_go.{vid}").click().run()
+    assert not at.exception
+    assert visit_store.get_visit(w.db, Scope.everything(), vid).outcome == "refused"
+    assert [e.action for e in visit_store.visit_history(w.db, Scope.everything(), vid)] == ["correct"]

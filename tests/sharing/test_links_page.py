@@ -8,7 +8,6 @@ from settings import now
 from services import submissions
 from tests.sharing.sharing_fixtures import make_link, publish
 from storage import links as link_store
-from storage.db import Scope
 from tests.conftest import build_tree, make_principal, page_test
 
 FILE = "pages/links.py"

@@ -103,6 +103,7 @@ def test_group_writer_fifty_residents_and_double_taps(tmp_path):
         th.start()
     for th in threads:
         th.join(60)
+    writer.close()
     assert Counter(results[i].status for i in range(50)) == {"stored": 50}
     taps = [results[i] for i in range(50, 55)]
     assert Counter(r.status for r in taps) == {"stored": 1, "duplicate": 4}
