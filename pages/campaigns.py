@@ -7,7 +7,9 @@ import streamlit as st
 from auth.principal import Principal
 from fieldwork import rules
 from settings import now
+from storage import audit
 from storage import campaigns as campaign_store
+from storage import problems as problem_store
 from storage import orgs
 from storage import surveys as survey_store
 from storage import worklists
@@ -63,3 +65,13 @@ with st.form("campaigns.new_form"):
         else:
             st.success(t("campaigns.created", name=name))
             st.rerun()
+
+st.subheader(t("campaigns.categories"))
+with st.form("campaigns.categories_form"):
+    text = st.text_area(t("campaigns.categories_help"), value="\n".join(problem_store.problem_categories(db)),
+                        key="campaigns.categories", height=220)
+    if st.form_submit_button(t("common.save")):
+        saved = problem_store.set_problem_categories(db, text.splitlines())
+        audit.record(db, "fieldwork.categories", actor_id=user.user_id, actor_name=user.username,
+                     detail={"categories": saved})
+        st.success(t("campaigns.categories_saved", n=len(saved)))

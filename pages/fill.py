@@ -22,10 +22,10 @@ from services import submissions
 from sharing.states import LinkState
 from sharing.tokens import normalize
 from storage.db import StorageError
+from surveys import validate_answers
 from ui import link_resources, state
 from ui.resources import database
 from ui.session import lang, t
-from surveys import validate_answers
 from ui.survey_form import page_values, plain, render_page, screens, visible_on_page
 
 log = logging.getLogger("minyi.fill")
@@ -105,10 +105,11 @@ def _submit(token: str) -> None:
         fs["notice"] = "fill.rate_limited"
         return
     try:
+        db = database()
         result = submissions.submit(
-            database(), token=token, survey=fs["survey"], version=fs["version"], raw=fs["answers"],
+            db, token=token, survey=fs["survey"], version=fs["version"], raw=fs["answers"],
             client_key=fs["client_key"], started_at=fs["started_at"], at=settings_module.now(),
-            writer=link_resources.writer(),
+            writer=link_resources.writer(db),
         )
     except Exception:  # never a traceback for a resident; answers stay in the form
         log.exception("submit failed for link %s", token)
@@ -149,7 +150,7 @@ def _start(token: str) -> dict[str, Any] | None:
     at = settings_module.now()
     try:
         db = database()
-        opened = link_resources.resolve(token)
+        opened = link_resources.resolve(db, token)
     except StorageError:
         st.error(t("fill.storage_error"))
         return None

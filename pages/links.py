@@ -13,6 +13,7 @@ from storage import audit
 from storage import links as link_store
 from storage import orgs
 from storage import surveys as survey_store
+from ui import link_resources
 from ui.resources import database
 from ui.session import require, t
 
@@ -57,6 +58,7 @@ with st.expander(t("links.create"), expanded=False), st.form("links.create_form"
             st.error(t(exc.key, **exc.params))
 
 st.subheader(t("links.list"))
+link_resources.open_counter().flush(db)  # opens are counted in batches by the fill page: write the rest now
 summaries = link_store.list_links(db, survey.id, user.scope)
 if not summaries:
     st.info(t("links.none"))

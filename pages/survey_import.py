@@ -34,7 +34,7 @@ def report_table(issues: list[ImportIssue]) -> None:
 tab_survey, tab_paper = st.tabs([t("import.tab.survey"), t("import.tab.paper")])
 
 with tab_survey:
-    upload = st.file_uploader(t("import.survey_file"), type=["yaml", "yml", "xlsx"], key="import.survey.file")
+    upload = st.file_uploader(t("import.survey_file"), type=["yaml", "yml", "xlsx", "xls"], key="import.survey.file")
     publish_now = st.checkbox(t("import.publish_now"), key="import.survey.publish")
     if st.button(t("import.survey_button"), key="import.survey.button", disabled=upload is None) and upload is not None:
         content = upload.getvalue()

@@ -272,8 +272,9 @@ def import_xlsform(db: Database, principal: Principal | None, content: bytes, *,
 
 
 def is_xlsform(filename: str, content: bytes) -> bool:
-    """An .xlsx workbook (zip) rather than YAML text."""
-    return filename.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK"
+    """An Excel workbook (.xlsx zip, or an old .xls that the XLSForm import explains) rather than YAML text."""
+    return (filename.lower().endswith((".xlsx", ".xlsm", ".xls")) or content[:2] == b"PK"
+            or content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 # --- comparing versions -----------------------------------------------------

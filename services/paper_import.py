@@ -97,7 +97,10 @@ def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int
         except Exception as exc:  # not a workbook: openpyxl raises many types
             raise PaperImportError(ImportIssue(0, "", "paper_unreadable", {"detail": type(exc).__name__})) from None
         try:
-            raw_rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+            sheet = book.worksheets[0]
+            if hasattr(sheet, "reset_dimensions"):  # read-only mode trusts the stored dimension; some tools write "A1"
+                sheet.reset_dimensions()
+            raw_rows = [list(r) for r in sheet.iter_rows(values_only=True)]
         finally:
             book.close()
     else:

@@ -325,6 +325,21 @@ def problem_categories(db: Database | Tx) -> list[str]:
     return list(rules.DEFAULT_PROBLEM_CATEGORIES)
 
 
+def set_problem_categories(db: Database, categories: Sequence[str]) -> list[str]:
+    """Replace the configured category list (blank and repeated names dropped); an empty list restores the default."""
+    clean: list[str] = []
+    for name in categories:
+        name = name.strip()[:20]
+        if name and name not in clean:
+            clean.append(name)
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM app_meta WHERE key = 'fieldwork.problem_categories'")
+        if clean:
+            tx.execute("INSERT INTO app_meta (key, value, updated_at) VALUES ('fieldwork.problem_categories', ?, ?)",
+                       ["\n".join(clean), now()])
+    return clean or list(rules.DEFAULT_PROBLEM_CATEGORIES)
+
+
 def assignable_users(db: Database, scope: Scope) -> list[tuple[int, str, str]]:
     """(id, display name, unit name) of active cadres and leaders inside ``scope``."""
     rows = db.query(

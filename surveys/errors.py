@@ -330,6 +330,9 @@ class AnswerError:
 IMPORT_MESSAGES: dict[str, dict[str, str]] = {
     "not_xlsx": {"zh": "无法读取该文件：它不是有效的 .xlsx 工作簿（{detail}）。", "en": "cannot read the file: it is not a valid .xlsx workbook ({detail})."},
     "no_survey_sheet": {"zh": "工作簿中没有 “survey” 工作表；XLSForm 至少需要 survey 表。", "en": "the workbook has no 'survey' sheet; an XLSForm needs at least that sheet."},
+    "label_reference": {"zh": "文字中引用了答案（{names}）：本系统不会代入答案，将按原文显示，请在导入后修改文字。", "en": "the text refers to answers ({names}): answers are not inserted, it is shown as written; edit the text after import."},
+    "old_xls": {"zh": "这是旧版 Excel（.xls）文件，无法直接读取；请在 Excel 中“另存为” .xlsx 后再导入。", "en": "this is an old Excel .xls file, which cannot be read; save it as .xlsx in Excel (Save As) and import that."},
+    "internal_column": {"zh": "“{column}” 是 KoboToolbox 的内部列，已忽略。", "en": "'{column}' is a KoboToolbox internal column; it was ignored."},
     "no_questions_imported": {"zh": "没有导入任何题目：survey 表中没有可导入的题目行。", "en": "no question was imported: the survey sheet has no importable question rows."},
     "no_type_column": {"zh": "survey 表第 1 行缺少 “type” 或 “name” 列。", "en": "row 1 of the survey sheet lacks the 'type' or 'name' column."},
     "unsupported_type": {"zh": "题型 “{type}” 不受支持，此行未导入。", "en": "type '{type}' is not supported; this row was not imported."},

@@ -4,20 +4,27 @@ Mapping (one canonical type each, see constants.QUESTION_TYPES):
 
 - select_one L → single_choice (choice_list L); select_multiple L → multi_choice; ``or_other`` → the list plus
   pyxform's ``other`` choice (list ``L_or_other``; reported: the "specify" box stays a question of its own)
-- integer → number (integer); decimal → number; range → number (min/max from ``parameters`` start/end)
+- integer → number (integer); decimal → number; range → number (min/max from ``parameters`` start/end, pyxform's
+  defaults start=0 end=10; any case, separated by spaces, commas or semicolons)
 - text → text (appearance multiline → multiline); date → date; note → note
 - begin_group / end_group (also ``begin group``) → pages; a group's ``relevant`` is added to each of its questions;
   nested groups are flattened into the outer page (reported)
 - required yes/true/TRUE() → required
 - relevant: ``${q} = 'x'``, ``!=``, ``<`` ``<=`` ``>`` ``>=``, ``selected(${q}, 'x')``, ``${q} != ''``,
-  ``string-length(${q}) > 0``, ``not(...)``, ``and`` / ``or`` and parentheses → show_if
+  ``string-length(${q}) > 0``, ``not(...)``, ``and`` / ``or`` and parentheses → show_if; ``${q} <= 2`` on a
+  select_one with numeric codes → ``in`` the codes that satisfy it (ODK compares them as numbers)
 - constraint on ``.``: number bounds → min/max; ``string-length(.)`` → min_length/max_length; ``regex(., 'p')``
-  → pattern; ``count-selected(.)`` → min_choices/max_choices; date bounds → min/max
+  → pattern (ODK tests whether p occurs anywhere: an unanchored p is wrapped for a full match; Java's ``\\p{L}``
+  is translated); ``count-selected(.)`` → min_choices/max_choices; date bounds → min/max
 - label / hint in one language: the settings' default_language, else Chinese, else the plain column;
   other ``label::<language>`` columns are reported; constraint_message is appended to the hint (reported)
 
-Everything else (calculate, geopoint, repeat, image, …) is listed in the report with its sheet row and column;
-nothing is dropped silently.
+Headers are read as pyxform reads them: any case, spaces for ``_`` (``list name``), aliases (``bind::relevant``,
+``jr:constraintMsg``, ``value``), SurveyCTO's ``label:chinese``; curly quotes from Excel count as straight ones.
+Names that are not identifiers are renamed (Chinese names → ``q_<row>``, kept unique) and reported.
+
+Everything else (calculate, geopoint, repeat, image, media, required_message, ``${x}`` inside a label, …) is listed
+in the report with its sheet row and column; nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -458,6 +465,10 @@ def _read_sheet(workbook: Any, name: str) -> _Sheet | None:
     out = _Sheet(headers)
     for number, values in enumerate(rows, start=2):
         record = {h: v for h, v in zip(headers, values) if h and v is not None and str(v).strip() != ""}
+        for kobo, ours in (("$autoname", "name"), ("$autovalue", "name")):  # KoboToolbox's generated names
+            if kobo in record and ours not in record:
+                record[ours] = record[kobo]
+        record = {h: v for h, v in record.items() if not h.startswith("$")}  # reported once, on row 1
         if record:
             out.rows.append((number, record))
     return out
@@ -541,6 +552,12 @@ class _Importer:
                 return _text(raw)
         return ""
 
+    def report_internal_columns(self, sheet: str, headers: list[str]) -> None:
+        """KoboToolbox's own bookkeeping columns ($kuid, $xpath, …) are ignored, and said so once."""
+        for header in headers:
+            if header.startswith("$") and header not in ("$autoname", "$autovalue"):
+                self.issue(1, f"{sheet}:{header}", "internal_column", column=header)
+
     def report_other_languages(self, sheet: str, headers: list[str], language: str | None) -> None:
         used = f"label::{language}" if language else "label"
         for header in headers:
@@ -549,12 +566,20 @@ class _Importer:
                 self.issue(1, f"{sheet}:{header}", "other_language", column=header, used=used)
 
     # -- ids
-    def make_id(self, raw: str, row: int, column: str) -> str:
+    def make_id(self, raw: str, row: int, column: str, prefix: str = "q_", taken: Any = ()) -> str:
+        """An identifier for an XLSForm name, unique among `taken`; Chinese names (年龄) become prefix + sheet row."""
         candidate = raw
         if not IDENTIFIER_RE.fullmatch(candidate):
-            candidate = re.sub(r"[^A-Za-z0-9_]", "_", candidate)
-            if not candidate or not re.match(r"[A-Za-z_]", candidate):
+            candidate = re.sub(r"[^A-Za-z0-9_]+", "_", candidate).strip("_")
+            if not candidate:
+                candidate = f"{prefix}{row}"
+            elif not IDENTIFIER_RE.fullmatch(candidate):  # starts with a digit
                 candidate = "q_" + candidate
+        base, n = candidate, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        if candidate != raw:
             self.issue(row, column, "renamed_id", old=raw, new=candidate)
         return candidate
 
@@ -572,13 +597,17 @@ class _Importer:
                     if column not in ("filter",):
                         self.issue(row, f"choices:{column}", "column_ignored", column=column, value=_text(record[column]))
             if list_name not in self.list_names:
-                self.list_names[list_name] = self.make_id(list_name, row, "choices:list_name")
+                self.list_names[list_name] = self.make_id(list_name, row, "choices:list_name", "list_", self.choice_lists)
                 self.choice_lists[self.list_names[list_name]] = []
             choices = self.choice_lists[self.list_names[list_name]]
             if any(ch[c.VALUE] == value for ch in choices):
                 self.issue(row, "choices:name", "duplicate_choice", list=list_name, value=value)
                 continue
-            label = self.localized(record, "label", language) or value
+            label = self.localized(record, "label", language)
+            if not label:
+                self.issue(row, "choices:label", "missing_label", name=value)
+                label = value
+            self.check_references(row, "choices:label", label)
             choices.append({c.VALUE: value, c.LABEL: label})
 
     # -- survey rows
@@ -590,7 +619,7 @@ class _Importer:
         page_ids: set[str] = set()
 
         def new_page(raw_id: str, title: str, row: int) -> dict[str, Any]:
-            base = self.make_id(raw_id, row, "survey:name") if raw_id else f"page{len(pages) + 1}"
+            base = self.make_id(raw_id, row, "survey:name", "page_") if raw_id else f"page{len(pages) + 1}"
             page_id, n = base, 1
             while page_id in page_ids:
                 n += 1
@@ -682,6 +711,12 @@ class _Importer:
             return first
         return {c.ALL: [first, second]}
 
+    def check_references(self, row: int, column: str, text: str) -> None:
+        """``${name}`` in a label is ODK's way to show an earlier answer; here the text is shown as written: reported."""
+        names = re.findall(r"\$\{\s*([^}\s]+)\s*\}", text or "")
+        if names:
+            self.issue(row, column, "label_reference", names=", ".join("${" + n + "}" for n in dict.fromkeys(names)))
+
     def relevance(self, record: dict[str, Any], row: int) -> dict[str, Any] | None:
         expr = _text(record.get("relevant"))
         if not expr:
@@ -715,7 +750,7 @@ class _Importer:
         if name in self.names:
             self.issue(row, "name", "duplicate_name", name=name)
             return None
-        qid = self.make_id(name, row, "name")
+        qid = self.make_id(name, row, "name", "q_", self.used_ids)
         if qid in self.used_ids:
             self.issue(row, "name", "duplicate_name", name=name)
             return None
@@ -725,6 +760,8 @@ class _Importer:
             label = name
         question: dict[str, Any] = {c.ID: qid, c.TYPE: qtype, c.LABEL: label}
         hint = self.localized(record, "hint", language)
+        self.check_references(row, "label", label)
+        self.check_references(row, "hint", hint)
         if qtype in (c.SINGLE_CHOICE, c.MULTI_CHOICE):
             list_name = words[1]
             if list_name not in self.list_names:
@@ -848,6 +885,10 @@ def xlsform_to_dict(content: bytes, filename: str = "form.xlsx") -> tuple[dict[s
     importer = _Importer(filename)
     stem = re.sub(r"\.[A-Za-z]+$", "", filename.rsplit("/", 1)[-1]) or "form"
     definition: dict[str, Any] = {c.ID: stem, c.TITLE: stem}
+    if content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an old binary .xls (OLE2), which pyxform also reads
+        importer.issue(0, "", "old_xls")
+        definition[c.QUESTIONS] = []
+        return definition, importer.report
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a non-workbook
@@ -864,15 +905,17 @@ def xlsform_to_dict(content: bytes, filename: str = "form.xlsx") -> tuple[dict[s
         importer.issue(0, "", "no_survey_sheet")
         definition[c.QUESTIONS] = []
         return definition, importer.report
-    if "type" not in survey_sheet.headers or "name" not in survey_sheet.headers:
+    if "type" not in survey_sheet.headers or not {"name", "$autoname"} & set(survey_sheet.headers):
         importer.issue(1, "", "no_type_column")
         definition[c.QUESTIONS] = []
         return definition, importer.report
     default_language = settings.get("default_language")
     language = importer.choose_language(survey_sheet.headers, default_language)
     importer.report_other_languages("survey", survey_sheet.headers, language)
+    importer.report_internal_columns("survey", survey_sheet.headers)
     if choices_sheet is not None:
         importer.report_other_languages("choices", choices_sheet.headers, language)
+        importer.report_internal_columns("choices", choices_sheet.headers)
     importer.read_choices(choices_sheet, language)
     pages = importer.read_survey(survey_sheet, language)
     if not pages:

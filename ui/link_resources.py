@@ -12,6 +12,7 @@ import streamlit as st
 import settings as settings_module
 from services import submissions
 from sharing.ratelimit import SubmissionLimiter
+from storage.db import Database
 from ui.resources import database
 
 
@@ -34,9 +35,9 @@ def _resolve(db_path: str, token: str) -> submissions.OpenedLink:
     return submissions.open_link(database(), token, settings_module.now())
 
 
-def resolve(token: str) -> submissions.OpenedLink:
+def resolve(db: Database, token: str) -> submissions.OpenedLink:
     """The state, link and survey version of a token, shared by sessions for up to 10 s."""
-    return _resolve(database().path, token)
+    return _resolve(db.path, token)
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,6 +45,6 @@ def _writer(db_path: str) -> submissions.GroupWriter:
     return submissions.GroupWriter(database())
 
 
-def writer() -> submissions.GroupWriter:
+def writer(db: Database) -> submissions.GroupWriter:
     """The process's group-commit writer for resident responses."""
-    return _writer(database().path)
+    return _writer(db.path)

@@ -117,7 +117,7 @@ def _label(question: Question, number: int | None) -> str:
 def _seed(key: str, value: Any) -> None:
     """Give a widget the answer kept from an earlier visit of the page (Streamlit
     drops a widget's state once it is not rendered, e.g. on another page)."""
-    if key not in st.session_state and value is not None:
+    if value is not None and key not in st.session_state:
         st.session_state[key] = value
 
 

@@ -132,6 +132,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "campaigns.attempted": ("已尝试", "Attempted"),
     "campaigns.choose": ("走访活动", "Campaign"),
     "campaigns.missing": ("您的范围内还没有走访活动，请联系管理员创建。", "No campaign covers your area yet; ask an administrator."),
+    "campaigns.categories": ("问题类别", "Problem categories"),
+    "campaigns.categories_help": ("走访登记问题时可选的类别，每行一个；清空后恢复默认。", "Categories offered when a problem is raised, one per line; empty restores the default."),
+    "campaigns.categories_saved": ("已保存 {n} 个问题类别。", "{n} categories saved."),
     # visits
     "visits.title": ("入户走访", "Door-to-door visits"),
     "visits.find": ("查找住户", "Find a household"),

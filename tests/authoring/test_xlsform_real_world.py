@@ -108,11 +108,12 @@ GETODK_SURVEY = [
     ["calculate", "datetime_first_opened", None] + [None] * 7 + ["once(now())", None],
     ["select_multiple toppings", "toppings", "Toppings"] + [None] * 9,
     ["text", "why_many", "Why so many?"] + [None] * 8 + ["count-selected(${toppings}) > 5"],
+    ["note", "display_sum", "a + b = ${a_plus_b}"] + [None] * 9,
 ]
 GETODK_CHOICES = [
     ["list_name", "name", "label"], ["yes_no", "yes", "Yes"], ["yes_no", "no", "No"],
     ["contacts", "phone_call", "Phone call"], ["contacts", "text_message", "Text message"], ["contacts", "email", "Email"],
-    ["toppings", "cheese", "Cheese"], ["toppings", "ham", "Ham"],
+    ["toppings", "cheese", "Cheese"], ["toppings", "ham", "Ham"], ["toppings", "olives", None],
 ]
 
 
@@ -129,7 +130,10 @@ def test_getodk_docs_examples_relevance_required_and_regex():
     assert survey.question("ex").pattern == "^[a-zA-Z]{0,6}$"
     assert set(validate_answers(survey, {"name": "Ann", "ex": "abcdefg"}).errors) == {"ex"}
     assert survey.question("tel_no").pattern == "^[0-9]{11}$"
+    assert [ch.label for ch in survey.question("toppings").choices] == ["Cheese", "Ham", "olives"]
+    assert survey.question("display_sum").label == "a + b = ${a_plus_b}"
     assert report_of(report) == [
+        (9, "choices:label", "missing_label"),  # was silent
         (4, "required_message", "column_ignored"),  # was silently dropped
         (5, "constraint_message", "constraint_message_hint"),
         (6, "constraint_message", "constraint_message_hint"),
@@ -137,7 +141,9 @@ def test_getodk_docs_examples_relevance_required_and_regex():
         (10, "read_only", "column_ignored"), (10, "default", "column_ignored"),
         (11, "type", "unsupported_type"),  # calculate
         (13, "relevant", "relevant_unmapped"),  # count-selected(...) > 5
+        (14, "label", "label_reference"),  # shown as written, not with the answer: was silent
     ]
+    assert report[-1].params["names"] == "${a_plus_b}"
 
 
 # A KoboToolbox-style community survey as Chinese districts write it: three label languages with Chinese the
@@ -301,6 +307,10 @@ def test_inputs_that_are_not_forms_give_a_report_not_a_crash():
     for content in (b"", b"type,name,label\ntext,q,Q\n", b"PK\x03\x04garbage", "问卷".encode()):
         definition, report = xlsform_to_dict(content, "x.xlsx")
         assert report_of(report) == [(0, "", "not_xlsx")] and definition["questions"] == []
+    old_xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # the OLE2 header of a .xls workbook
+    definition, report = xlsform_to_dict(old_xls, "form.xls")
+    assert report_of(report) == [(0, "", "old_xls")] and definition["questions"] == []
+    assert "另存为" in report[0].message("zh") and "Save As" in report[0].message("en")
     book = Workbook()
     book.active.title = "Sheet1"
     buffer = io.BytesIO()
@@ -347,3 +357,54 @@ def test_workbook_with_a_wrong_stored_dimension_is_read_whole():
     definition, report = xlsform_to_dict(out.getvalue(), "dim.xlsx")
     survey = survey_from_dict(definition)
     assert [(q.id, q.label) for q in survey.questions] == [("q1", "姓名"), ("q2", "年龄")] and report == []
+
+
+# KoboToolbox's "Download XLS" keeps its bookkeeping columns ($kuid, $autoname, $autovalue; the same keys as in the
+# Kobo asset JSON `content.survey[]` / `content.choices[]`, e.g. KoboValidationService fixtures in public code):
+# a row without `name` takes its $autoname, the rest is ignored and said so once.
+def test_kobo_export_with_internal_columns():
+    survey, report = imported(
+        [["type", "$kuid", "label", "name", "$autoname", "required"],
+         ["select_one kk7dz53", "hA1xY", "您对本次服务是否满意？", None, "_1", "true"],
+         ["text", "Kq9zT", "请说明原因", "reason", "reason", None]],
+        [["list_name", "$kuid", "name", "$autovalue", "label"],
+         ["kk7dz53", "aB1", None, "yes", "满意"], ["kk7dz53", "aB2", "no", "no", "不满意"]])
+    assert survey.question_ids() == ["_1", "reason"]
+    assert survey.question("_1").required is True
+    assert [(ch.value, ch.label) for ch in survey.question("_1").choices] == [("yes", "满意"), ("no", "不满意")]
+    assert report_of(report) == [(1, "survey:$kuid", "internal_column"), (1, "choices:$kuid", "internal_column")]
+
+
+def test_chinese_names_and_list_names_stay_apart():
+    """ODK accepts Chinese names (XML names may be CJK); they used to collapse into one id "__", so the second
+    question was dropped as a duplicate and two Chinese list names shared one list."""
+    survey, report = imported(
+        [["type", "name", "label", "relevant"],
+         ["integer", "年龄", "您的年龄", None],
+         ["select_one 性别", "性别", "您的性别", None],
+         ["select_one 是否", "居住", "是否常住本社区", None],
+         ["begin_group", "第二部分", "评价", "${年龄} >= 18"],
+         ["text", "原因", "原因", "${性别} = '男' and ${居住} = '是'"],
+         ["end_group", None, None, None]],
+        [["list_name", "name", "label"], ["性别", "男", "男"], ["性别", "女", "女"], ["是否", "是", "是"], ["是否", "否", "否"]])
+    assert [(p.id, [q.id for q in p.questions]) for p in survey.pages] == [("page1", ["q_2", "q_3", "q_4"]), ("page_5", ["q_6"])]
+    assert [ch.value for ch in survey.question("q_3").choices] == ["男", "女"]
+    assert [ch.value for ch in survey.question("q_4").choices] == ["是", "否"]
+    assert survey.question("q_6").show_if == AllOf((Comparison("q_2", "ge", 18),
+                                                    AllOf((Comparison("q_3", "eq", "男"), Comparison("q_4", "eq", "是")))))
+    assert {(i.row, i.column, i.params["new"]) for i in report} == {
+        (2, "choices:list_name", "list_2"), (4, "choices:list_name", "list_4"), (2, "name", "q_2"), (3, "name", "q_3"),
+        (4, "name", "q_4"), (5, "survey:name", "page_5"), (6, "name", "q_6")}
+
+
+def test_real_world_forms_publish_through_the_service(db, tree, principal_factory):
+    from services import authoring
+
+    admin = principal_factory("admin1", "admin", tree.district)
+    outcome = authoring.import_xlsform(db, admin, xlsx(KOBO_SURVEY, KOBO_CHOICES, KOBO_SETTINGS), filename="社区调查.xlsx",
+                                       publish_now=True)
+    assert (outcome.survey_id, outcome.version, outcome.definition_errors) == ("community_sat_2024", 1, [])
+    assert len(outcome.report) == 17
+    outcome = authoring.import_xlsform(db, admin, xlsx(GETODK_SURVEY, GETODK_CHOICES), filename="form_logic.xlsx",
+                                       publish_now=True)
+    assert (outcome.survey_id, outcome.version, outcome.definition_errors) == ("form_logic", 1, [])

@@ -3,7 +3,6 @@ problem and closes it with the resident's confirmation on a return visit."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest
@@ -11,7 +10,7 @@ from openpyxl import load_workbook
 
 from storage import open_database
 from tests.conftest import READY, TEST_PASSWORD, start_app, stop_app
-from tests.fieldwork.conftest import seed_world
+from tests.fieldwork.conftest import live_window, seed_world
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +43,7 @@ def test_cadre_visit_problem_and_close_out(tmp_path, browser):
     import settings
 
     prepare(db, settings.load({"MINYI_DB": str(tmp_path / "minyi.duckdb")}))
-    world = seed_world(db)
+    world = seed_world(db, window=live_window())
     h101 = world.hh["H101"]
     db.close()
     app = start_app(tmp_path)
@@ -135,7 +134,7 @@ def test_admin_imports_a_gbk_registry_with_a_bad_row(tmp_path, browser):
     import settings
 
     prepare(db, settings.load({"MINYI_DB": str(tmp_path / "minyi.duckdb")}))
-    seed_world(db)
+    seed_world(db, window=live_window())
     db.close()
     registry = tmp_path / "名册.csv"
     registry.write_bytes(("户编号 ,户主姓名,联系电话,地址,所属网格,家庭人口,标签\n"
@@ -144,8 +143,8 @@ def test_admin_imports_a_gbk_registry_with_a_bad_row(tmp_path, browser):
                           "N2,坏电话,12345,新村2号,T1C1G2,2,\n").encode("gbk"))
     sheet = tmp_path / "走访表.csv"
     sheet.write_bytes(("户编号,户主姓名,走访日期,走访结果,满意度,问题类别,问题描述,紧急程度,需要回头访\n"
-                       f"H102,李四,{dt.date.today()},不在家,,,,,\n"
-                       f"N1,新住户,{dt.date.today()},见面,满意,治安,门禁坏了,紧急,否\n"
+                       "H102,李四,2026-11-20,不在家,,,,,\n"
+                       "N1,新住户,2026-11-20,见面,满意,治安,门禁坏了,紧急,否\n"
                        "H103,王小五,,,,,,,\n").encode("gbk"))
     app = start_app(tmp_path)
     try:

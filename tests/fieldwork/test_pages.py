@@ -127,7 +127,8 @@ def test_problems_page_leader_bulk_assigns_and_overdue_stands_out(app_world):
     assert not at.exception
     frame = at.dataframe[0].value
     flags = dict(zip(frame["#"], frame["⚠ 逾期"]))
-    assert flags == {old: "⚠", pid: ""}  # due 2026-10-22 (15 working days) has passed; 2026-12-11 has not
+    late = "⚠" if dt.date.today() > dt.date(2026, 12, 11) else ""
+    assert flags == {old: "⚠", pid: late}  # due 2026-10-22 (15 working days) has passed; 2026-12-11 not before then
     box = at.multiselect(key="problems.bulk")
     box.select(next(o for o in box.options if o.endswith("门禁损坏"))).run()
     at.selectbox(key="problems.bulk_user").select_index(1).run()
@@ -199,3 +200,17 @@ def test_visit_page_author_corrects_within_24_hours(app_world):
     assert not at.exception
     assert visit_store.get_visit(w.db, Scope.everything(), vid).outcome == "refused"
     assert [e.action for e in visit_store.visit_history(w.db, Scope.everything(), vid)] == ["correct"]
+
+
+def test_admin_configures_problem_categories(app_world):
+    w = app_world
+    at = page_test("pages/campaigns.py", w.admin).run()
+    assert at.text_area(key="campaigns.categories").value.splitlines()[0] == "环境卫生"
+    at.text_area(key="campaigns.categories").set_value("物业管理\n 噪音扰民 \n\n物业管理")
+    at.button[1].click().run()
+    assert not at.exception
+    assert problem_store.problem_categories(w.db) == ["物业管理", "噪音扰民"]
+    visit = page_test("pages/visits.py", w.cadre1).run()
+    _pick(visit, "visits.household", "H101").run()
+    visit.number_input(key=f"{_prefix(visit)}.np").set_value(1).run()
+    assert visit.selectbox(key=f"{_prefix(visit)}.p0.cat").options == ["物业管理", "噪音扰民"]

@@ -81,3 +81,18 @@ def test_resident_without_sign_in_is_stopped(world):
     assert not at.exception
     assert at.warning[0].value == "请先登录后再访问此页面。"
     assert len(at.dataframe) == 0
+
+
+def test_opens_counted_by_the_fill_page_show_in_the_list(world):
+    db, tree, survey_id = world
+    token = make_link(db, survey_id, tree.unit("T1C1").id)[0]
+    for _ in range(2):  # two residents open the link
+        fill = page_test("pages/fill.py", t=token)
+        fill.run()
+        assert not fill.exception and fill.radio
+    admin = make_principal(db, "admin1", "admin", tree.district)
+    at = page_test(FILE, admin)
+    at.run()
+    _select_survey(at, survey_id)
+    frame = at.dataframe[0].value
+    assert frame["打开次数"].tolist() == [2] and frame["答卷数"].tolist() == [0]
