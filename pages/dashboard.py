@@ -80,7 +80,7 @@ def render_overview(ov: views.OverviewView) -> None:
                            target=percent(v.coverage_target, 0)))
         pace = v.pace_needed(ov.today)
         c[1].metric(t("dash.pace"), t("dash.pace_done") if pace == 0 else t("dash.pace_over") if pace is None
-                    else f"{pace:,.0f}", help=t("dash.pace_help", deadline=v.ends_on, left=v.households_left(),
+                    else f"{pace:,.1f}", help=t("dash.pace_help", deadline=v.ends_on, left=v.households_left(),
                                                   days=max(0, (v.ends_on - ov.today).days + 1)))
         c[2].metric(t("dash.col.covered"), f"{v.covered:,}")
         c[3].metric(t("dash.col.households"), f"{v.households:,}")

@@ -123,7 +123,8 @@ def filter_bar(db: Database, user: Principal, *, survey: bool = True, channel: b
             for v in answered:
                 titles.setdefault(v.survey_id, v.title)
             choices = [""] + list(titles)
-            survey_id = _widget(st.selectbox, t("dash.survey"), "survey", "", options=choices,
+            most_answered = choices[1] if len(choices) > 1 else ""
+            survey_id = _widget(st.selectbox, t("dash.survey"), "survey", most_answered, options=choices,
                                 format_func=lambda s: titles.get(s, t("dash.survey_all")))
             if survey_id not in choices:
                 survey_id = ""

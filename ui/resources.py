@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
+
 import streamlit as st
 
 import settings as settings_module
@@ -14,9 +17,14 @@ def _database(path: str) -> Database:
     return shared_database(path)
 
 
+@lru_cache(maxsize=8)
+def _db_path(env_value: str | None) -> str:
+    return str(settings_module.load({"MINYI_DB": env_value} if env_value else {}).db_path)
+
+
 def database() -> Database:
     """The one DuckDB connection of this process (every query takes its own cursor)."""
-    return _database(str(settings_module.load().db_path))
+    return _database(_db_path(os.environ.get("MINYI_DB")))
 
 
 @st.cache_resource(show_spinner=False)

@@ -69,10 +69,10 @@ def test_overview_drill_two_levels_and_live_update(tmp_path, browser) -> None:
         submit = resident.get_by_role("button", name="提交")
         submit.wait_for(timeout=30_000)
         groups = resident.locator('[data-testid="stRadio"]')
-        for i in range(groups.count()):  # every question on the one screen: its first option
+        for i in range(7):  # the required ratings: overall and the six services
+            groups.nth(i).get_by_text("非常满意", exact=True).click()
+            resident.wait_for_timeout(150)
             resident.wait_for_selector(READY)
-            groups.nth(i).locator("label").nth(0).click()
-        resident.wait_for_selector(READY)
         resident.screenshot(path=str(tmp_path / "resident.png"))
         submit.click()
         resident.get_by_text("提交成功", exact=False).or_(resident.get_by_text("感谢", exact=False)).first.wait_for(
