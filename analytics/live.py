@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-import time
 
 from storage import analytics
 from storage.db import Database
@@ -43,9 +42,3 @@ class RollupRefresher(threading.Thread):
         if wait and self.is_alive() and threading.current_thread() is not self:
             self.join(timeout=30)
 
-
-def refresh_until_idle(db: Database, rounds: int = 2) -> None:
-    """Fold everything now (settled twice: the second round takes the ids the first one saw)."""
-    for _ in range(rounds):
-        analytics.refresh_rollups(db)
-        time.sleep(0)

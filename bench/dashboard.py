@@ -169,7 +169,7 @@ def pandas_voices(db: Database) -> dict:
 # --- writer starvation -----------------------------------------------------------------------------------
 
 
-def writer_starvation(db: Database, args: argparse.Namespace, today: dt.date) -> None:
+def writer_starvation(db: Database, args: argparse.Namespace, today: dt.date, dashboards: int) -> None:
     survey, version = survey_version(db, SURVEY)
     grids = orgs.list_units(db, Scope.everything(), level=4)
     rng = random.Random(5)
@@ -190,7 +190,8 @@ def writer_starvation(db: Database, args: argparse.Namespace, today: dt.date) ->
     root = orgs.roots(db)[0]
     f = A.Filters(since=today - dt.timedelta(days=29), until=today)
 
-    def dashboard() -> None:
+    def dashboard(offset: float) -> None:
+        stop.wait(offset)  # leaders do not refresh in lockstep: each session's timer starts when its page opened
         while not stop.is_set():
             began = time.perf_counter()
             views.overview_view(db, Scope.everything(), f, today)
@@ -216,26 +217,31 @@ def writer_starvation(db: Database, args: argparse.Namespace, today: dt.date) ->
             stop.wait(max(0.0, next_at - time.perf_counter()))
 
     refresher = RollupRefresher(db, every=3.0)
-    threads = [threading.Thread(target=dashboard, daemon=True) for _ in range(args.dashboards)]
+    threads = [threading.Thread(target=dashboard, args=(i * args.refresh / max(1, dashboards),), daemon=True)
+               for i in range(dashboards)]
     writers = 5
     threads += [threading.Thread(target=writer, args=(i, args.rate / writers), daemon=True) for i in range(writers)]
-    refresher.start()
+    if dashboards and not args.no_refresher:
+        refresher.start()
     for th in threads:
         th.start()
     time.sleep(args.seconds)
     stop.set()
     for th in threads:
         th.join(timeout=30)
-    refresher.stop(wait=True)
+    if refresher.is_alive():
+        refresher.stop(wait=True)
     lat = sorted(latencies)
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
-    print(f"\nwriter starvation: {args.dashboards} dashboards refreshing every {args.refresh:g}s + "
-          f"{args.rate:g} submissions/s for {args.seconds:g}s + the rollup refresher every 3s")
+    what = (f"{dashboards} dashboards refreshing every {args.refresh:g}s"
+            f" + {'no' if args.no_refresher else 'the'} rollup refresher every 3s"
+            if dashboards else "baseline, no dashboards and no refresher")
+    print(f"\nwriters: {args.rate:g} submissions/s for {args.seconds:g}s, {what}")
     print(f"  writes: {len(lat)} ({len(lat) / args.seconds:.1f}/s)  p50 {p(0.5):.1f} ms  p99 {p(0.99):.1f} ms"
           f"  max {lat[-1]:.1f} ms   (target p99 <= 50 ms)")
-    print(f"  dashboard refreshes: {len(refreshes)}  median {statistics.median(refreshes):.1f} ms")
-    result = refresher.last_result
-    print(f"  last rollup fold: {result}")
+    if refreshes:
+        print(f"  dashboard refreshes: {len(refreshes)}  median {statistics.median(refreshes):.1f} ms")
+        print(f"  last rollup fold: {refresher.last_result}")
 
 
 def main() -> None:
@@ -244,10 +250,11 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--households", type=int, default=50_000)
     parser.add_argument("--dashboards", type=int, default=10)
-    parser.add_argument("--refresh", type=float, default=2.0, help="seconds between one dashboard's refreshes")
+    parser.add_argument("--refresh", type=float, default=5.0, help="seconds between one dashboard's refreshes")
     parser.add_argument("--rate", type=float, default=50.0, help="submissions per second")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--no-refresher", action="store_true", help="dashboards without the rollup refresher")
     parser.add_argument("--skip-writers", action="store_true")
     args = parser.parse_args()
     db = open_bench_db(args)
@@ -314,7 +321,8 @@ def main() -> None:
             assert (fig.rate.k, fig.rate.n, fig.responses) == (check["k"], check["n"], check["responses"]), \
                 "pandas and SQL disagree"
     if not args.skip_writers:
-        writer_starvation(db, args, today)
+        writer_starvation(db, args, today, 0)
+        writer_starvation(db, args, today, args.dashboards)
     db.close()
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 
 import settings as settings_module
 from analytics.views import drill_parent, drill_view, overview_view, stats_json
 from cli.common import CliError, open_db, print_json
 from storage import analytics, campaigns, orgs
-from storage.db import Scope
+from storage.db import Database, Scope
+from storage.orgs import OrgUnit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,10 +60,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def stats(db, scope: Scope, unit, root_id: int | None, f: analytics.Filters, today: dt.date, min_sample: int) -> dict:
+def stats(db: Database, scope: Scope, unit: OrgUnit | None, root_id: int | None, f: analytics.Filters,
+          today: dt.date, min_sample: int) -> dict:
     """The JSON data for ``unit`` (None: the root) — the dashboard's overview and drill-down functions."""
     if unit is not None:
-        f = analytics.Filters(**{**f.__dict__, "unit_path": unit.path})
+        f = dataclasses.replace(f, unit_path=unit.path)
     if root_id is None:
         return {"responses": 0, "units": []}
     ov = overview_view(db, scope, f, today, with_worklists=True)

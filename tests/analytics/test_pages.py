@@ -53,7 +53,10 @@ def test_overview_shows_the_storage_figures_and_drills_down(demo_db) -> None:
     at.run(timeout=60)
     assert not at.exception
     today = settings.now().date()
-    f = A.overview(demo_db, leader.scope, A.Filters(since=today - dt.timedelta(days=29), until=today), today).figures
+    survey = A.surveys_answered(demo_db, leader.scope)[0].survey_id  # the filter starts on the most answered survey
+    assert at.selectbox(key="dash.w.survey").value == survey
+    f = A.overview(demo_db, leader.scope, A.Filters(survey_id=survey, since=today - dt.timedelta(days=29), until=today),
+                   today).figures
     rate = next(m for m in at.metric if m.label == "满意率")
     assert rate.value == f"{f.rate.value * 100:.1f}%"
     responses = next(m for m in at.metric if m.label == "答卷数")
@@ -106,3 +109,33 @@ def test_a_new_submission_shows_after_a_rerun(demo_db) -> None:
     at.run(timeout=60)
     after = next(m for m in at.metric if m.label == "今日答卷").value
     assert int(after.replace(",", "")) == int(before.replace(",", "")) + 1
+
+
+def test_voices_word_click_shows_only_own_texts(demo_db) -> None:
+    leader = _principal(demo_db, "leader_t01")
+    at = page_test("pages/dashboard_voices.py", leader)
+    at.run(timeout=60)
+    assert not at.exception
+    assert at.get("button_group"), "a clickable word list"
+    words_table = at.dataframe[0].value
+    first_word = words_table.iloc[0, 0]
+    at.session_state["minyi.dash.word"] = first_word
+    at.run(timeout=60)
+    assert not at.exception
+    behind = at.dataframe[-1].value
+    assert len(behind) > 0 and all(first_word in text for text in behind.iloc[:, 3])
+    from storage import orgs
+
+    assert set(behind.iloc[:, 1]) <= {u.name for u in orgs.list_units(demo_db, leader.scope)}
+
+
+def test_export_prepares_files_and_audits(demo_db) -> None:
+    from storage import audit
+
+    leader = _principal(demo_db, "leader_t01")
+    at = page_test("pages/dashboard.py", leader)
+    at.run(timeout=60)
+    at.button(key="dash.export.prepare").click().run(timeout=120)
+    assert not at.exception
+    actions = {e.action for e in audit.recent(demo_db, action_prefix="export.")}
+    assert actions == {"export.dashboard_report", "export.responses_csv", "export.responses_xlsx"}

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from surveys import load_survey_text
-from xlsform_fixtures import BILINGUAL_CHOICES, BILINGUAL_SETTINGS, BILINGUAL_SURVEY, xlsx
+from tests.authoring.xlsform_fixtures import BILINGUAL_CHOICES, BILINGUAL_SETTINGS, BILINGUAL_SURVEY, xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
 

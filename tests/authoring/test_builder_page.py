@@ -3,7 +3,7 @@ edit into version 2, and responses keep the version they answered."""
 
 from __future__ import annotations
 
-from conftest import build_tree, make_principal, page_test
+from tests.conftest import build_tree, make_principal, page_test
 from services import authoring, paper_import
 from storage import surveys as survey_store
 from surveys import constants as c

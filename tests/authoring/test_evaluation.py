@@ -128,7 +128,7 @@ def test_results_from_stored_answers_are_anonymous_scoped_and_exported(db, tree,
 
 def test_subject_list_from_excel_or_csv_skips_a_header():
     from services.evaluation import subject_names_from_table
-    from xlsform_fixtures import xlsx
+    from tests.authoring.xlsform_fixtures import xlsx
 
     assert subject_names_from_table(xlsx([["姓名", "职务"], ["张三", "书记"], [None, None], ["李四", None]]), "s.xlsx") == ["张三", "李四"]
     assert subject_names_from_table("王五\n赵六\n".encode(), "s.csv") == ["王五", "赵六"]

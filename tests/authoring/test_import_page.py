@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import build_tree, make_principal, page_test
-from xlsform_fixtures import BILINGUAL_CHOICES, BILINGUAL_SETTINGS, BILINGUAL_SURVEY, xlsx
+from tests.conftest import build_tree, make_principal, page_test
+from tests.authoring.xlsform_fixtures import BILINGUAL_CHOICES, BILINGUAL_SETTINGS, BILINGUAL_SURVEY, xlsx
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

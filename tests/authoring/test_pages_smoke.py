@@ -2,12 +2,12 @@
 
 import pytest
 
-from conftest import make_principal, page_test
+from tests.conftest import make_principal, page_test
 
 
 @pytest.mark.parametrize("page", ["pages/builder.py", "pages/survey_import.py", "pages/evaluation.py"])
 def test_page_renders(app_db, page):
-    from conftest import build_tree
+    from tests.conftest import build_tree
 
     tree = build_tree(app_db)
     admin = make_principal(app_db, "admin1", "admin", tree.district)
@@ -17,7 +17,7 @@ def test_page_renders(app_db, page):
 
 
 def test_evaluation_page_shows_ranked_results_without_voters(app_db):
-    from conftest import build_tree
+    from tests.conftest import build_tree
     from services import paper_import
 
     tree = build_tree(app_db)

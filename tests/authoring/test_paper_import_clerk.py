@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from services import authoring, paper_import
-from xlsform_fixtures import xlsx
+from tests.authoring.xlsform_fixtures import xlsx
 
 CLERK_SURVEY = """
 id: clerk

@@ -8,7 +8,7 @@ from services import authoring
 from surveys import AllOf, AnyOf, Comparison, MultiChoiceQuestion, NumberQuestion, SingleChoiceQuestion, TextQuestion
 from surveys import survey_from_dict
 from surveys.xlsform import xlsform_to_dict
-from xlsform_fixtures import BILINGUAL_CHOICES, BILINGUAL_SETTINGS, BILINGUAL_SURVEY, xlsx
+from tests.authoring.xlsform_fixtures import BILINGUAL_CHOICES, BILINGUAL_SETTINGS, BILINGUAL_SURVEY, xlsx
 
 
 def report_of(issues):

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from surveys import AllOf, AnyOf, Comparison, MultiChoiceQuestion, Not, NumberQuestion, SingleChoiceQuestion, TextQuestion
 from surveys import survey_from_dict, validate_answers
 from surveys.xlsform import xlsform_to_dict
-from xlsform_fixtures import xlsx
+from tests.authoring.xlsform_fixtures import xlsx
 
 
 def report_of(issues):
