@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from settings import now as settings_now
 from surveys import constants as c
 from surveys.model import (
     AllOf,
@@ -740,7 +741,7 @@ def build_district(
     id_base: first id per table (default 1), so a district can sit beside other rows.
     name_prefix: prepended to usernames and org codes when those would collide.
     """
-    today = today or dt.date.today()
+    today = today or settings_now().date()  # the deployment's day (MINYI_TZ), as the dashboards count it
     base = {t: 1 for t in ("org_units", "users", "households", "campaigns", "visits", "responses", "problems", "problem_events")}
     base.update(id_base or {})
     if surveys is None:

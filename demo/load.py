@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from settings import now as settings_now
 from demo.generate import (
     DEMO_PASSWORD,
     SATISFACTION_SURVEY,
@@ -94,7 +95,7 @@ def load_demo(
         say("清除旧的演示数据…")
         bulk.clear_demo_data(db)
 
-    now = dt.datetime.now().replace(microsecond=0)
+    now = settings_now().replace(microsecond=0)
     _ensure_template_surveys(db, now)
     installed = _installed_surveys(db)
     surveys = {sid: survey for sid, (_, survey) in installed.items()}
