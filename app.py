@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ui.navigation import routable_for, visible_to
 from storage.db import StorageError
+from ui import page_cache
 from ui.links import route_link
+from ui.navigation import routable_for, visible_to
 from ui.resources import database
 from ui.session import current_user, lang, language_switch, t
 
@@ -22,7 +23,8 @@ user = current_user()
 # only: building every staff st.Page on each of their script runs was the
 # largest per-run cost of the fill page (bench/load_fill.py).
 entries = visible_to(None) if user is None and "t" in st.query_params else routable_for(user.role if user else None)
-pages = {e.file: st.Page(e.file, title=t(e.title_key), url_path=e.url_path, icon=e.icon, default=e.url_path == "home")
+pages = {e.file: page_cache.page(e.file, title=t(e.title_key), url_path=e.url_path, icon=e.icon,
+                                 default=e.url_path == "home")
          for e in entries}
 current = st.navigation(list(pages.values()), position="hidden")
 entry = next(e for e in entries if pages[e.file] is current)

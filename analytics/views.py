@@ -65,11 +65,12 @@ def visit_summary(db: Database, scope: Scope, campaign_id: int | None, today: dt
     campaign = campaigns.get_campaign(db, campaign_id) if campaign_id else campaigns.current_campaign(db, scope, today)
     if campaign is None:
         return None
-    total = worklists.coverage(db, scope, campaign.id)[0]
     make_up = returns = None
     if with_worklists:
-        counts = worklists.worklist_counts(db, scope, campaign.id)
+        total, counts = worklists.campaign_counts(db, scope, campaign.id)
         make_up, returns = counts.make_up, counts.return_visits
+    else:
+        total = worklists.coverage(db, scope, campaign.id)[0]
     return VisitSummary(campaign.id, campaign.name, campaign.starts_on, campaign.ends_on, campaign.coverage_target,
                         total.households, total.covered, total.attempted, make_up, returns)
 

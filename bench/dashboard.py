@@ -1,12 +1,13 @@
 """Benchmark: each dashboard view's queries at 1M responses vs the pandas way, and writer latency under live dashboards.
 
-Builds (or reuses) bench/out/dashboard_1m.duckdb with the demo generator, folds the rollups, then per view
+Builds (or reuses) bench/out/dashboard_1m_333kh.duckdb with the demo generator (one household per 3 responses,
+as `demo` does, so visits and problems scale with the responses), folds the rollups, then per view
 prints the median of --runs timings for our storage functions and for the same figures computed the way a
 typical Streamlit app does (load the rows into pandas, group by), with the ratio; then runs --dashboards
 threads refreshing the overview every --refresh seconds next to writer threads submitting --rate responses/s
 (one transaction each, ~20 answers) and the rollup refresher, and prints write p50/p99.
 
-    python bench/dashboard.py [--runs 7] [--responses 1000000] [--households 50000] [--seconds 30]
+    python bench/dashboard.py [--runs 7] [--responses 1000000] [--households 333333] [--seconds 30]
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def median_ms(fn: Callable[[], object], runs: int) -> tuple[float, object]:
 
 
 def open_bench_db(args: argparse.Namespace) -> Database:
-    path = OUT / f"dashboard_{args.responses // 1000}k.duckdb" if args.responses != 1_000_000 else OUT / "dashboard_1m.duckdb"
+    size = "1m" if args.responses == 1_000_000 else f"{args.responses // 1000}k"
+    path = OUT / f"dashboard_{size}_{args.households // 1000}kh.duckdb"
     OUT.mkdir(parents=True, exist_ok=True)
     if path.exists():
         print(f"reusing {path}")
@@ -182,7 +184,7 @@ def writer_starvation(db: Database, args: argparse.Namespace, today: dt.date, da
             "reported_problem": "yes", "handling_result": rng.randint(1, 5), "recommend": rng.randint(0, 10),
             "residence_years": "gt10", "age_group": "a45_59", "suggestions": "希望多组织文体活动"}
         clean = validate_answers(survey, raw).clean
-        prepared.append((clean, answer_rows(survey, clean), satisfaction_summary(survey, clean)))
+        prepared.append((clean, answer_rows(survey, clean), satisfaction_summary(survey, clean), raw))
     stop = threading.Event()
     latencies: list[float] = []
     refreshes: list[float] = []
@@ -200,17 +202,34 @@ def writer_starvation(db: Database, args: argparse.Namespace, today: dt.date, da
                 refreshes.append((time.perf_counter() - began) * 1000)
             stop.wait(args.refresh)
 
+    group = tokens = None
+    if args.via == "group":  # the fill page's path: validate, then the process's group-commit writer
+        from services import submissions
+        from sharing.tokens import new_token
+        from storage import links
+
+        tokens = [new_token() for _ in grids[:50]]
+        for token, grid in zip(tokens, grids):
+            links.create_links(db, SURVEY, grid.id, "open", [token], settings.now())
+        group = submissions.GroupWriter(db)
+
     def writer(index: int, per_second: float) -> None:
         r = random.Random(index)
         next_at = time.perf_counter()
         while not stop.is_set():
-            clean, rows, score = prepared[r.randrange(len(prepared))]
+            clean, rows, score, raw = prepared[r.randrange(len(prepared))]
             grid = grids[r.randrange(len(grids))]
             began = time.perf_counter()
-            response_store.write_response(db, response_store.NewResponse(
-                client_key=str(uuid.uuid4()), survey_id=SURVEY, survey_version=version, org_unit_id=grid.id,
-                channel="link", submitted_at=settings.now(), answers=rows, sat_n=score.sat_n, sat_ok=score.sat_ok,
-                sat_index_sum=score.sat_index_sum, nps_score=score.nps))
+            if group is not None:
+                result = submissions.submit(db, token=tokens[r.randrange(len(tokens))], survey=survey, version=version,
+                                            raw=raw, client_key=str(uuid.uuid4()), started_at=None,
+                                            at=settings.now(), writer=group)
+                assert result.status == "stored", result
+            else:
+                response_store.write_response(db, response_store.NewResponse(
+                    client_key=str(uuid.uuid4()), survey_id=SURVEY, survey_version=version, org_unit_id=grid.id,
+                    channel="link", submitted_at=settings.now(), answers=rows, sat_n=score.sat_n,
+                    sat_ok=score.sat_ok, sat_index_sum=score.sat_index_sum, nps_score=score.nps))
             with lock:
                 latencies.append((time.perf_counter() - began) * 1000)
             next_at += 1 / per_second
@@ -231,12 +250,15 @@ def writer_starvation(db: Database, args: argparse.Namespace, today: dt.date, da
         th.join(timeout=30)
     if refresher.is_alive():
         refresher.stop(wait=True)
+    if group is not None:
+        group.close()
     lat = sorted(latencies)
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
     what = (f"{dashboards} dashboards refreshing every {args.refresh:g}s"
             f" + {'no' if args.no_refresher else 'the'} rollup refresher every 3s"
             if dashboards else "baseline, no dashboards and no refresher")
-    print(f"\nwriters: {args.rate:g} submissions/s for {args.seconds:g}s, {what}")
+    via = "services.submissions group writer" if args.via == "group" else "storage.responses.write_response"
+    print(f"\nwriters ({via}): {args.rate:g} submissions/s for {args.seconds:g}s, {what}")
     print(f"  writes: {len(lat)} ({len(lat) / args.seconds:.1f}/s)  p50 {p(0.5):.1f} ms  p99 {p(0.99):.1f} ms"
           f"  max {lat[-1]:.1f} ms   (target p99 <= 50 ms)")
     if refreshes:
@@ -248,7 +270,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--responses", type=int, default=1_000_000)
-    parser.add_argument("--households", type=int, default=50_000)
+    parser.add_argument("--households", type=int, default=None, help="default: one per 3 responses, as `demo` does")
     parser.add_argument("--dashboards", type=int, default=10)
     parser.add_argument("--refresh", type=float, default=5.0, help="seconds between one dashboard's refreshes")
     parser.add_argument("--rate", type=float, default=50.0, help="submissions per second")
@@ -256,8 +278,18 @@ def main() -> None:
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--no-refresher", action="store_true", help="dashboards without the rollup refresher")
     parser.add_argument("--skip-writers", action="store_true")
+    parser.add_argument("--via", choices=("direct", "group"), default="direct",
+                        help="writers call write_response (one transaction each) or submit through the fill page's"
+                             " group-commit writer")
+    parser.add_argument("--threads", type=int, default=None, help="SET threads after opening (default: storage.db's)")
     args = parser.parse_args()
+    if args.households is None:
+        args.households = max(3000, args.responses // 3)
     db = open_bench_db(args)
+    if args.threads:
+        db.execute(f"SET threads = {int(args.threads)}")
+    threads = db.query("SELECT current_setting('threads')").single_value()
+    print(f"DuckDB threads: {threads}")
     counts = db.query("SELECT (SELECT count(*) FROM responses), (SELECT count(*) FROM answers)").first()
     print(f"responses {counts[0]:,}, answers {counts[1]:,}")
     began = time.perf_counter()
@@ -276,15 +308,17 @@ def main() -> None:
         texts_cache["w"] = words.word_counts(texts)
         return texts_cache["w"]
 
+    def visits() -> object:  # what pages/dashboard_visits.py reads (the summary once, then the burn-up)
+        summary = views.visit_summary(db, everything, None, today)
+        return summary, A.coverage_burnup(db, everything, summary.campaign_id)
+
     ours: dict[str, Callable[[], object]] = {
         "overview (KPIs + deltas + visits + problems)": lambda: views.overview_view(db, everything, f, today),
         "drill-down (district -> towns)": lambda: views.drill_view(db, everything, f, root, 30),
         "drill-down (town -> communities)": lambda: views.drill_view(db, everything, f, town, 30),
         "trends (daily or weekly + per question)": lambda: (A.trend(db, everything, fs, "day"),
                                                             A.question_counts(db, everything, fs)),
-        "visits (summary + burn-up)": lambda: (views.visit_summary(db, everything, None, today),
-                                               A.coverage_burnup(db, everything, views.visit_summary(
-                                                   db, everything, None, today).campaign_id)),
+        "visits (summary + burn-up)": visits,
         "problems (summary + category x state + ageing + overdue)": lambda: (
             problems.problem_summary(db, everything, today=today), A.problems_by_category_state(db, everything, f),
             A.problem_ageing(db, everything, f, today), A.overdue_by_unit(db, everything, f, root.id, today),

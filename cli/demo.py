@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "demo", help="load a synthetic district (~6 towns, ~40 communities, ~300 grids) with demo accounts"
     )
-    p.add_argument("--households", type=int, default=3000, help="number of households (default 3000)")
+    p.add_argument("--households", type=int, default=None,
+                   help="number of households (default 3000, or one per 3 responses when --responses is larger)")
     p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same district")
     p.add_argument("--responses", type=int, default=None, help="satisfaction responses (default ~3 per household; up to 1,000,000)")
     p.add_argument("--force", action="store_true", help="load even though the database holds non-demo data")
@@ -21,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.households is None:  # visits and problems come from households: scale them with the responses
+        args.households = max(3000, (args.responses or 0) // 3)
     if args.households < 1 or (args.responses is not None and not 0 <= args.responses <= 1_000_000):
         raise CliError("cli.demo_bad_size")
     db = open_db()

@@ -101,7 +101,8 @@ def _submit(token: str) -> None:
     fs = _sessions()[token]
     _merge_current_page(fs)
     fs["errors"], fs["notice"] = {}, None
-    if not link_resources.limiter().allow(token, _client_address(), fs["rate_limit"]):
+    # only a link with a limit needs the address (reading it re-reads the settings)
+    if fs["rate_limit"] and not link_resources.limiter().allow(token, _client_address(), fs["rate_limit"]):
         fs["notice"] = "fill.rate_limited"
         return
     try:
@@ -178,8 +179,8 @@ def _start(token: str) -> dict[str, Any] | None:
 
 
 def _thank_you(fs: dict[str, Any]) -> None:
-    st.success(t("fill.thanks_title"), icon=":material/check_circle:")
-    st.text(t("fill.thanks_body"))
+    # one element: each costs the server a message on every resident's last run
+    st.success(t("fill.thanks_title") + "\n\n" + t("fill.thanks_body"), icon=":material/check_circle:")
     if fs["mode"] == "open":
         st.html(_COOKIE_SCRIPT.format(token=fs["token"]), unsafe_allow_javascript=True)
 

@@ -513,24 +513,10 @@ def surveys_answered(db: Database, scope: Scope) -> list[SurveyVolume]:
 
 def coverage_burnup(db: Database, scope: Scope, campaign_id: int) -> list[tuple[dt.date, int]]:
     """Per day of the campaign with a new covered household, how many are covered so far: the same households,
-    window and covering outcomes as storage.worklists.coverage, counted at each household's first covering visit."""
-    from storage.campaigns import get_campaign
+    window and covering outcomes as storage.worklists.coverage (it is computed there, from the same CTEs)."""
+    from storage import worklists
 
-    campaign = get_campaign(db, campaign_id)
-    if campaign is None:
-        return []
-    start, end = campaign.window()
-    rows = db.query(
-        """WITH cu AS (SELECT o.path FROM campaign_units c JOIN org_units o ON o.id = c.org_unit_id WHERE c.campaign_id = ?),
-           hh AS (SELECT h.id FROM households h JOIN org_units g ON g.id = h.grid_id
-                  WHERE h.active AND g.path LIKE ? AND EXISTS (SELECT 1 FROM cu WHERE starts_with(g.path, cu.path))),
-           first_cover AS (SELECT v.household_id, min(CAST(v.visited_at AS DATE)) AS day FROM visits v
-                  WHERE v.visited_at >= ? AND v.visited_at < ? AND list_contains(?, v.outcome)
-                    AND v.household_id IN (SELECT id FROM hh) GROUP BY v.household_id)
-           SELECT day, sum(count(*)) OVER (ORDER BY day) FROM first_cover GROUP BY day ORDER BY day""",
-        [campaign.id, scope.like, start, end, list(campaign.covering_outcomes)],
-    ).rows
-    return [(r[0], int(r[1])) for r in rows]
+    return worklists.coverage_burnup(db, scope, campaign_id)
 
 
 # --- problems ------------------------------------------------------------------------
@@ -590,16 +576,19 @@ def overdue_by_unit(db: Database, scope: Scope, f: Filters, parent_id: int, toda
     """Open and overdue problems per child unit of ``parent_id`` (each summing its subtree)."""
     where = _problem_where(scope, f)
     marks = ", ".join("?" for _ in OPEN_PROBLEM_STATES)
+    # A unit lies under child k exactly when k's id is its path component at the children's depth (paths are
+    # the chain of ancestor ids), so each problem is counted toward its child by a hash join, not a prefix test.
     rows = db.query(
-        f"""WITH kids AS (SELECT id, code, name, path FROM org_units WHERE parent_id = ? AND path LIKE ?)
-            SELECT k.id, k.code, k.name,
-                   count(p.id) FILTER (WHERE p.state IN ({marks})),
-                   count(p.id) FILTER (WHERE p.state IN ({marks}) AND p.due_on < ?)
-            FROM kids k LEFT JOIN (
-                SELECT p.*, o.path FROM problems p JOIN org_units o ON o.id = p.org_unit_id WHERE {where.sql()}
-            ) p ON starts_with(p.path, k.path)
-            GROUP BY k.id, k.code, k.name ORDER BY 5 DESC, 4 DESC, k.code""",
-        [parent_id, scope.like, *OPEN_PROBLEM_STATES, *OPEN_PROBLEM_STATES, today, *where.params],
+        f"""WITH kids AS (SELECT id, code, name, path FROM org_units WHERE parent_id = ? AND path LIKE ?),
+            agg AS (SELECT TRY_CAST(NULLIF(split_part(o.path, '/',
+                               (SELECT length(path) - length(replace(path, '/', '')) + 1 FROM org_units WHERE id = ?)),
+                           '') AS BIGINT) AS kid,
+                       count(*) FILTER (WHERE p.state IN ({marks})) AS open,
+                       count(*) FILTER (WHERE p.state IN ({marks}) AND p.due_on < ?) AS overdue
+                FROM problems p JOIN org_units o ON o.id = p.org_unit_id WHERE {where.sql()} GROUP BY 1)
+            SELECT k.id, k.code, k.name, coalesce(agg.open, 0), coalesce(agg.overdue, 0)
+            FROM kids k LEFT JOIN agg ON agg.kid = k.id ORDER BY 5 DESC, 4 DESC, k.code""",
+        [parent_id, scope.like, parent_id, *OPEN_PROBLEM_STATES, *OPEN_PROBLEM_STATES, today, *where.params],
     ).rows
     return [UnitProblems(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
 

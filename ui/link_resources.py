@@ -45,6 +45,12 @@ def _writer(db_path: str) -> submissions.GroupWriter:
     return submissions.GroupWriter(database())
 
 
+_writers: dict[str, submissions.GroupWriter] = {}  # a dict lookup; st.cache_resource hashes its argument per call
+
+
 def writer(db: Database) -> submissions.GroupWriter:
     """The process's group-commit writer for resident responses."""
-    return _writer(db.path)
+    found = _writers.get(db.path)
+    if found is None:
+        found = _writers[db.path] = _writer(db.path)
+    return found

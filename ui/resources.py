@@ -22,9 +22,18 @@ def _db_path(env_value: str | None) -> str:
     return str(settings_module.load({"MINYI_DB": env_value} if env_value else {}).db_path)
 
 
+# database() runs several times per script run; st.cache_resource hashes its
+# argument on every call (~50 µs), a dict lookup does not (bench/load_fill.py).
+_opened: dict[str, Database] = {}
+
+
 def database() -> Database:
     """The one DuckDB connection of this process (every query takes its own cursor)."""
-    return _database(_db_path(os.environ.get("MINYI_DB")))
+    path = _db_path(os.environ.get("MINYI_DB"))
+    db = _opened.get(path)
+    if db is None:
+        db = _opened[path] = _database(path)
+    return db
 
 
 @st.cache_resource(show_spinner=False)

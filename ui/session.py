@@ -21,10 +21,11 @@ RECHECK_SECONDS = 30.0
 
 def lang() -> str:
     """The session's language: chosen in the UI, else ?lang=, else MINYI_LANG (default zh)."""
-    if state.LANG not in st.session_state:
+    chosen = st.session_state.get(state.LANG)  # one session-state lookup: lang() runs for every t()
+    if chosen is None:
         query = st.query_params.get("lang")
-        st.session_state[state.LANG] = query if query in ("zh", "en") else settings_module.load().lang
-    return st.session_state[state.LANG]
+        chosen = st.session_state[state.LANG] = query if query in ("zh", "en") else settings_module.load().lang
+    return chosen
 
 
 def t(key: str, **params: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,11 +108,35 @@ def visible_on_page(survey: Survey, page_index: int, answers: Mapping[str, Any])
     return shown
 
 
-def _label(question: Question, number: int | None) -> str:
+# Render work that depends only on a survey's definition (escaped labels,
+# option formatters, condition sources) is done once per Survey object: the
+# fill page shares one parsed Survey among all residents of a link and renders
+# it on every script run (bench/load_fill.py). Survey is immutable; entries go
+# when their Survey is garbage-collected.
+_MEMOS: dict[int, tuple[weakref.ref, dict[Any, Any]]] = {}
+
+
+def _memo(survey: Survey) -> dict[Any, Any]:
+    entry = _MEMOS.get(id(survey))
+    if entry is not None and entry[0]() is survey:
+        return entry[1]
+    key = id(survey)
+    memo: dict[Any, Any] = {}
+    _MEMOS[key] = (weakref.ref(survey, lambda _ref: _MEMOS.pop(key, None)), memo)
+    return memo
+
+
+def _label(question: Question, number: int | None, memo: dict[Any, Any] | None = None) -> str:
+    cached = memo.get(("label", question.id, number)) if memo is not None else None
+    if cached is not None:
+        return cached
     text = plain(question.label)
     prefix = f"{number}\\. " if number is not None else ""
     suffix = " :red[\\*]" if question.required and not isinstance(question, NoteQuestion) else ""
-    return prefix + text + suffix
+    label = prefix + text + suffix
+    if memo is not None:
+        memo[("label", question.id, number)] = label
+    return label
 
 
 def _seed(key: str, value: Any) -> None:
@@ -135,11 +160,31 @@ def _scale_format(scale: tuple, lang: str):
     return lambda value: labels.get(value, str(value))
 
 
+def _choice_widget_args(question: Question, lang: str, memo: dict[Any, Any]) -> tuple[list[Any], Any]:
+    """Options and format function of a rating, single choice or NPS question (memoized per survey and language)."""
+    cached = memo.get(("options", question.id, lang))
+    if cached is not None:
+        return cached
+    if isinstance(question, RatingQuestion):
+        options = [choice.value for choice in question.scale]
+        fmt = _scale_format(question.scale, lang)
+    elif isinstance(question, NpsQuestion):
+        options = list(range(0, 11))
+        fmt = str
+    else:
+        options = [choice.value for choice in question.choices]
+        labels = {choice.value: plain(choice.label) for choice in question.choices}
+        fmt = lambda value: labels.get(value, str(value))  # noqa: E731
+    memo[("options", question.id, lang)] = options, fmt
+    return options, fmt
+
+
 def _render_question(question: Question, raw: Any, key_prefix: str, lang: str, number: int | None,
-                     rerun_on_change: bool) -> Any:
+                     rerun_on_change: bool, memo: dict[Any, Any] | None = None) -> Any:
     """One question's widget(s); returns its raw value (None when unanswered)."""
+    memo = {} if memo is None else memo
     key = widget_key(key_prefix, question.id)
-    label = _label(question, number)
+    label = _label(question, number, memo)
     on_change = "rerun" if rerun_on_change else "ignore"
     if isinstance(question, NoteQuestion):
         st.text(question.label)
@@ -147,16 +192,7 @@ def _render_question(question: Question, raw: Any, key_prefix: str, lang: str, n
             st.caption(plain(question.hint))
         return None
     if isinstance(question, (RatingQuestion, SingleChoiceQuestion, NpsQuestion)):
-        if isinstance(question, RatingQuestion):
-            options = [choice.value for choice in question.scale]
-            fmt = _scale_format(question.scale, lang)
-        elif isinstance(question, NpsQuestion):
-            options = list(range(0, 11))
-            fmt = str
-        else:
-            options = [choice.value for choice in question.choices]
-            labels = {choice.value: plain(choice.label) for choice in question.choices}
-            fmt = lambda value: labels.get(value, str(value))  # noqa: E731
+        options, fmt = _choice_widget_args(question, lang, memo)
         _seed(key, _as_option(raw, options))
         value = st.radio(label, options, index=None, format_func=fmt, key=key, horizontal=True,
                          on_change=on_change)
@@ -172,7 +208,7 @@ def _render_question(question: Question, raw: Any, key_prefix: str, lang: str, n
         _hint(question)
         return list(value or [])
     if isinstance(question, MatrixQuestion):
-        return _render_matrix(question, raw, key_prefix, lang, label, on_change)
+        return _render_matrix(question, raw, key_prefix, lang, label, on_change, memo)
     if isinstance(question, TextQuestion):
         limit = min(question.max_length, TEXT_MAX_LENGTH)
         _seed(key, raw if isinstance(raw, str) else None)
@@ -217,18 +253,22 @@ def _hint(question: Question) -> None:
 
 
 def _render_matrix(question: MatrixQuestion, raw: Any, key_prefix: str, lang: str, label: str,
-                   on_change: str) -> dict[str, Any]:
+                   on_change: str, memo: dict[Any, Any]) -> dict[str, Any]:
     """A matrix on a phone: the question as a heading, then one radio group per row, stacked."""
     # heading and hint in one element: every element costs a websocket frame
     st.markdown(label + (f"  \n:gray[{plain(question.hint)}]" if question.hint else ""))
-    options = [choice.value for choice in question.scale]
-    fmt = _scale_format(question.scale, lang)
+    cached = memo.get(("matrix", question.id, lang))
+    if cached is None:
+        cached = memo[("matrix", question.id, lang)] = (
+            [choice.value for choice in question.scale], _scale_format(question.scale, lang),
+            [(row, plain(row.label)) for row in question.rows])
+    options, fmt, rows = cached
     kept = raw if isinstance(raw, Mapping) else {}
     values: dict[str, Any] = {}
-    for row in question.rows:
+    for row, row_label in rows:
         key = widget_key(key_prefix, question.id, row.id)
         _seed(key, _as_option(kept.get(row.id), options))
-        value = st.radio(plain(row.label), options, index=None, format_func=fmt, key=key, horizontal=True,
+        value = st.radio(row_label, options, index=None, format_func=fmt, key=key, horizontal=True,
                          on_change=on_change)
         if value is not None:
             values[row.id] = value
@@ -263,7 +303,10 @@ def render_page(
     page = survey.pages[page_index]
     if page.title and page_count(survey) > 1:
         st.subheader(plain(page.title), anchor=False)
-    sources = condition_sources(survey)
+    memo = _memo(survey)
+    sources = memo.get("sources")
+    if sources is None:
+        sources = memo["sources"] = condition_sources(survey)
     current: dict[str, Any] = dict(answers)
     hidden = hidden_before(survey, page_index, current)
     numbered = context.get("numbering") != "off"
@@ -279,7 +322,7 @@ def render_page(
             continue
         value = _render_question(question, answers.get(question.id), key_prefix, lang,
                                  number if numbered and not isinstance(question, NoteQuestion) else None,
-                                 question.id in sources)
+                                 question.id in sources, memo)
         for error in errors.get(question.id, ()):
             st.error(plain(error.message(lang)), icon=":material/error:")
         if not isinstance(question, NoteQuestion):

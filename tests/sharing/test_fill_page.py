@@ -16,6 +16,8 @@ from tests.conftest import page_test
 from ui import state
 
 FILE = "pages/fill.py"
+# The thank-you: title and body in one success box.
+THANKS = "提交成功，感谢您的参与！\n\n您的意见已如实记录，将作为改进工作的重要依据。可以关闭本页面了。"
 
 
 def shown(markdown: str) -> str:
@@ -89,7 +91,7 @@ def test_every_question_type_is_rendered_and_stored_by_value(setup):
     _fill_page_two(at, token)
     at.button(key="fill.forward").click().run()
     assert not at.exception
-    assert at.success[0].value == "提交成功，感谢您的参与！"
+    assert at.success[0].value == THANKS
     assert at.radio.len == 0  # only the thank-you is rendered after a submit
     response = db.query(
         "SELECT survey_id, survey_version, org_unit_id, channel, link_token, sat_n, sat_ok, nps_score, "
@@ -190,7 +192,7 @@ def test_resubmitting_the_same_form_stores_one_response(setup):
     assert at.radio(key=_key(token, "recommend")).value == 9
     at.button(key="fill.forward").click().run()  # ...and it is sent a second time
     assert not at.exception
-    assert at.success[0].value == "提交成功，感谢您的参与！"
+    assert at.success[0].value == THANKS
     assert db.query("SELECT count(*) FROM responses").single_value() == 1
     assert db.query("SELECT client_key FROM responses").single_value() == fs["client_key"]
 
@@ -276,7 +278,7 @@ def test_short_survey_is_answered_on_one_screen(app_db, monkeypatch):
     assert at.button(key="fill.forward").label == "提交"
     at.button(key="fill.forward").click().run()
     assert not at.exception
-    assert at.success[0].value == "提交成功，感谢您的参与！"
+    assert at.success[0].value == THANKS
     # overall, two matrix rows, recommend, members, moved_in, comment (side left empty)
     assert app_db.query("SELECT count(*) FROM answers").single_value() == 7
 
