@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterable
 
 # Stored values (English codes) -> Chinese words cadres write on paper sheets.
@@ -66,3 +67,15 @@ def parse_holidays(text: str | None) -> frozenset[dt.date]:
         except ValueError:
             continue
     return frozenset(found)
+
+
+DEFAULT_HOUSEHOLD_TAGS = ("低保户", "独居老人", "残疾人", "退役军人", "留守儿童", "重点关注")
+
+
+def tag_choices(in_use: Iterable[str], configured: str | None = None) -> list[str]:
+    """Household tags offered as filters: the configured list (MINYI_HOUSEHOLD_TAGS,
+    separated by commas or 、; default DEFAULT_HOUSEHOLD_TAGS) first, in its order,
+    then any other tag the registry brought in, sorted."""
+    text = os.environ.get("MINYI_HOUSEHOLD_TAGS") if configured is None else configured
+    listed = [tag.strip() for tag in re.split(r"[,，、;；]", text) if tag.strip()] if text else list(DEFAULT_HOUSEHOLD_TAGS)
+    return listed + sorted(set(in_use) - set(listed))

@@ -5,6 +5,7 @@ import streamlit as st
 from auth.principal import Principal
 from fieldwork import registry
 from fieldwork.masking import mask_household
+from fieldwork.rules import tag_choices
 from fieldwork.sheets import xlsx_bytes
 from services import fieldwork as fw
 from settings import now
@@ -95,7 +96,7 @@ if user.role == "admin":
 st.subheader(t("households.list"))
 c1, c2, c3 = st.columns([2, 1, 1])
 search = c1.text_input(t("households.search"), key="households.search").strip() or None
-tags = household_store.tags_in_use(db, user.scope)
+tags = tag_choices(household_store.tags_in_use(db, user.scope))
 tag = c2.selectbox(t("households.tag"), [None, *tags], key="households.tag",
                    format_func=lambda x: t("common.all") if x is None else x)
 campaign = campaign_store.current_campaign(db, user.scope, now().date())

@@ -42,7 +42,7 @@ search = c1.text_input(t("households.search"), key="visits.search").strip()
 filters = ["all", "make_up", "return"] if campaign else ["all", "return"]
 show = c2.selectbox(t("visits.filter"), filters, key="visits.filter",
                     format_func=lambda f: t("common.all") if f == "all" else t(f"status.{f}"))
-tags = household_store.tags_in_use(db, user.scope)
+tags = rules.tag_choices(household_store.tags_in_use(db, user.scope))
 tag = st.selectbox(t("households.tag"), [None, *tags], key="visits.tag",
                    format_func=lambda x: t("common.all") if x is None else x) if tags else None
 

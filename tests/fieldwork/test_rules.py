@@ -269,3 +269,10 @@ def test_a_cadre_cannot_see_or_change_another_grids_households_visits_or_problem
     problems.transition(w.db, ALL, pid, "assign", actor_id=None, assignee_user_id=w.cadre1.user_id)
     assert problems.get_problem(w.db, s, pid, viewer_id=w.cadre1.user_id) is not None
     problems.transition(w.db, s, pid, "start", actor_id=w.cadre1.user_id, viewer_id=w.cadre1.user_id)
+
+
+def test_tag_choices_put_the_configured_list_first_then_registry_tags():
+    from fieldwork.rules import DEFAULT_HOUSEHOLD_TAGS, tag_choices
+
+    assert tag_choices(["孤儿", "低保户"], configured="") == [*DEFAULT_HOUSEHOLD_TAGS, "孤儿"]
+    assert tag_choices(["孤儿", "低保户"], configured="退役军人、低保户") == ["退役军人", "低保户", "孤儿"]
