@@ -23,7 +23,9 @@ class CoverageRow:
 
 
 @dataclass(frozen=True)
-class MakeUpItem:
+class WorklistHousehold:
+    """The household and grid columns every worklist row starts with."""
+
     household_id: int
     code: str
     head_name: str
@@ -33,22 +35,17 @@ class MakeUpItem:
     grid_code: str
     grid_name: str
     grid_path: str
+
+
+@dataclass(frozen=True)
+class MakeUpItem(WorklistHousehold):
     attempts: int
     last_attempt_at: dt.datetime | None
     last_outcome: str | None
 
 
 @dataclass(frozen=True)
-class ReturnItem:
-    household_id: int
-    code: str
-    head_name: str
-    phone: str | None
-    address: str | None
-    grid_id: int
-    grid_code: str
-    grid_name: str
-    grid_path: str
+class ReturnItem(WorklistHousehold):
     open_problems: int
     dissatisfied: bool
     follow_up: bool
