@@ -34,7 +34,7 @@ from analytics import views, words  # noqa: E402
 from analytics.live import RollupRefresher  # noqa: E402
 from services.survey_catalog import survey_version  # noqa: E402
 from storage import analytics as A  # noqa: E402
-from storage import orgs, problems  # noqa: E402
+from storage import campaigns, orgs, problems, worklists  # noqa: E402
 from storage import responses as response_store  # noqa: E402
 from storage.db import Database, Scope, open_database  # noqa: E402
 from surveys import answer_rows, satisfaction_summary, validate_answers  # noqa: E402
@@ -127,14 +127,39 @@ def pandas_trends(db: Database, f: A.Filters) -> dict:
     return {"days": len(daily), "weeks": len(weekly), "answers": int(dist.sum())}
 
 
-def pandas_visits(db: Database) -> dict:
-    v = _frame(db, "SELECT household_id, visited_at, outcome, campaign_id FROM visits")
-    h = _frame(db, "SELECT h.id, h.grid_id, h.active, o.path FROM households h JOIN org_units o ON o.id = h.grid_id")
-    covered = v[v["outcome"] == "met"].groupby("household_id")["visited_at"].min()
-    merged = h[h["active"]].merge(covered.rename("first"), left_on="id", right_index=True, how="left")
-    burn = merged.dropna(subset=["first"]).groupby(merged["first"].dt.date).size().cumsum()
-    per_grid = merged.groupby("grid_id")["first"].count()
-    return {"covered": int(burn.iloc[-1]) if len(burn) else 0, "grids": len(per_grid)}
+def pandas_visits(db: Database, campaign, level: int) -> dict:
+    """The visits view's figures (coverage, make-up and return-visit counts, coverage per unit, burn-up) the pandas
+    way: load visits, households, visit responses and problems, then group by."""
+    v = _frame(db, "SELECT id, household_id, visited_at, outcome, response_id, follow_up, is_return_visit FROM visits")
+    h = _frame(db, "SELECT h.id, o.path FROM households h JOIN org_units o ON o.id = h.grid_id WHERE h.active")
+    r = _frame(db, "SELECT id AS response_id, sat_n, sat_ok FROM responses WHERE channel = 'visit' AND voided_at IS NULL")
+    p = _frame(db, "SELECT household_id FROM problems WHERE state <> 'closed' AND household_id IS NOT NULL")
+    unit_paths = [row[0] for row in db.query("SELECT path FROM org_units WHERE list_contains(?, id)",
+                                             [list(campaign.unit_ids)]).rows]
+    h = h[h["path"].str.startswith(tuple(unit_paths))]
+    start, end = campaign.window()
+    w = v[(v["visited_at"] >= start) & (v["visited_at"] < end)]
+    first = w[w["outcome"].isin(campaign.covering_outcomes)].groupby("household_id")["visited_at"].min()
+    h["covered"] = h["id"].isin(first.index)
+    h["attempted"] = h["id"].isin(w["household_id"]) & ~h["covered"]
+    answered = v.merge(r, on="response_id").sort_values(["visited_at", "id"]).groupby("household_id").last()
+    last_return = v[v["is_return_visit"]].groupby("household_id")["visited_at"].max()
+    last_follow = v[v["follow_up"]].groupby("household_id")["visited_at"].max()
+    flags = pd.DataFrame(index=h["id"].values)
+    flags["lr"] = answered["visited_at"]
+    flags["dis"] = answered["sat_ok"] < answered["sat_n"]
+    flags["lrv"] = last_return
+    flags["lf"] = last_follow
+    no_return_since = lambda at: flags["lrv"].isna() | (flags["lrv"] <= at)  # noqa: E731
+    dissatisfied = flags["dis"].fillna(False).astype(bool) & no_return_since(flags["lr"])
+    follow = flags["lf"].notna() & no_return_since(flags["lf"])
+    returns = flags.index.isin(p["household_id"]) | dissatisfied.values | follow.values
+    h["unit"] = h["path"].str.split("/").str[level]
+    per_unit = h.groupby("unit")[["covered", "attempted"]].sum()
+    burn = first[first.index.isin(h["id"])].dt.date.value_counts().sort_index().cumsum()
+    return {"households": len(h), "covered": int(h["covered"].sum()), "attempted": int(h["attempted"].sum()),
+            "make_up": int((~h["covered"]).sum()), "return_visits": int(returns.sum()), "units": len(per_unit),
+            "burn": int(burn.iloc[-1]) if len(burn) else 0}
 
 
 def pandas_problems(db: Database, today: dt.date, parent: orgs.OrgUnit) -> dict:
@@ -276,6 +301,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="submissions per second")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--views", default="", help="only the views whose name contains one of these comma-separated words")
     parser.add_argument("--no-refresher", action="store_true", help="dashboards without the rollup refresher")
     parser.add_argument("--skip-writers", action="store_true")
     parser.add_argument("--via", choices=("direct", "group"), default="direct",
@@ -308,9 +334,10 @@ def main() -> None:
         texts_cache["w"] = words.word_counts(texts)
         return texts_cache["w"]
 
-    def visits() -> object:  # what pages/dashboard_visits.py reads (the summary once, then the burn-up)
+    def visits() -> object:  # what pages/dashboard_visits.py reads: the summary, the burn-up, coverage per unit
         summary = views.visit_summary(db, everything, None, today)
-        return summary, A.coverage_burnup(db, everything, summary.campaign_id)
+        return (summary, A.coverage_burnup(db, everything, summary.campaign_id),
+                worklists.coverage(db, everything, summary.campaign_id, group_level=root.level + 1))
 
     ours: dict[str, Callable[[], object]] = {
         "overview (KPIs + deltas + visits + problems)": lambda: views.overview_view(db, everything, f, today),
@@ -318,7 +345,7 @@ def main() -> None:
         "drill-down (town -> communities)": lambda: views.drill_view(db, everything, f, town, 30),
         "trends (daily or weekly + per question)": lambda: (A.trend(db, everything, fs, "day"),
                                                             A.question_counts(db, everything, fs)),
-        "visits (summary + burn-up)": visits,
+        "visits (summary + burn-up + per unit)": visits,
         "problems (summary + category x state + ageing + overdue)": lambda: (
             problems.problem_summary(db, everything, today=today), A.problems_by_category_state(db, everything, f),
             A.problem_ageing(db, everything, f, today), A.overdue_by_unit(db, everything, f, root.id, today),
@@ -330,19 +357,20 @@ def main() -> None:
         "drill-down (district -> towns)": lambda: pandas_drill(db, f, root),
         "drill-down (town -> communities)": lambda: pandas_drill(db, f, town),
         "trends (daily or weekly + per question)": lambda: pandas_trends(db, fs),
-        "visits (summary + burn-up)": lambda: pandas_visits(db),
+        "visits (summary + burn-up + per unit)": lambda: pandas_visits(db, campaign, root.level + 1),
         "problems (summary + category x state + ageing + overdue)": lambda: pandas_problems(db, today, root),
         "voices (texts + word counts)": lambda: pandas_voices(db),
     }
-    campaign_id = views.visit_summary(db, everything, None, today).campaign_id
-    from storage import worklists
-
+    campaign = campaigns.current_campaign(db, everything, today)
+    campaign_id = campaign.id
     wl, _ = median_ms(lambda: worklists.worklist_counts(db, everything, campaign_id), args.runs)
     cov, _ = median_ms(lambda: worklists.coverage(db, everything, campaign_id), args.runs)
-    print(f"issue 4's storage.worklists inside the overview and visits views: worklist_counts {wl:.1f} ms,"
+    print(f"storage.worklists inside the overview and visits views: worklist_counts {wl:.1f} ms,"
           f" coverage {cov:.1f} ms")
     print(f"\n{'view':<58}{'ours ms':>10}{'pandas ms':>12}{'ratio':>8}")
     for name, fn in ours.items():
+        if args.views and not any(word in name for word in args.views.split(",")):
+            continue
         mine, result = median_ms(fn, args.runs)
         if args.skip_pandas:
             print(f"{name:<58}{mine:>10.1f}")
@@ -354,6 +382,12 @@ def main() -> None:
             fig = result.overview.figures
             assert (fig.rate.k, fig.rate.n, fig.responses) == (check["k"], check["n"], check["responses"]), \
                 "pandas and SQL disagree"
+        if name.startswith("visits"):
+            check = pandas_visits(db, campaign, root.level + 1)
+            v = result[0]
+            assert (v.households, v.covered, v.attempted, v.make_up, v.return_visits, result[1][-1][1]) == (
+                check["households"], check["covered"], check["attempted"], check["make_up"], check["return_visits"],
+                check["burn"]), ("pandas and SQL disagree", v, check)
     if not args.skip_writers:
         writer_starvation(db, args, today, 0)
         writer_starvation(db, args, today, args.dashboards)

@@ -67,6 +67,6 @@ def stats(db: Database, scope: Scope, unit: OrgUnit | None, root_id: int | None,
         f = dataclasses.replace(f, unit_path=unit.path)
     if root_id is None:
         return {"responses": 0, "units": []}
-    ov = overview_view(db, scope, f, today, with_worklists=True)
+    ov = overview_view(db, scope, f, today)
     parent = drill_parent(db, scope, f, root_id)
     return stats_json(ov, drill_view(db, scope, f, parent, min_sample))

@@ -40,8 +40,8 @@ def live_view() -> None:
     pace = summary.pace_needed(ctx.today)
     c[1].metric(t("dash.pace"), t("dash.pace_done") if pace == 0 else t("dash.pace_over") if pace is None
                 else f"{pace:,.1f}")
-    c[2].metric(t("dash.make_up"), "—" if summary.make_up is None else f"{summary.make_up:,}")
-    c[3].metric(t("dash.return_visits"), "—" if summary.return_visits is None else f"{summary.return_visits:,}")
+    c[2].metric(t("dash.make_up"), f"{summary.make_up:,}")
+    c[3].metric(t("dash.return_visits"), f"{summary.return_visits:,}")
     st.subheader(t("dash.burnup"))
     points = analytics.coverage_burnup(db, scope, summary.campaign_id)
     st.plotly_chart(charts.burnup(points, summary.households, summary.coverage_target, summary.starts_on,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from fieldwork import rules
 from settings import now
+from storage import visit_status
 from storage.db import Database, Scope, Tx
 
 
@@ -70,12 +71,20 @@ def create_campaign(
         ).single_value())
         for unit_id in sorted(set(unit_ids)):
             tx.execute("INSERT INTO campaign_units (campaign_id, org_unit_id) VALUES (?, ?)", [campaign_id, unit_id])
+        campaign = get_campaign(tx, campaign_id)
+        assert campaign is not None
+        visit_status.add_campaign(tx, campaign)
     return campaign_id
 
 
 def get_campaign(db: Database | Tx, campaign_id: int) -> Campaign | None:
     row = db.query(_SELECT + " WHERE c.id = ?", [campaign_id]).first()
     return _campaign(row) if row else None
+
+
+def all_campaigns(db: Database | Tx) -> list[Campaign]:
+    """Every campaign, oldest first (for the derived visit status, which is kept for all of them)."""
+    return [_campaign(r) for r in db.query(_SELECT + " ORDER BY c.id").rows]
 
 
 def list_campaigns(db: Database, scope: Scope) -> list[Campaign]:

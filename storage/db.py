@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +99,17 @@ class Tx:
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self._cur = cursor
+        self._before_commit: dict[str, Callable[[Tx], None]] = {}
+        self.pending: dict[str, set] = {}  # what the before-commit hooks still have to bring up to date
+
+    def before_commit(self, key: str, hook: Callable[["Tx"], None]) -> None:
+        """Run ``hook(tx)`` once, just before this transaction commits (derived tables kept current this way)."""
+        self._before_commit.setdefault(key, hook)
+
+    def _finish(self) -> None:
+        while self._before_commit:
+            key = next(iter(self._before_commit))
+            self._before_commit.pop(key)(self)
 
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> Result:
         self._cur.execute(sql, params)
@@ -149,7 +160,8 @@ class Database:
         with self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
-                yield Tx(cur)
+                tx = Tx(cur)
+                yield tx
             except BaseException:
                 try:
                     cur.execute("ROLLBACK")
@@ -157,6 +169,14 @@ class Database:
                     pass  # the transaction was already aborted by the failure
                 raise
             else:
+                try:
+                    tx._finish()
+                except BaseException:
+                    try:
+                        cur.execute("ROLLBACK")
+                    except duckdb.Error:
+                        pass
+                    raise
                 cur.execute("COMMIT")
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from fieldwork.registry import Grid, HouseholdRecord, UnitRecord
 from settings import now
+from storage import visit_status
 from storage.db import Database, Scope, Tx
 
 _views = itertools.count()
@@ -139,6 +140,7 @@ def upsert_households(
                         FROM {view} s WHERE h.code = s.code AND {changed}""",
                     [stamp],
                 )
+            visit_status.sync_households(tx)
             if progress:
                 progress(0.5)
             tx.execute(

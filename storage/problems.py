@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fieldwork import problems as workflow
 from fieldwork import rules
 from settings import now
+from storage import visit_status
 from storage.db import Database, Scope, Tx
 
 
@@ -115,6 +116,7 @@ def insert_problems_tx(
         ).single_value())
         _event(tx, pid, raised_at, actor_id, "create", None, "new", None)
         ids.append(pid)
+    visit_status.touch(tx, [household_id] if ids else [])
     return ids
 
 
@@ -255,6 +257,7 @@ def transition_tx(
     if visit_id is not None:
         note = (note or "") + f" [visit {visit_id}]"
     _event(tx, problem_id, at, actor_id, step.action, step.from_state, step.to_state, note)
+    visit_status.touch(tx, [problem.household_id])
     return step
 
 

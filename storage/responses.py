@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from storage import visit_status
 from storage.db import Database, Scope, Tx
 
 CHANNELS = ("link", "visit", "import")
@@ -145,6 +146,9 @@ def void_response(db: Database, response_id: int, reason: str, scope: Scope, at:
         if not ok:
             return False
         tx.execute("UPDATE responses SET voided_at = ?, void_reason = ? WHERE id = ?", [at, reason, response_id])
+        homes = tx.query("""SELECT household_id FROM responses WHERE id = ?
+                            UNION SELECT household_id FROM visits WHERE response_id = ?""", [response_id, response_id])
+        visit_status.touch(tx, [r[0] for r in homes.rows])
     return True
 
 

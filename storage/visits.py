@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fieldwork import rules
 from settings import now
 from storage import problems as problem_store
+from storage import visit_status
 from storage.db import Database, Scope, Tx
 from storage.responses import NewResponse, write_response_tx
 
@@ -122,6 +123,7 @@ def record_visit_tx(tx: Tx, scope: Scope, visit: NewVisit, holidays: frozenset[d
         tx, visit.problems, household_id=visit.household_id, org_unit_id=grid_id, visit_id=visit_id,
         response_id=response_id, actor_id=visit.cadre_id, raised_at=visit.visited_at, holidays=holidays,
     )
+    visit_status.touch(tx, [visit.household_id])
     if visit.confirmations and not visit.is_return_visit:
         raise VisitRefused("visits.err.confirm_needs_return")
     for c in visit.confirmations:
@@ -216,6 +218,7 @@ def correct_visit(
         before = {k: getattr(visit, k) for k in fields}
         sets = ", ".join(f"{k} = ?" for k in fields)
         tx.execute(f"UPDATE visits SET {sets}, updated_at = ? WHERE id = ?", [*fields.values(), stamp, visit_id])
+        visit_status.touch(tx, [visit.household_id])
         tx.execute(
             """INSERT INTO visit_events (visit_id, occurred_at, actor_id, action, before_value, after_value)
                VALUES (?, ?, ?, 'correct', ?, ?)""",

@@ -74,44 +74,53 @@ def _need_campaign(db: Database | Tx, campaign_id: int) -> Campaign:
 _HH_COLUMNS = "hh.id, hh.code, hh.head_name, hh.phone, hh.address, hh.grid_id, hh.grid_code, hh.grid_name, hh.grid_path"
 
 
-def _households_cte(scope: Scope, campaign: Campaign | None) -> tuple[str, list[Any]]:
-    """CTEs ``cu`` (the campaign's unit paths), ``cg`` (the grids in scope ∩ campaign scope) and ``hh`` (their
-    active households).
-
-    The scope conditions depend only on the grid, so they are decided once per grid (a few hundred rows) and
-    the households are reached by grid id, not by a path test per household (3x faster at 333k households).
-    A campaign without units reaches nothing."""
-    hh = """hh AS (SELECT h.id, h.code, h.head_name, h.phone, h.address, h.grid_id, g.code AS grid_code,
-                     g.name AS grid_name, g.path AS grid_path
-                 FROM households h JOIN cg g ON g.id = h.grid_id WHERE h.active)"""
+def _grids_cte(scope: Scope, campaign: Campaign | None) -> tuple[str, list[Any]]:
+    """CTE ``cg``: the units in scope ∩ the campaign's scope (households hang off grids; a few hundred rows), after
+    ``cu`` (the campaign's unit paths) when there is a campaign. A campaign without units reaches nothing."""
     if campaign is None:
-        return f"cg AS (SELECT g.id, g.code, g.name, g.path FROM org_units g WHERE g.path LIKE ?), {hh}", [scope.like]
+        return "cg AS (SELECT g.id, g.code, g.name, g.path FROM org_units g WHERE g.path LIKE ?)", [scope.like]
     return (
-        f"""cu AS (SELECT o.path FROM campaign_units c JOIN org_units o ON o.id = c.org_unit_id WHERE c.campaign_id = ?),
+        """cu AS (SELECT o.path FROM campaign_units c JOIN org_units o ON o.id = c.org_unit_id WHERE c.campaign_id = ?),
            cg AS (SELECT g.id, g.code, g.name, g.path FROM org_units g
-                  WHERE g.path LIKE ? AND EXISTS (SELECT 1 FROM cu WHERE starts_with(g.path, cu.path))),
-           {hh}""",
+                  WHERE g.path LIKE ? AND EXISTS (SELECT 1 FROM cu WHERE starts_with(g.path, cu.path)))""",
         [campaign.id, scope.like],
     )
 
 
-# A visit counts for a campaign inside its window (params: start, end); it covers the household with one of the
-# campaign's covering outcomes (param: the outcome list). Shared by every query that decides "covered".
-_IN_WINDOW = "v.visited_at >= ? AND v.visited_at < ?"
-_COVERING = "list_contains(?, v.outcome)"
+def _households_cte(scope: Scope, campaign: Campaign | None) -> tuple[str, list[Any]]:
+    """``_grids_cte`` then ``hh``: the active households of those grids with their grid's code, name and path.
+
+    The scope conditions depend only on the grid, so they are decided once per grid and the households are
+    reached by grid id, not by a path test per household (3x faster at 333k households)."""
+    cte, params = _grids_cte(scope, campaign)
+    return f"""{cte},
+        hh AS (SELECT h.id, h.code, h.head_name, h.phone, h.address, h.grid_id, g.code AS grid_code,
+                      g.name AS grid_name, g.path AS grid_path
+               FROM households h JOIN cg g ON g.id = h.grid_id WHERE h.active)""", params
 
 
-def campaign_status_sql(scope: Scope, campaign: Campaign) -> tuple[str, list[Any]]:
-    """``WITH cu, hh, vs`` where vs has per household: attempts, covered, last_at, last_outcome in the window."""
-    cte, params = _households_cte(scope, campaign)
-    start, end = campaign.window()
-    sql = f"""WITH {cte},
-        vs AS (SELECT v.household_id, count(*) AS attempts, bool_or({_COVERING}) AS covered,
-                      max(v.visited_at) AS last_at, arg_max(v.outcome, v.visited_at) AS last_outcome
-               FROM visits v
-               WHERE {_IN_WINDOW} AND v.household_id IN (SELECT id FROM hh)
-               GROUP BY v.household_id)"""
-    return sql, params + [list(campaign.covering_outcomes), start, end]
+# Who needs a return visit (storage.visit_status keeps the flags): an open problem, a dissatisfied latest visit
+# response or a follow-up flag with no return visit since.
+_NEEDS_RETURN = "(f.n_open > 0 OR f.dissatisfied OR f.follow)"
+
+
+def _grid_counts_cte(scope: Scope, campaign: Campaign) -> tuple[str, list[Any]]:
+    """``_grids_cte`` then ``gc``: per unit of cg (id, path) its active households, how many the campaign covered,
+    how many were only attempted (visits in the window, none covering) and how many need a return visit.
+
+    Grouped scans of the status tables by grid: no pass over the households' visits (storage.visit_status)."""
+    cte, params = _grids_cte(scope, campaign)
+    sql = f"""{cte},
+        tot AS (SELECT grid_id, count(*) AS n FROM households WHERE active AND grid_id IN (SELECT id FROM cg) GROUP BY 1),
+        cov AS (SELECT grid_id, count(*) FILTER (WHERE covered) AS covered, count(*) FILTER (WHERE NOT covered) AS attempted
+                FROM campaign_households WHERE campaign_id = ? AND active AND grid_id IN (SELECT id FROM cg) GROUP BY 1),
+        ret AS (SELECT grid_id, count(*) AS n FROM household_flags f
+                WHERE active AND {_NEEDS_RETURN} AND grid_id IN (SELECT id FROM cg) GROUP BY 1),
+        gc AS (SELECT cg.id, cg.path, tot.n AS households, coalesce(cov.covered, 0) AS covered,
+                      coalesce(cov.attempted, 0) AS attempted, coalesce(ret.n, 0) AS returns
+               FROM cg JOIN tot ON tot.grid_id = cg.id LEFT JOIN cov ON cov.grid_id = cg.id
+               LEFT JOIN ret ON ret.grid_id = cg.id)"""
+    return sql, params + [campaign.id]
 
 
 def coverage(db: Database, scope: Scope, campaign_id: int, group_level: int | None = None) -> list[CoverageRow]:
@@ -122,16 +131,16 @@ def coverage(db: Database, scope: Scope, campaign_id: int, group_level: int | No
     both scopes gets a row, with zeros when empty); None gives one total row with unit fields None.
     """
     campaign = _need_campaign(db, campaign_id)
-    base, params = campaign_status_sql(scope, campaign)
-    counts = """count(*) AS households, count(*) FILTER (WHERE vs.covered) AS covered,
-                count(*) FILTER (WHERE vs.household_id IS NOT NULL AND NOT vs.covered) AS attempted"""
+    base, params = _grid_counts_cte(scope, campaign)
     if group_level is None:
-        row = db.query(f"{base} SELECT {counts} FROM hh LEFT JOIN vs ON vs.household_id = hh.id", params).first()
+        row = db.query(f"""WITH {base} SELECT coalesce(sum(households), 0), coalesce(sum(covered), 0),
+                           coalesce(sum(attempted), 0) FROM gc""", params).first()
         assert row is not None
         return [CoverageRow(None, None, None, int(row[0]), int(row[1]), int(row[2]))]
-    sql = f"""{base},
-        agg AS (SELECT TRY_CAST(NULLIF(split_part(hh.grid_path, '/', ? + 1), '') AS BIGINT) AS unit_id, {counts}
-                FROM hh LEFT JOIN vs ON vs.household_id = hh.id GROUP BY 1),
+    sql = f"""WITH {base},
+        agg AS (SELECT TRY_CAST(NULLIF(split_part(gc.path, '/', ? + 1), '') AS BIGINT) AS unit_id,
+                       sum(households) AS households, sum(covered) AS covered, sum(attempted) AS attempted
+                FROM gc GROUP BY 1),
         units AS (SELECT u.id, u.code, u.name, u.path FROM org_units u
                   WHERE u.level = ? AND (u.path LIKE ? OR starts_with(?, u.path))
                     AND EXISTS (SELECT 1 FROM cu WHERE starts_with(u.path, cu.path) OR starts_with(cu.path, u.path)))
@@ -147,16 +156,24 @@ def coverage_burnup(db: Database, scope: Scope, campaign_id: int) -> list[tuple[
     campaign = get_campaign(db, campaign_id)
     if campaign is None:
         return []
-    cte, params = _households_cte(scope, campaign)
-    start, end = campaign.window()
+    cte, params = _grids_cte(scope, campaign)
     rows = db.query(
-        f"""WITH {cte},
-           first_cover AS (SELECT v.household_id, min(CAST(v.visited_at AS DATE)) AS day FROM visits v
-                  WHERE {_IN_WINDOW} AND {_COVERING} AND v.household_id IN (SELECT id FROM hh) GROUP BY v.household_id)
-           SELECT day, sum(count(*)) OVER (ORDER BY day) FROM first_cover GROUP BY day ORDER BY day""",
-        params + [start, end, list(campaign.covering_outcomes)],
+        f"""WITH {cte}
+           SELECT first_covered_on, sum(count(*)) OVER (ORDER BY first_covered_on) FROM campaign_households
+           WHERE campaign_id = ? AND covered AND active AND grid_id IN (SELECT id FROM cg)
+           GROUP BY first_covered_on ORDER BY first_covered_on""",
+        params + [campaign.id],
     ).rows
     return [(r[0], int(r[1])) for r in rows]
+
+
+def _campaign_status_select(scope: Scope, campaign: Campaign, columns: str) -> tuple[str, list[Any]]:
+    """SELECT ``columns`` FROM ``hh LEFT JOIN campaign_households ch``: per household in scope ∩ campaign scope its
+    row in the campaign (attempts, covered, last_at, last_outcome; NULL when never visited in the window)."""
+    cte, params = _households_cte(scope, campaign)
+    return (f"""WITH {cte} SELECT {columns}
+               FROM hh LEFT JOIN campaign_households ch ON ch.household_id = hh.id AND ch.campaign_id = ?""",
+            params + [campaign.id])
 
 
 def make_up_visits(
@@ -174,15 +191,13 @@ def make_up_visits(
     then attempted ones by their latest attempt, earliest first; ties by grid and code.
     """
     campaign = _need_campaign(db, campaign_id)
-    base, params = campaign_status_sql(scope, campaign)
-    sql = f"""{base}
-        SELECT {_HH_COLUMNS}, coalesce(vs.attempts, 0), vs.last_at, vs.last_outcome
-        FROM hh LEFT JOIN vs ON vs.household_id = hh.id
-        WHERE NOT coalesce(vs.covered, FALSE)"""
+    sql, params = _campaign_status_select(scope, campaign,
+                                          f"{_HH_COLUMNS}, coalesce(ch.attempts, 0), ch.last_at, ch.last_outcome")
+    sql += " WHERE NOT coalesce(ch.covered, FALSE)"
     if search:
         sql += " AND (hh.code ILIKE ? OR hh.head_name ILIKE ? OR hh.address ILIKE ?)"
         params += [f"%{search}%"] * 3
-    sql += " ORDER BY vs.last_at ASC NULLS FIRST, hh.grid_code, hh.code"
+    sql += " ORDER BY ch.last_at ASC NULLS FIRST, hh.grid_code, hh.code"
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
         params += [limit, offset]
@@ -190,60 +205,18 @@ def make_up_visits(
 
 
 def make_up_count(db: Database, scope: Scope, campaign_id: int) -> int:
-    campaign = _need_campaign(db, campaign_id)
-    base, params = campaign_status_sql(scope, campaign)
-    return int(db.query(f"{base} SELECT count(*) FROM hh LEFT JOIN vs ON vs.household_id = hh.id"
-                        " WHERE NOT coalesce(vs.covered, FALSE)", params).single_value())
+    return campaign_counts(db, scope, campaign_id)[1].make_up
 
 
-_COUNT = "count(*)"
-_RETURN_COLUMNS = """id, code, head_name, phone, address, grid_id, grid_code, grid_name, grid_path,
-    n_open, dissatisfied, follow, due, urg, lr_at, lf_at, last_at"""
+_RETURN_COLUMNS = f"{_HH_COLUMNS}, f.n_open, f.dissatisfied, f.follow, f.due, f.urg, f.lr_at, f.lf_at, f.last_at"
 
 
-def _return_ctes(campaign: Campaign | None = None) -> tuple[str, list[Any]]:
-    """CTEs after ``hh``: ``flagged`` = hh's columns plus n_open, due, urg, dissatisfied, follow, lr_at, lf_at,
-    last_at and ``needs_return`` (an open problem, a dissatisfied latest visit response or a follow-up flag with no
-    return visit since). The one definition of the return-visit worklist: the list and the counts read it.
-
-    With ``campaign``, flagged also has w_attempts and w_covered: campaign_status_sql's attempts and covered from
-    the same pass over the visits (NULL for a household without visits in the window), for campaign_counts."""
-    window, params = "", []
-    if campaign is not None:
-        start, end = campaign.window()
-        window = f"""count(*) FILTER (WHERE {_IN_WINDOW}) AS w_attempts,
-                      bool_or({_COVERING}) FILTER (WHERE {_IN_WINDOW}) AS w_covered,"""
-        params = [start, end, list(campaign.covering_outcomes), start, end]
-    return f"""op AS (SELECT p.household_id, count(*) AS n_open, min(p.due_on) AS due,
-                      min(CASE p.urgency WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END) AS urg
-               FROM problems p WHERE p.state <> 'closed' AND p.household_id IN (SELECT id FROM hh)
-               GROUP BY p.household_id),
-        hs AS (SELECT v.household_id, {window} max(v.visited_at) AS last_at,
-                      max(v.visited_at) FILTER (WHERE r.sat_n IS NOT NULL) AS lr_at,
-                      arg_max(r.sat_ok < r.sat_n, (v.visited_at, v.id)) FILTER (WHERE r.sat_n IS NOT NULL) AS dis,
-                      max(v.visited_at) FILTER (WHERE v.follow_up) AS lf_at,
-                      max(v.visited_at) FILTER (WHERE v.is_return_visit) AS lrv_at
-               FROM visits v LEFT JOIN responses r ON r.id = v.response_id AND r.voided_at IS NULL
-               WHERE v.household_id IN (SELECT id FROM hh)
-               GROUP BY v.household_id),
-        flagged AS (SELECT *, (n_open > 0 OR dissatisfied OR follow) AS needs_return FROM (
-                    SELECT hh.*, coalesce(op.n_open, 0) AS n_open, op.due, op.urg,
-                      coalesce(hs.dis AND (hs.lrv_at IS NULL OR hs.lrv_at <= hs.lr_at), FALSE) AS dissatisfied,
-                      coalesce(hs.lf_at IS NOT NULL AND (hs.lrv_at IS NULL OR hs.lrv_at <= hs.lf_at), FALSE) AS follow,
-                      hs.lr_at, hs.lf_at, hs.last_at{", hs.w_attempts, hs.w_covered" if window else ""}
-                    FROM hh LEFT JOIN op ON op.household_id = hh.id LEFT JOIN hs ON hs.household_id = hh.id))""", params
-
-
-def _return_rows(db: Database, scope: Scope, campaign: Campaign | None, search: str | None,
-                 count_only: bool = False) -> list[tuple]:
+def _return_rows(db: Database, scope: Scope, campaign: Campaign | None, search: str | None) -> list[tuple]:
     cte, params = _households_cte(scope, campaign)
-    returns, more = _return_ctes()
-    params += more
-    sql = f"""WITH {cte}, {returns}
-        SELECT {_COUNT if count_only else _RETURN_COLUMNS}
-        FROM flagged WHERE needs_return"""
+    sql = f"""WITH {cte} SELECT {_RETURN_COLUMNS}
+        FROM hh JOIN household_flags f ON f.household_id = hh.id WHERE {_NEEDS_RETURN}"""
     if search:
-        sql += " AND (code ILIKE ? OR head_name ILIKE ? OR address ILIKE ?)"
+        sql += " AND (hh.code ILIKE ? OR hh.head_name ILIKE ? OR hh.address ILIKE ?)"
         params += [f"%{search}%"] * 3
     return db.query(sql, params).rows
 
@@ -291,26 +264,22 @@ def worklist_counts(db: Database, scope: Scope, campaign_id: int) -> WorklistCou
 
 
 def campaign_counts(db: Database, scope: Scope, campaign_id: int) -> tuple[CoverageRow, WorklistCounts]:
-    """coverage()'s total row and worklist_counts() in one query and one pass over the visits (the dashboards'
-    visits view): _return_ctes' ``flagged`` with the window columns, counted as coverage and make_up_count count
-    campaign_status_sql's ``vs`` (tests/fieldwork and tests/analytics check the figures against each other)."""
+    """coverage()'s total row and worklist_counts() from one grouped read of the status tables (the dashboards'
+    visits view). Make-up = households not covered; return visits = households in the campaign's scope flagged."""
     campaign = _need_campaign(db, campaign_id)
-    cte, params = _households_cte(scope, campaign)
-    returns, more = _return_ctes(campaign)
-    row = db.query(f"""WITH {cte}, {returns}
-        SELECT count(*), count(*) FILTER (WHERE w_covered), count(*) FILTER (WHERE w_attempts > 0 AND NOT w_covered),
-               count(*) FILTER (WHERE NOT coalesce(w_covered, FALSE)), count(*) FILTER (WHERE needs_return)
-        FROM flagged""", params + more).first()
+    base, params = _grid_counts_cte(scope, campaign)
+    row = db.query(f"""WITH {base} SELECT coalesce(sum(households), 0), coalesce(sum(covered), 0),
+                       coalesce(sum(attempted), 0), coalesce(sum(returns), 0) FROM gc""", params).first()
     assert row is not None
-    return (CoverageRow(None, None, None, int(row[0]), int(row[1]), int(row[2])),
-            WorklistCounts(int(row[3]), int(row[4])))
+    households, covered, attempted, returns = (int(v) for v in row)
+    return (CoverageRow(None, None, None, households, covered, attempted),
+            WorklistCounts(households - covered, returns))
 
 
 def household_statuses(db: Database, scope: Scope, campaign_id: int, household_ids: list[int]) -> dict[int, str]:
     """'covered' / 'attempted' / 'unvisited' in the campaign for each of ``household_ids`` in scope."""
     campaign = _need_campaign(db, campaign_id)
-    base, params = campaign_status_sql(scope, campaign)
-    rows = db.query(f"""{base} SELECT hh.id, CASE WHEN vs.covered THEN 'covered' WHEN vs.household_id IS NOT NULL
-                        THEN 'attempted' ELSE 'unvisited' END FROM hh LEFT JOIN vs ON vs.household_id = hh.id
-                        WHERE list_contains(?, hh.id)""", params + [household_ids]).rows
-    return {int(r[0]): r[1] for r in rows}
+    sql, params = _campaign_status_select(scope, campaign, """hh.id, CASE WHEN ch.covered THEN 'covered'
+        WHEN ch.household_id IS NOT NULL THEN 'attempted' ELSE 'unvisited' END""")
+    sql += " WHERE list_contains(?, hh.id)"
+    return {int(r[0]): r[1] for r in db.query(sql, params + [household_ids]).rows}

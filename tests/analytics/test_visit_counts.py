@@ -7,6 +7,7 @@ import datetime as dt
 import demo
 from storage import analytics as A
 from storage import campaigns, orgs, worklists
+from storage import responses as response_store
 from storage.db import Database, Scope
 
 TODAY = dt.date(2026, 11, 20)
@@ -55,8 +56,8 @@ def test_campaign_counts_match_raw_rows_and_the_lists(db):
     campaign = campaigns.current_campaign(db, Scope.everything(), TODAY)
     assert campaign is not None
     # Void a few visit responses and close nothing: the dissatisfied rule must skip voided answers.
-    db.execute("UPDATE responses SET voided_at = TIMESTAMP '2026-11-01 10:00:00'"
-               " WHERE id IN (SELECT response_id FROM visits WHERE response_id IS NOT NULL ORDER BY id LIMIT 40)")
+    for (rid,) in db.query("SELECT response_id FROM visits WHERE response_id IS NOT NULL ORDER BY id LIMIT 40").rows:
+        assert response_store.void_response(db, rid, "录入错误", Scope.everything(), dt.datetime(2026, 11, 1, 10))
     towns = orgs.children(db, root.id, Scope.everything())
     for scope in [Scope.everything(), Scope(towns[0].path), Scope(towns[1].path)]:
         total, counts = worklists.campaign_counts(db, scope, campaign.id)
