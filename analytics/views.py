@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from analytics.cache import VersionedCache
 from analytics.filters import previous_period
 from analytics.kpi import Delta, delta
 from analytics.ranking import RankedUnit, rank_units, red_black_lists
@@ -108,6 +109,40 @@ def overview_view(db: Database, scope: Scope, f: A.Filters, today: dt.date) -> O
         problems=problems.problem_summary(db, narrowed, today=today),
         resolution=A.resolution_satisfaction(db, scope, f.with_period(None, None)),
     )
+
+
+@dataclass(frozen=True)
+class ProblemsView:
+    summary: Any  # storage.problems.ProblemSummary, of the view's unit
+    resolution: A.ResolutionSatisfaction  # all time: ratings come in long after the problem was raised
+    by_category_state: dict[str, dict[str, int]]  # problems raised in the period
+    ageing: list[tuple[int, int | None, int]]
+    overdue_by_unit: list[A.UnitProblems]  # per child of ``parent_id``
+
+
+_problem_views: VersionedCache[ProblemsView] = VersionedCache()
+
+
+def forget_cached() -> None:
+    """Drop every cached view (benchmarks time the first computation this way)."""
+    _problem_views.clear()
+
+
+def problems_view(db: Database, scope: Scope, f: A.Filters, parent_id: int, today: dt.date) -> ProblemsView:
+    """The problems dashboard's figures. Kept until a problem or a unit changes (storage.problems.change_stamp,
+    ~1 ms), so leaders' live refreshes share one computation (~35 ms at 35k problems) per change."""
+    from storage import problems
+
+    def compute() -> ProblemsView:
+        return ProblemsView(
+            summary=problems.problem_summary(db, view_scope(scope, f), today=today),
+            resolution=A.resolution_satisfaction(db, scope, f.with_period(None, None)),
+            by_category_state=A.problems_by_category_state(db, scope, f),
+            ageing=A.problem_ageing(db, scope, f, today),
+            overdue_by_unit=A.overdue_by_unit(db, scope, f, parent_id, today),
+        )
+
+    return _problem_views.get(db, (scope.path, f, parent_id, today), problems.change_stamp(db), compute)
 
 
 @dataclass(frozen=True)

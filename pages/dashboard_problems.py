@@ -9,7 +9,7 @@ st.set_page_config(layout="wide")
 
 import charts  # noqa: E402
 from analytics import views  # noqa: E402
-from storage import analytics, problems  # noqa: E402
+from storage import analytics  # noqa: E402
 from ui.dashboard import (  # noqa: E402
     ensure_refresher, filter_bar, language, live_controls, number, percent, updated_caption,
 )
@@ -31,9 +31,8 @@ def bucket_label(low: int, high: int | None) -> str:
 @st.fragment(run_every=run_every)
 def live_view() -> None:
     updated_caption()
-    f = ctx.filters
-    summary = problems.problem_summary(db, views.view_scope(user.scope, f), today=ctx.today)
-    resolution = analytics.resolution_satisfaction(db, user.scope, f.with_period(None, None))
+    view = views.problems_view(db, user.scope, ctx.filters, ctx.unit.id, ctx.today)
+    summary, resolution = view.summary, view.resolution
     c = st.columns(5)
     c[0].metric(t("dash.problems_open"), f"{summary.open:,}")
     c[1].metric(t("dash.problems_overdue"), f"{summary.overdue:,}")
@@ -44,7 +43,7 @@ def live_view() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader(t("dash.by_category"))
-        by = analytics.problems_by_category_state(db, user.scope, f)
+        by = view.by_category_state
         if by:
             st.plotly_chart(charts.category_states(by, analytics.PROBLEM_STATES, state_names, lang),
                             width="stretch", key="dash.category_chart")
@@ -55,11 +54,11 @@ def live_view() -> None:
             st.info(t("dash.no_data"))
     with right:
         st.subheader(t("dash.ageing"))
-        ageing = analytics.problem_ageing(db, user.scope, f, ctx.today)
+        ageing = view.ageing
         st.plotly_chart(charts.ageing([bucket_label(lo, hi) for lo, hi, _ in ageing], [n for *_, n in ageing], lang),
                         width="stretch", key="dash.ageing_chart")
     st.subheader(t("dash.overdue_by_unit"))
-    rows = analytics.overdue_by_unit(db, user.scope, f, ctx.unit.id, ctx.today)
+    rows = view.overdue_by_unit
     if rows:
         st.dataframe([{t("dash.col.code"): r.unit_code, t("dash.col.unit"): r.unit_name, t("dash.col.open"): r.open,
                        t("dash.col.overdue"): r.overdue} for r in rows], hide_index=True, width="stretch")

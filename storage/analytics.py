@@ -576,19 +576,17 @@ def overdue_by_unit(db: Database, scope: Scope, f: Filters, parent_id: int, toda
     """Open and overdue problems per child unit of ``parent_id`` (each summing its subtree)."""
     where = _problem_where(scope, f)
     marks = ", ".join("?" for _ in OPEN_PROBLEM_STATES)
-    # A unit lies under child k exactly when k's id is its path component at the children's depth (paths are
-    # the chain of ancestor ids), so each problem is counted toward its child by a hash join, not a prefix test.
+    # Each unit is mapped to the child it lies under once (a few hundred units x the children), so the problems
+    # reach their child by a hash join on the unit id, not by a string operation per problem.
     rows = db.query(
         f"""WITH kids AS (SELECT id, code, name, path FROM org_units WHERE parent_id = ? AND path LIKE ?),
-            agg AS (SELECT TRY_CAST(NULLIF(split_part(o.path, '/',
-                               (SELECT length(path) - length(replace(path, '/', '')) + 1 FROM org_units WHERE id = ?)),
-                           '') AS BIGINT) AS kid,
-                       count(*) FILTER (WHERE p.state IN ({marks})) AS open,
-                       count(*) FILTER (WHERE p.state IN ({marks}) AND p.due_on < ?) AS overdue
-                FROM problems p JOIN org_units o ON o.id = p.org_unit_id WHERE {where.sql()} GROUP BY 1)
+            under AS (SELECT u.id, k.id AS kid FROM org_units u JOIN kids k ON starts_with(u.path, k.path)),
+            agg AS (SELECT under.kid, count(*) AS open, count(*) FILTER (WHERE p.due_on < ?) AS overdue
+                    FROM problems p JOIN org_units o ON o.id = p.org_unit_id JOIN under ON under.id = p.org_unit_id
+                    WHERE p.state IN ({marks}) AND {where.sql()} GROUP BY under.kid)
             SELECT k.id, k.code, k.name, coalesce(agg.open, 0), coalesce(agg.overdue, 0)
             FROM kids k LEFT JOIN agg ON agg.kid = k.id ORDER BY 5 DESC, 4 DESC, k.code""",
-        [parent_id, scope.like, parent_id, *OPEN_PROBLEM_STATES, *OPEN_PROBLEM_STATES, today, *where.params],
+        [parent_id, scope.like, today, *OPEN_PROBLEM_STATES, *where.params],
     ).rows
     return [UnitProblems(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
 

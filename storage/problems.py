@@ -311,6 +311,15 @@ def problem_summary(db: Database, scope: Scope, *, today: dt.date) -> ProblemSum
                           total, None if median is None else round(float(median), 2))
 
 
+def change_stamp(db: Database) -> tuple:
+    """Changes when any problem, or any unit's name or place, changes: every problem write adds an event (clearing
+    demo data removes some), and the units (a few hundred rows) are hashed. For caching the problem figures."""
+    row = db.query("""SELECT (SELECT count(*) FROM problem_events), (SELECT max(id) FROM problem_events),
+                             (SELECT count(*) FROM org_units), (SELECT bit_xor(hash(id, code, name, path)) FROM org_units)
+                   """).first()
+    return tuple(row) if row else ()
+
+
 def categories_in_use(db: Database, scope: Scope) -> list[str]:
     rows = db.query("""SELECT DISTINCT p.category FROM problems p JOIN org_units o ON o.id = p.org_unit_id
                        WHERE o.path LIKE ? ORDER BY 1""", [scope.like]).rows
