@@ -7,7 +7,10 @@ executemany for the answers (the slower shape the notes measured).
 
     python bench/storage_write.py [--responses 2000] [--db PATH]
 
-Prints responses/s and the median / p95 latency per configuration.
+Prints responses/s and the median / p95 latency per configuration; then, for scale, the floor of this machine
+(one-row autocommitted inserts into a 2-column and a 20-column table: no response can be cheaper than the wide
+one), and the resident path: open-link submissions through services.submissions' group-commit writer with 16
+residents submitting at once.
 """
 
 from __future__ import annotations
@@ -53,17 +56,28 @@ def write_executemany(db: Database, r: responses.NewResponse) -> None:
         )
 
 
-def run(db: Database, unit_id: int, total: int, threads: int, writer) -> tuple[float, list[float]]:
+def floor(db: Database, columns: int, total: int) -> tuple[float, list[float]]:
+    """One-row autocommitted inserts into a fresh table of ``columns`` INTEGER columns."""
+    table = f"_floor_{columns}_{uuid.uuid4().hex[:6]}"
+    db.execute(f"CREATE TABLE {table} ({', '.join(f'c{i} INTEGER' for i in range(columns))})")
+    sql = f"INSERT INTO {table} VALUES ({', '.join('?' * columns)})"
+    row = list(range(columns))
+    try:
+        with db.cursor() as cur:
+            return run_loop(total, 1, lambda: cur.execute(sql, row))
+    finally:
+        db.execute(f"DROP TABLE {table}")
+
+
+def run_loop(total: int, threads: int, step) -> tuple[float, list[float]]:
     latencies: list[float] = []
     lock = threading.Lock()
-    per_thread = total // threads
 
     def work() -> None:
         mine = []
-        for _ in range(per_thread):
-            r = make_response(unit_id)
+        for _ in range(total // threads):
             began = time.perf_counter()
-            writer(db, r)
+            step()
             mine.append(time.perf_counter() - began)
         with lock:
             latencies.extend(mine)
@@ -74,8 +88,33 @@ def run(db: Database, unit_id: int, total: int, threads: int, writer) -> tuple[f
         w.start()
     for w in workers:
         w.join()
-    elapsed = time.perf_counter() - began
-    return len(latencies) / elapsed, latencies
+    return len(latencies) / (time.perf_counter() - began), latencies
+
+
+def group_writer(db: Database, unit_id: int, total: int, threads: int) -> tuple[float, list[float]]:
+    """Open-link submissions as the fill page stores them: each resident thread hands its response to the
+    process's group-commit writer and waits for the commit."""
+    from services.submissions import GroupWriter
+    from services.survey_catalog import install_templates
+    from sharing.tokens import new_token
+    from storage import links
+
+    install_templates(db)
+    token = new_token()
+    links.create_links(db, "qunzhong_manyidu", unit_id, "open", [token], datetime.now())
+    writer = GroupWriter(db)
+    try:
+        def step() -> None:
+            result = writer.store(token, make_response(unit_id), datetime.now())
+            assert result.status == "stored", result
+        step()  # warm-up
+        return run_loop(total, threads, step)
+    finally:
+        writer.close()
+
+
+def run(db: Database, unit_id: int, total: int, threads: int, writer) -> tuple[float, list[float]]:
+    return run_loop(total, threads, lambda: writer(db, make_response(unit_id)))
 
 
 def main() -> None:
@@ -86,7 +125,11 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="minyi-bench-"))
     db = open_database(args.db or folder / "bench.duckdb")
     unit = orgs.create_unit(db, f"B{uuid.uuid4().hex[:6]}", "基准网格", 1)
-    print(f"{'configuration':<38} {'resp/s':>8} {'median ms':>10} {'p95 ms':>8}")
+    def show(name: str, rate: float, lat: list[float]) -> None:
+        lat.sort()
+        print(f"{name:<40} {rate:>8.0f} {statistics.median(lat) * 1000:>10.2f} {lat[int(len(lat) * 0.95) - 1] * 1000:>8.2f}")
+
+    print(f"{'configuration':<40} {'resp/s':>8} {'median ms':>10} {'p95 ms':>8}")
     configs = [
         ("multi-row insert, 1 thread", 1, responses.write_response),
         ("multi-row insert, 4 threads", 4, responses.write_response),
@@ -94,10 +137,14 @@ def main() -> None:
     ]
     for name, threads, writer in configs:
         run(db, unit.id, 100, threads, writer)  # warm-up
-        rate, lat = run(db, unit.id, args.responses, threads, writer)
-        lat.sort()
-        p95 = lat[int(len(lat) * 0.95) - 1]
-        print(f"{name:<38} {rate:>8.0f} {statistics.median(lat) * 1000:>10.2f} {p95 * 1000:>8.2f}")
+        show(name, *run(db, unit.id, args.responses, threads, writer))
+
+    print("\nfor scale: this machine's floor, one-row autocommitted inserts")
+    for columns in (2, 20):
+        floor(db, columns, 100)
+        show(f"  into a {columns}-column table", *floor(db, columns, args.responses))
+    print("\nthe resident path (open links): group-commit writer")
+    show("  16 residents submitting at once", *group_writer(db, unit.id, args.responses, 16))
     stored = db.query("SELECT count(*) FROM responses").single_value()
     print(f"stored responses: {stored} (answers: {db.query('SELECT count(*) FROM answers').single_value()})")
     db.close()
