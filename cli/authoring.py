@@ -65,6 +65,9 @@ def cmd_import_survey(args: argparse.Namespace) -> int:
     except SurveyDefinitionError as exc:
         print(exc.message(args.lang), file=sys.stderr)
         raise CliError("authoring.cli.import_failed", file=name) from None
+    except authoring.UnreadableWorkbook as exc:
+        _print_report(exc.issues, args.lang, sys.stderr)
+        raise CliError("authoring.cli.import_failed", file=name) from None
     print(outcome.survey_id)
     if outcome.report:
         print(t("authoring.report.title", args.lang, n=len(outcome.report)))

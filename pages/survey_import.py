@@ -48,6 +48,10 @@ with tab_survey:
             st.error(t("import.failed"))
             for error in exc.errors:
                 st.text(error.message(L))
+        except authoring.UnreadableWorkbook as exc:
+            st.error(t("import.failed"))
+            for issue in exc.issues:
+                st.text(issue.message(L))
         else:
             st.success(t("import.survey_done", id=outcome.survey_id)
                        + (" " + t("import.survey_published", version=outcome.version) if outcome.version else ""))

@@ -93,19 +93,31 @@ loaded = survey_version(db, campaign.visit_survey_id if campaign else "ruhu_zouf
 problems: list[problem_store.NewProblem] = []
 confirmations: list[visit_store.Confirmation] = []
 problem_errors: list[str] = []
+facts = None  # what the visit form itself says about follow-up, note and problems
 if outcome == "met":
+    categories = fw.categories(db)
     if loaded is not None:
         survey, version = loaded
         st.markdown(f"**{t('visits.form')}**")
         for page in range(page_count(survey)):
             raw.update(render_page(survey, page, raw, lang=lang(), key_prefix=prefix, errors=errors,
                                    context={"household": home.code}))
+        facts = fw.form_facts(survey, raw, categories)
     st.markdown(f"**{t('visits.problems')}**")
-    categories = fw.categories(db)
-    count = st.number_input(t("visits.problem_count"), min_value=0, max_value=10, value=0, step=1, key=f"{prefix}.np")
+    urgencies = {}
+    for n, category in enumerate(facts.problem_categories if facts else ()):
+        with st.container(border=True):  # one problem-list item per category the form ticked: nothing typed twice
+            st.caption(t("visits.problem_from_form", n=n + 1, category=category))
+            urgencies[category] = st.selectbox(t("visits.urgency"), list(rules.URGENCIES), index=1,
+                                               format_func=lambda u: t(f"urgency.{u}"), key=f"{prefix}.fp.{category}")
+    if facts:
+        problems.extend(fw.form_problems(facts, urgencies, client_key))
+    shown = len(facts.problem_categories) if facts else 0
+    count = st.number_input(t("visits.problem_more") if facts and facts.problem_categories else t("visits.problem_count"),
+                            min_value=0, max_value=10, value=0, step=1, key=f"{prefix}.np")
     for n in range(int(count)):
         with st.container(border=True):
-            st.caption(t("visits.problem_n", n=n + 1))
+            st.caption(t("visits.problem_n", n=shown + n + 1))
             cat = st.selectbox(t("visits.category"), categories, key=f"{prefix}.p{n}.cat")
             text = st.text_area(t("visits.description"), key=f"{prefix}.p{n}.text", max_chars=1000)
             urg = st.selectbox(t("visits.urgency"), list(rules.URGENCIES), index=1,
@@ -113,7 +125,7 @@ if outcome == "met":
             if text.strip():
                 problems.append(problem_store.NewProblem(f"{client_key}/p{n}", cat, text.strip(), urg))
             else:
-                problem_errors.append(t("visits.problem_incomplete", n=n + 1))
+                problem_errors.append(t("visits.problem_incomplete", n=shown + n + 1))
     resolved = [p for p in open_problems if p.state == "resolved"]
     if is_return and resolved:
         st.markdown(f"**{t('visits.confirm_title')}**")
@@ -124,8 +136,9 @@ if outcome == "met":
                               key=f"{prefix}.confirm.{p.id}")
             if choice is not None:
                 confirmations.append(visit_store.Confirmation(p.id, int(choice)))
-follow_up = st.checkbox(t("visits.follow_up"), key=f"{prefix}.follow")
-note = st.text_input(t("visits.note"), key=f"{prefix}.note", max_chars=500)
+# The form's own follow-up and note questions are the answer when it has them; otherwise the page asks.
+follow_up = facts.follow_up if facts and facts.asks_follow_up else st.checkbox(t("visits.follow_up"), key=f"{prefix}.follow")
+note = facts.note if facts and facts.asks_note else st.text_input(t("visits.note"), key=f"{prefix}.note", max_chars=500)
 
 if st.button(t("visits.save"), type="primary", key=f"{prefix}.save"):
     response = None

@@ -16,7 +16,7 @@ from storage.db import Database
 from surveys import Survey, SurveyDefinitionError, dump_survey_yaml, load_survey_text, survey_from_dict, survey_to_dict
 from surveys import constants as c
 from surveys.model import MatrixQuestion, MultiChoiceQuestion, RatingQuestion, SingleChoiceQuestion, SURVEY_ID_RE
-from surveys.xlsform import ImportIssue, xlsform_to_dict
+from surveys.xlsform import ImportIssue, unreadable, xlsform_to_dict
 
 # version_changes values: what happened to a question id between two versions.
 UNCHANGED = "unchanged"
@@ -37,6 +37,14 @@ class AuthoringError(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+class UnreadableWorkbook(Exception):
+    """The uploaded file is not a readable XLSForm: nothing was created; ``issues`` say why."""
+
+    def __init__(self, issues: list[ImportIssue]) -> None:
+        super().__init__(", ".join(issue.code for issue in issues))
+        self.issues = issues
 
 
 @dataclass(frozen=True)
@@ -258,8 +266,11 @@ def import_yaml(db: Database, principal: Principal | None, text: str, *, filenam
 
 def import_xlsform(db: Database, principal: Principal | None, content: bytes, *, filename: str = "form.xlsx",
                    publish_now: bool = False) -> ImportOutcome:
-    """Import an XLSForm workbook as a new draft (published only if asked and it loads); the report lists what was not mapped."""
+    """Import an XLSForm workbook as a new draft (published only if asked and it loads); the report lists what was not
+    mapped. A file that is not a readable XLSForm raises UnreadableWorkbook and creates nothing."""
     definition, report = xlsform_to_dict(content, filename)
+    if unreadable(report):
+        raise UnreadableWorkbook(unreadable(report))
     survey_id = create_survey(db, principal, definition, source="xlsform")
     if survey_id != definition.get(c.ID):
         report.append(ImportIssue(0, "form_id", "id_taken", {"wanted": definition.get(c.ID), "used": survey_id}))

@@ -19,6 +19,57 @@ from surveys import AnswerError, Survey, answer_rows, satisfaction_summary, vali
 VISIT_SATISFACTION_QUESTION = "work_satisfaction"
 VISIT_FOLLOW_UP_QUESTION = "follow_up_needed"
 VISIT_NOTES_QUESTION = "notes"
+VISIT_PROBLEM_CATEGORIES_QUESTION = "problem_categories"
+VISIT_PROBLEM_DETAILS_QUESTION = "problem_details"
+
+
+@dataclass(frozen=True)
+class FormFacts:
+    """What the visit form's own questions already say about the visit, so the visit page does not ask again:
+    the follow-up flag, the note and the problems raised (one problem-list item per category ticked, described
+    by the form's details). ``asks_*`` is False when the form has no such question (the page asks instead)."""
+
+    asks_follow_up: bool
+    follow_up: bool
+    asks_note: bool
+    note: str | None
+    problem_categories: tuple[str, ...]
+    problem_details: str
+
+
+def form_facts(survey: Survey, raw: Mapping[str, Any], categories: Sequence[str]) -> FormFacts:
+    """Read the well-known questions of a visit form from its (raw) answers; a ticked category is named as on the
+    configured problem list when its label or value is one, else by its label."""
+    known = {q.id: q for q in survey.questions}
+    ticked: list[str] = []
+    question = known.get(VISIT_PROBLEM_CATEGORIES_QUESTION)
+    answer = raw.get(VISIT_PROBLEM_CATEGORIES_QUESTION)
+    if question is not None and answer:
+        labels = {str(ch.value): ch.label for ch in getattr(question, "choices", ())}
+        for value in answer if isinstance(answer, (list, tuple)) else [answer]:
+            label = labels.get(str(value), str(value))
+            name = next((c for c in categories if c in (label, str(value))), label)
+            if name not in ticked:
+                ticked.append(name)
+    note = raw.get(VISIT_NOTES_QUESTION)
+    return FormFacts(
+        asks_follow_up=VISIT_FOLLOW_UP_QUESTION in known,
+        follow_up=str(raw.get(VISIT_FOLLOW_UP_QUESTION)) == "yes",
+        asks_note=VISIT_NOTES_QUESTION in known,
+        note=str(note).strip() or None if note else None,
+        problem_categories=tuple(ticked),
+        problem_details=str(raw.get(VISIT_PROBLEM_DETAILS_QUESTION) or "").strip(),
+    )
+
+
+def form_problems(facts: FormFacts, urgencies: Mapping[str, str], client_key: str) -> list[problem_store.NewProblem]:
+    """One problem-list item per category the form ticked, described by the form's details (keys stable per
+    category, so saving the same visit twice raises each once)."""
+    if not facts.problem_details:
+        return []
+    return [problem_store.NewProblem(f"{client_key}/form:{category}", category, facts.problem_details[:1000],
+                                     urgencies.get(category, "normal"))
+            for category in facts.problem_categories]
 
 
 @dataclass(frozen=True)

@@ -877,6 +877,15 @@ def _settings(sheet: _Sheet | None) -> dict[str, str]:
     return {key: _text(value) for key, value in sheet.rows[0][1].items()}
 
 
+# Report codes that mean the file could not be read as an XLSForm at all (nothing to import).
+UNREADABLE = frozenset({"old_xls", "not_xlsx", "no_survey_sheet", "no_type_column"})
+
+
+def unreadable(report: list[ImportIssue]) -> list[ImportIssue]:
+    """The issues of ``report`` that mean the file is not a readable XLSForm."""
+    return [issue for issue in report if issue.code in UNREADABLE]
+
+
 def xlsform_to_dict(content: bytes, filename: str = "form.xlsx") -> tuple[dict[str, Any], list[ImportIssue]]:
     """A survey definition dict (for survey_from_dict) and the import report; a file that is not an XLSForm
     gives an empty-question definition and the reason in the report."""

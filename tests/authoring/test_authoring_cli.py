@@ -68,3 +68,8 @@ def test_import_xlsform_prints_id_and_report(tmp_path):
     (tmp_path / "broken.yaml").write_text("id: x\ntitle: [", encoding="utf-8")
     broken = run(tmp_path, "--lang", "en", "import-survey", str(tmp_path / "broken.yaml"))
     assert broken.returncode == 1 and "YAML syntax error" in broken.stderr
+    (tmp_path / "scan.xlsx").write_bytes(b"%PDF-1.4 a scanned form, not a workbook")
+    scan = run(tmp_path, "--lang", "en", "import-survey", str(tmp_path / "scan.xlsx"))
+    assert scan.returncode == 1 and "not a valid .xlsx workbook" in scan.stderr
+    listed = run(tmp_path, "survey", "list", "--json")
+    assert "scan" not in listed.stdout  # nothing was created

@@ -23,6 +23,21 @@ def test_xlsform_import_shows_the_report(app_db):
     assert list(report.iloc[8]) == [17, "type", "题型 “geopoint” 不受支持，此行未导入。"]
 
 
+def test_a_file_that_is_not_an_xlsform_is_refused_with_the_reason_and_creates_nothing(app_db):
+    tree = build_tree(app_db)
+    admin = make_principal(app_db, "admin1", "admin", tree.district)
+    at = page_test("pages/survey_import.py", admin)
+    at.run()
+    surveys_before = app_db.query("SELECT count(*) FROM surveys").single_value()
+    at.file_uploader(key="import.survey.file").set_value(("问卷.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+                                                          "application/vnd.ms-excel")).run()
+    at.button(key="import.survey.button").click().run()
+    assert not at.exception, at.exception
+    assert at.error[0].value == "文件未导入：" and not at.success
+    assert "另存为" in at.text[0].value  # the reason: save the old .xls as .xlsx
+    assert app_db.query("SELECT count(*) FROM surveys").single_value() == surveys_before
+
+
 def test_paper_import_dry_run_lists_bad_rows_then_stores_a_good_file_once(app_db):
     tree = build_tree(app_db)
     admin = make_principal(app_db, "admin1", "admin", tree.district)

@@ -53,6 +53,32 @@ def test_visit_page_shows_only_own_grid_and_records_a_met_visit_with_a_problem(a
     assert [i.code for i in worklists.return_visits(w.db, Scope.everything(), w.campaign_id)] == ["H101"]
 
 
+def test_problems_ticked_in_the_visit_form_go_on_the_problem_list_without_typing_them_twice(app_world):
+    """The form's categories and details become one problem-list item per category; the form's follow-up and
+    note answers are the visit's, so the page does not ask them again."""
+    w = app_world
+    at = page_test("pages/visits.py", w.cadre1).run()
+    _pick(at, "visits.household", "H102").run()
+    prefix = _prefix(at)
+    assert not [c for c in at.checkbox if c.key == f"{prefix}.follow"]  # asked once, in the form
+    at.radio(key=f"{prefix}.work_satisfaction").set_value(3)
+    at.pills(key=f"{prefix}.problem_categories").set_value(["environment", "public_security"]).run()
+    at.text_area(key=f"{prefix}.problem_details").set_value("楼道堆物，夜间路灯不亮")
+    at.selectbox(key=f"{prefix}.fp.治安").set_value("urgent")
+    at.radio(key=f"{prefix}.follow_up_needed").set_value("yes")
+    at.text_area(key=f"{prefix}.notes").set_value("晚上再来")
+    at.number_input(key=f"{prefix}.np").set_value(1).run()
+    at.text_area(key=f"{prefix}.p0.text").set_value("想了解养老补贴")
+    at.button(key=f"{prefix}.save").click().run()
+    assert not at.exception, at.exception
+    assert "走访记录已保存" in _texts(at)
+    problems = problem_store.list_problems(w.db, Scope.everything())
+    assert sorted((p.category, p.description, p.urgency) for p in problems) == [
+        ("治安", "楼道堆物，夜间路灯不亮", "urgent"), ("环境卫生", "想了解养老补贴", "normal"),
+        ("环境卫生", "楼道堆物，夜间路灯不亮", "normal")]
+    assert w.db.query("SELECT follow_up, note FROM visits").rows == [(True, "晚上再来")]
+
+
 def test_visit_page_keeps_entries_and_explains_when_the_form_is_incomplete(app_world):
     at = page_test("pages/visits.py", app_world.cadre1).run()
     _pick(at, "visits.household", "H102").run()
