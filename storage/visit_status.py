@@ -40,13 +40,16 @@ _FLAGS = """INSERT INTO household_flags
     WITH op AS (SELECT p.household_id, count(*) AS n_open, min(p.due_on) AS due,
                        min(CASE p.urgency WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END) AS urg
                 FROM problems p WHERE p.state <> 'closed' AND p.household_id IS NOT NULL {problems} GROUP BY 1),
+         vv AS (SELECT v.* FROM visits v WHERE TRUE {visits}),
+         -- the visits' responses first (a semi-join: a LEFT JOIN would build its hash table on all responses)
+         vr AS (SELECT r.id, r.sat_n, r.sat_ok FROM responses r
+                WHERE r.voided_at IS NULL AND r.id IN (SELECT response_id FROM vv)),
          hs AS (SELECT v.household_id, max(v.visited_at) AS last_at,
                        max(v.visited_at) FILTER (WHERE r.sat_n IS NOT NULL) AS lr_at,
                        arg_max(r.sat_ok < r.sat_n, (v.visited_at, v.id)) FILTER (WHERE r.sat_n IS NOT NULL) AS dis,
                        max(v.visited_at) FILTER (WHERE v.follow_up) AS lf_at,
                        max(v.visited_at) FILTER (WHERE v.is_return_visit) AS lrv_at
-                FROM visits v LEFT JOIN responses r ON r.id = v.response_id AND r.voided_at IS NULL
-                WHERE TRUE {visits} GROUP BY 1),
+                FROM vv v LEFT JOIN vr r ON r.id = v.response_id GROUP BY 1),
          ids AS (SELECT household_id FROM op UNION SELECT household_id FROM hs)
     SELECT ids.household_id, h.grid_id, h.active, coalesce(op.n_open, 0), op.due, op.urg,
            coalesce(hs.dis AND (hs.lrv_at IS NULL OR hs.lrv_at <= hs.lr_at), FALSE),
@@ -57,13 +60,15 @@ _FLAGS = """INSERT INTO household_flags
 
 # A visit counts for a campaign inside its window [start, end); it covers the household with a covering outcome.
 _CAMPAIGNS = """INSERT INTO campaign_households
-    WITH c AS (SELECT unnest(?::STRUCT(id BIGINT, s TIMESTAMP, e TIMESTAMP, o VARCHAR[])[], recursive := true))
-    SELECT c.id, v.household_id, h.grid_id, h.active, count(*), bool_or(list_contains(c.o, v.outcome)),
-           min(CAST(v.visited_at AS DATE)) FILTER (WHERE list_contains(c.o, v.outcome)),
-           max(v.visited_at), arg_max(v.outcome, (v.visited_at, v.id))
-    FROM c JOIN visits v ON v.visited_at >= c.s AND v.visited_at < c.e JOIN households h ON h.id = v.household_id
-    WHERE TRUE {visits}
-    GROUP BY c.id, v.household_id, h.grid_id, h.active"""
+    WITH c AS (SELECT unnest(?::STRUCT(id BIGINT, s TIMESTAMP, e TIMESTAMP, o VARCHAR[])[], recursive := true)),
+         vv AS (SELECT v.id, v.household_id, v.visited_at, v.outcome FROM visits v WHERE TRUE {visits}),
+         cv AS (SELECT c.id AS campaign_id, vv.* , list_contains(c.o, vv.outcome) AS covering
+                FROM c JOIN vv ON vv.visited_at >= c.s AND vv.visited_at < c.e)
+    SELECT cv.campaign_id, cv.household_id, h.grid_id, h.active, count(*), bool_or(cv.covering),
+           min(CAST(cv.visited_at AS DATE)) FILTER (WHERE cv.covering),
+           max(cv.visited_at), arg_max(cv.outcome, (cv.visited_at, cv.id))
+    FROM cv JOIN households h ON h.id = cv.household_id
+    GROUP BY cv.campaign_id, cv.household_id, h.grid_id, h.active"""
 
 
 def _campaign_param(campaigns: Iterable[Campaign]) -> list[dict[str, Any]]:
