@@ -113,7 +113,7 @@ def load_demo(
         _insert_static(tx, district, password_hash, now, installed)
         say(f"写入 {len(district.visit_batch):,} 条走访记录表…")
         _insert_responses(tx, district.visit_batch, installed[VISIT_SURVEY][0])
-        visit_status.rebuild(tx)
+        visit_status.invalidate_all(tx)
         bulk.set_meta(tx, bulk.DEMO_ROOT_KEY, district.org_units.path[0], now)
         bulk.set_meta(tx, bulk.DEMO_META_KEY, str(seed), now)
     # Responses go in chunk by chunk, one transaction each, so memory stays flat.

@@ -20,7 +20,7 @@ from storage.db import Database
 from fieldwork.problems import SATISFACTION_LEVELS, TransitionError
 from ui import state
 from ui.resources import database
-from ui.survey_form import page_count, render_page
+from ui.survey_form import page_count, plain, render_page
 from ui.session import lang, require, t
 
 user: Principal = require("cadre", "admin")
@@ -107,7 +107,7 @@ if outcome == "met":
     urgencies = {}
     for n, category in enumerate(facts.problem_categories if facts else ()):
         with st.container(border=True):  # one problem-list item per category the form ticked: nothing typed twice
-            st.caption(t("visits.problem_from_form", n=n + 1, category=category))
+            st.caption(t("visits.problem_from_form", n=n + 1, category=plain(category)))
             urgencies[category] = st.selectbox(t("visits.urgency"), list(rules.URGENCIES), index=1,
                                                format_func=lambda u: t(f"urgency.{u}"), key=f"{prefix}.fp.{category}")
     if facts:

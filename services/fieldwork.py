@@ -63,12 +63,10 @@ def form_facts(survey: Survey, raw: Mapping[str, Any], categories: Sequence[str]
 
 
 def form_problems(facts: FormFacts, urgencies: Mapping[str, str], client_key: str) -> list[problem_store.NewProblem]:
-    """One problem-list item per category the form ticked, described by the form's details (keys stable per
-    category, so saving the same visit twice raises each once)."""
-    if not facts.problem_details:
-        return []
-    return [problem_store.NewProblem(f"{client_key}/form:{category}", category, facts.problem_details[:1000],
-                                     urgencies.get(category, "normal"))
+    """One problem-list item per category the form ticked, described by the form's details, or by the category
+    itself when the form left them blank (keys stable per category: saving the same visit twice raises each once)."""
+    return [problem_store.NewProblem(f"{client_key}/form:{category}", category,
+                                     (facts.problem_details or category)[:1000], urgencies.get(category, "normal"))
             for category in facts.problem_categories]
 
 

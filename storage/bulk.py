@@ -146,7 +146,7 @@ def clear_demo_data(db: "Database") -> None:
             tx.execute("DELETE FROM users WHERE is_demo")
             tx.execute("DELETE FROM org_units WHERE id IN (SELECT id FROM _demo_units)")
             tx.execute("DELETE FROM app_meta WHERE key IN (?, ?)", [DEMO_META_KEY, DEMO_ROOT_KEY])
-            visit_status.rebuild(tx)
+            visit_status.invalidate_all(tx)
         finally:
             for temp in ("_demo_hh", "_demo_users", "_demo_units"):
                 tx.execute(f"DROP TABLE IF EXISTS {temp}")

@@ -71,9 +71,7 @@ def create_campaign(
         ).single_value())
         for unit_id in sorted(set(unit_ids)):
             tx.execute("INSERT INTO campaign_units (campaign_id, org_unit_id) VALUES (?, ?)", [campaign_id, unit_id])
-        campaign = get_campaign(tx, campaign_id)
-        assert campaign is not None
-        visit_status.add_campaign(tx, campaign)
+        visit_status.campaign_added(tx, campaign_id)
     return campaign_id
 
 

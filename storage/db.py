@@ -99,17 +99,12 @@ class Tx:
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self._cur = cursor
-        self._before_commit: dict[str, Callable[[Tx], None]] = {}
-        self.pending: dict[str, set] = {}  # what the before-commit hooks still have to bring up to date
+        self.after_commit_hooks: dict[str, Callable[[Database], None]] = {}
 
-    def before_commit(self, key: str, hook: Callable[["Tx"], None]) -> None:
-        """Run ``hook(tx)`` once, just before this transaction commits (derived tables kept current this way)."""
-        self._before_commit.setdefault(key, hook)
-
-    def _finish(self) -> None:
-        while self._before_commit:
-            key = next(iter(self._before_commit))
-            self._before_commit.pop(key)(self)
+    def after_commit(self, key: str, hook: Callable[["Database"], None]) -> None:
+        """Run ``hook(db)`` once after this transaction has committed (not at all if it rolls back): how derived
+        tables catch up with committed data, outside the writer's transaction so writers never conflict on them."""
+        self.after_commit_hooks.setdefault(key, hook)
 
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> Result:
         self._cur.execute(sql, params)
@@ -169,15 +164,9 @@ class Database:
                     pass  # the transaction was already aborted by the failure
                 raise
             else:
-                try:
-                    tx._finish()
-                except BaseException:
-                    try:
-                        cur.execute("ROLLBACK")
-                    except duckdb.Error:
-                        pass
-                    raise
                 cur.execute("COMMIT")
+        for hook in tx.after_commit_hooks.values():
+            hook(self)
 
     def close(self) -> None:
         if not self._closed:
@@ -226,6 +215,10 @@ def open_database(path: str | Path, *, migrate: bool = True, read_only: bool = F
     try:
         if migrate:
             migrations.apply(db)
+            if not read_only:
+                from storage import visit_status  # derived rows left behind by a stopped process or a migration
+
+                visit_status.settle(db)
         else:
             migrations.check_not_newer(db)
     except BaseException:

@@ -133,6 +133,10 @@ def upsert_households(
             ).first() or (0, 0)
             if progress:
                 progress(0.3)
+            # households moved to another grid (or back in the registry) count there from now on
+            visit_status.touch(tx, [r[0] for r in tx.query(
+                f"""SELECT h.id FROM households h JOIN {view} s ON s.code = h.code
+                    WHERE h.grid_id IS DISTINCT FROM s.grid_id OR NOT h.active""").rows])
             if to_update:
                 tx.execute(
                     f"""UPDATE households AS h SET head_name = s.head_name, phone = s.phone, address = s.address,
@@ -140,7 +144,6 @@ def upsert_households(
                         FROM {view} s WHERE h.code = s.code AND {changed}""",
                     [stamp],
                 )
-            visit_status.sync_households(tx)
             if progress:
                 progress(0.5)
             tx.execute(

@@ -257,7 +257,8 @@ def transition_tx(
     if visit_id is not None:
         note = (note or "") + f" [visit {visit_id}]"
     _event(tx, problem_id, at, actor_id, step.action, step.from_state, step.to_state, note)
-    visit_status.touch(tx, [problem.household_id])
+    if "closed" in (step.from_state, step.to_state):  # only closing (or undoing it) changes a household's flags
+        visit_status.touch(tx, [problem.household_id])
     return step
 
 

@@ -1,15 +1,21 @@
 """Per-household visit status (campaign coverage, return-visit flags), derived from visits, problems and responses
-and brought up to date inside every transaction that changes them.
+and brought up to date right after every transaction that changes them.
 
 Why a derived table: the coverage and worklist figures need, per household, the visits in a campaign's window,
 the latest visit response and the open problems. Computed from the raw rows on every dashboard refresh that is a
 pass over all visits joined to their responses and problems (~270 ms at 333k households / 380k visits); read from
 these tables it is a grouped scan of one narrow table (~30 ms). There is one definition of "covered" and "needs a
-return visit": the SQL below, which builds the rows for given households (``touch``: every write path that
-changes a visit, a problem or a visit's response marks its households, and the rows are rebuilt just before the
-transaction commits) or for all of them (``rebuild``: the migration, bulk demo loads, repairs). Nothing reads the
-raw rows for these figures, so the lists and the counts cannot disagree. The price is paid on the write: saving a
-visit takes ~45–50 ms instead of ~17–20 ms at 1M responses / 380k visits (``bench/dashboard.py`` prints it).
+return visit": the SQL below, which builds the rows for given households or for all of them. Nothing reads the
+raw rows for these figures, so the lists and the counts cannot disagree.
+
+How they stay current: a write that changes a visit, a problem, a visit's response, a household's grid or a
+campaign records what it changed in ``visit_status_dirty`` inside its own transaction (``touch``,
+``campaign_added``, ``invalidate_all``: appends, which never conflict). After it commits, ``settle`` rebuilds those
+rows in a transaction of its own, one at a time per process (a lock) and from a snapshot that includes the commit.
+So concurrent writers never conflict on the derived rows and never leave duplicates, a campaign created while a
+visit is being saved still counts it, and rows left by a stopped process are settled when the database is next
+opened. Readers may see the status of a just-committed write a few milliseconds late. The price is paid on the
+write: saving a visit takes ~45-50 ms instead of ~17-20 ms at 1M responses / 380k visits (``bench/dashboard.py``).
 
 - ``campaign_households``: per campaign and household with at least one visit in the campaign's window: attempts,
   covered (a visit with one of the campaign's covering outcomes), the day of the first covering visit, the latest
@@ -18,22 +24,27 @@ visit takes ~45–50 ms instead of ~17–20 ms at 1M responses / 380k visits (``
   urgency), whether the latest visit response was dissatisfied / a follow-up was asked for with no return visit
   since, and the times the due dates are counted from.
 
-Both carry the household's grid and active flag so the dashboards group by grid without joining 333k households;
-``sync_households`` brings those two columns up to date after a registry import.
+Both carry the household's grid and active flag so the dashboards group by grid without joining 333k households.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from storage import campaigns as campaign_store  # module import: campaigns calls add_campaign (a cycle)
+from storage import campaigns as campaign_store  # a module import: campaigns calls campaign_added (a cycle)
+
+from storage.db import Database
 
 if TYPE_CHECKING:
     from storage.campaigns import Campaign
     from storage.db import Tx
 
 _KEY = "visit_status"
+_FULL_ABOVE = 20_000  # more households changed at once than this: one full rebuild is cheaper than an id list
 _IDS = "(SELECT unnest(?::BIGINT[]))"
 
 # A visit response counts while it is not voided; sat_ok < sat_n means an item below the "satisfied" level.
@@ -80,13 +91,15 @@ def _campaign_param(campaigns: Iterable[Campaign]) -> list[dict[str, Any]]:
     return out
 
 
-def _build(tx: Tx, household_ids: list[int] | None, campaigns: list[Campaign] | None = None) -> None:
-    """Rebuild the rows of ``household_ids`` (None: every household) for ``campaigns`` (None: all)."""
+def _build(tx: Tx, household_ids: list[int] | None) -> None:
+    """Rebuild the rows of ``household_ids`` (None: every household) for every campaign."""
+    campaigns = campaign_store.all_campaigns(tx)
     if household_ids is None:
         tx.execute("DELETE FROM household_flags")
         tx.execute("DELETE FROM campaign_households")
         tx.execute(_FLAGS.format(problems="", visits=""))
-        tx.execute(_CAMPAIGNS.format(visits=""), [_campaign_param(campaigns or campaign_store.all_campaigns(tx))])
+        if campaigns:
+            tx.execute(_CAMPAIGNS.format(visits=""), [_campaign_param(campaigns)])
         return
     if not household_ids:
         return
@@ -94,39 +107,57 @@ def _build(tx: Tx, household_ids: list[int] | None, campaigns: list[Campaign] | 
     tx.execute(f"DELETE FROM campaign_households WHERE household_id IN {_IDS}", [household_ids])
     tx.execute(_FLAGS.format(problems=f"AND p.household_id IN {_IDS}", visits=f"AND v.household_id IN {_IDS}"),
                [household_ids, household_ids])
-    chosen = campaigns if campaigns is not None else campaign_store.all_campaigns(tx)
-    if chosen:
-        tx.execute(_CAMPAIGNS.format(visits=f"AND v.household_id IN {_IDS}"), [_campaign_param(chosen), household_ids])
+    if campaigns:
+        tx.execute(_CAMPAIGNS.format(visits=f"AND v.household_id IN {_IDS}"), [_campaign_param(campaigns), household_ids])
 
 
-def _flush(tx: Tx) -> None:
-    ids = tx.pending.pop(_KEY, set())
-    _build(tx, sorted(ids))
+def _mark(tx: Tx, sql: str, params: list[Any]) -> None:
+    tx.execute(sql, params)
+    tx.after_commit(_KEY, settle)
 
 
 def touch(tx: Tx, household_ids: Iterable[int | None]) -> None:
-    """Mark households whose visits, problems or visit responses this transaction changed; their status rows are
-    rebuilt once, just before it commits."""
-    ids = {int(h) for h in household_ids if h is not None}
+    """Record that this transaction changed these households' visits, problems or visit responses."""
+    ids = sorted({int(h) for h in household_ids if h is not None})
     if ids:
-        tx.pending.setdefault(_KEY, set()).update(ids)
-        tx.before_commit(_KEY, _flush)
+        _mark(tx, "INSERT INTO visit_status_dirty (household_id) SELECT unnest(?::BIGINT[])", [ids])
+
+
+def campaign_added(tx: Tx, campaign_id: int) -> None:
+    """Record a new campaign: its rows come from the visits already in its window (a campaign may be created late)."""
+    _mark(tx, "INSERT INTO visit_status_dirty (campaign_id) VALUES (?)", [campaign_id])
+
+
+def invalidate_all(tx: Tx) -> None:
+    """Record that every household's status must be rebuilt (bulk loads, registry imports that move households)."""
+    _mark(tx, "INSERT INTO visit_status_dirty (everything) VALUES (TRUE)", [])
 
 
 def rebuild(tx: Tx) -> None:
-    """Rebuild every household's status (after a bulk load, or to repair)."""
-    tx.pending.pop(_KEY, None)
+    """Rebuild every household's status inside ``tx`` (settle does this for invalidate_all)."""
     _build(tx, None)
 
 
-def add_campaign(tx: Tx, campaign: Campaign) -> None:
-    """The rows of a new campaign, from the visits already in its window (a campaign may be created late)."""
-    tx.execute("DELETE FROM campaign_households WHERE campaign_id = ?", [campaign.id])
-    tx.execute(_CAMPAIGNS.format(visits=""), [_campaign_param([campaign])])
+_locks: weakref.WeakKeyDictionary[Database, threading.Lock] = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
-def sync_households(tx: Tx) -> None:
-    """Copy each household's grid and active flag into its status rows (after a registry import moved some)."""
-    for table in ("household_flags", "campaign_households"):
-        tx.execute(f"""UPDATE {table} AS s SET grid_id = h.grid_id, active = h.active FROM households h
-                       WHERE h.id = s.household_id AND (s.grid_id <> h.grid_id OR s.active <> h.active)""")
+def settle(db: Database) -> None:
+    """Bring the status rows up to date with everything recorded as changed and committed (one refresh at a time)."""
+    with _locks_guard:
+        lock = _locks.setdefault(db, threading.Lock())
+    with lock:
+        try:
+            with db.transaction() as tx:
+                marks = tx.query("SELECT seq, household_id, campaign_id, everything FROM visit_status_dirty").rows
+                if not marks:
+                    return
+                homes = sorted({int(m[1]) for m in marks if m[1] is not None})
+                if any(m[3] or m[2] is not None for m in marks) or len(homes) > _FULL_ABOVE:
+                    _build(tx, None)  # a new campaign or a bulk change: every household (~1 s at 333k)
+                else:
+                    _build(tx, homes)
+                tx.execute("DELETE FROM visit_status_dirty WHERE list_contains(?, seq)", [[m[0] for m in marks]])
+        except Exception:  # the write itself is committed; its marks stay and the next settle retries them
+            _log.exception("visit status refresh failed; it is retried on the next write or start")

@@ -204,10 +204,6 @@ def make_up_visits(
     return [MakeUpItem(*r[:9], int(r[9]), r[10], r[11]) for r in db.query(sql, params).rows]
 
 
-def make_up_count(db: Database, scope: Scope, campaign_id: int) -> int:
-    return campaign_counts(db, scope, campaign_id)[1].make_up
-
-
 _RETURN_COLUMNS = f"{_HH_COLUMNS}, f.n_open, f.dissatisfied, f.follow, f.due, f.urg, f.lr_at, f.lf_at, f.last_at"
 
 

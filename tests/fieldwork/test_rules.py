@@ -276,3 +276,25 @@ def test_tag_choices_put_the_configured_list_first_then_registry_tags():
 
     assert tag_choices(["孤儿", "低保户"], configured="") == [*DEFAULT_HOUSEHOLD_TAGS, "孤儿"]
     assert tag_choices(["孤儿", "低保户"], configured="退役军人、低保户") == ["退役军人", "低保户", "孤儿"]
+
+
+def test_the_visit_form_answers_give_the_visits_problems_follow_up_and_note():
+    from services import fieldwork as fw
+    from surveys import survey_from_dict
+
+    form = survey_from_dict({"id": "v", "title": "走访", "kind": "visit", "questions": [
+        {"id": "problem_categories", "type": "multi_choice", "label": "类别",
+         "choices": [{"value": "environment", "label": "环境卫生"}, {"value": "noise", "label": "噪音扰民"}]},
+        {"id": "follow_up_needed", "type": "single_choice", "label": "回头访",
+         "choices": [{"value": "yes", "label": "是"}, {"value": "no", "label": "否"}]},
+        {"id": "notes", "type": "text", "label": "备注"}]})
+    facts = fw.form_facts(form, {"problem_categories": ["noise", "environment"], "follow_up_needed": "yes",
+                                 "notes": "  晚上再来 "}, ["环境卫生", "治安"])
+    assert (facts.asks_follow_up, facts.follow_up, facts.asks_note, facts.note) == (True, True, True, "晚上再来")
+    # named as on the configured list when it is there, else by the form's label; no details question here:
+    made = fw.form_problems(facts, {"噪音扰民": "high"}, "k")
+    assert [(p.category, p.description, p.urgency) for p in made] == [
+        ("噪音扰民", "噪音扰民", "high"), ("环境卫生", "环境卫生", "normal")]  # never silently dropped
+    assert [p.client_key for p in made] == ["k/form:噪音扰民", "k/form:环境卫生"]  # per visit and category: saved once
+    bare = fw.form_facts(form, {}, [])
+    assert (bare.problem_categories, bare.follow_up, bare.note) == ((), False, None)

@@ -1,16 +1,15 @@
-"""The derived visit status (storage.visit_status) stays equal to a rebuild from the raw rows through every write."""
+"""The derived visit status (storage.visit_status) stays equal to a rebuild from the raw rows through every write,
+including overlapping writers, a campaign created mid-save, and a database reopened after a stop."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from fieldwork import registry
 from storage import campaigns, households, problems, visit_status, visits, worklists
-from storage.db import Database, Scope
+from storage.db import Database, Scope, Tx, open_database
 from storage.responses import NewResponse, void_response
-from tests.fieldwork.conftest import registry_csv
+from tests.fieldwork.conftest import registry_csv, seed_world
 
 ALL = Scope.everything()
 D = dt.datetime
@@ -25,8 +24,6 @@ def _rebuilt(db: Database) -> tuple[list[tuple], list[tuple]]:
     """What a rebuild from the raw rows gives, without keeping it."""
     with db.cursor() as cur:
         cur.execute("BEGIN TRANSACTION")
-        from storage.db import Tx
-
         visit_status.rebuild(Tx(cur))
         flags = cur.execute("SELECT * FROM household_flags ORDER BY ALL").fetchall()
         rows = cur.execute("SELECT * FROM campaign_households ORDER BY ALL").fetchall()
@@ -34,9 +31,13 @@ def _rebuilt(db: Database) -> tuple[list[tuple], list[tuple]]:
     return flags, rows
 
 
+def _new_visit(w, code, at, outcome="met", key=None, **kw) -> visits.NewVisit:
+    return visits.NewVisit(key or f"{code}-{at.isoformat()}", w.hh[code], w.admin.user_id, at, outcome,
+                           campaign_id=w.campaign_id, **kw)
+
+
 def _visit(w, code, at, outcome="met", key=None, **kw):
-    return visits.record_visit(w.db, ALL, visits.NewVisit(key or f"{code}-{at.isoformat()}", w.hh[code],
-                                                          w.admin.user_id, at, outcome, campaign_id=w.campaign_id, **kw))
+    return visits.record_visit(w.db, ALL, _new_visit(w, code, at, outcome, key, **kw))
 
 
 def test_every_write_path_keeps_the_status_equal_to_a_rebuild(world):
@@ -68,34 +69,72 @@ def test_every_write_path_keeps_the_status_equal_to_a_rebuild(world):
     steps.append("campaign created after its visits")
     kept = _snapshot(w.db)
     assert kept == _rebuilt(w.db), steps
+    assert w.db.query("SELECT count(*) FROM visit_status_dirty").single_value() == 0  # everything settled
     flags = {r[0]: r for r in kept[0]}
     assert flags[w.hh["H102"]][1] == w.tree.unit("T1C1G2").id  # the moved household counts in its new grid
     assert {r[0] for r in kept[1]} == {w.campaign_id, w.campaign_id + 1}
+    # independent of the SQL: H102, H103 and H201 were met; H101 only attempted; H301 never visited.
     total, counts = worklists.campaign_counts(w.db, ALL, w.campaign_id)
-    assert (total.covered, total.attempted, counts.make_up) == (3, 1, 2)
-    assert counts.return_visits == len(worklists.return_visits(w.db, ALL, w.campaign_id)) == 2  # open problem, follow-up
+    assert (total.households, total.covered, total.attempted, counts.make_up) == (5, 3, 1, 2)
+    # H102's problem is resolved but not closed (still open), its dissatisfied answer voided; H201 asked to return.
+    assert [i.code for i in worklists.return_visits(w.db, ALL, w.campaign_id)] == ["H102", "H201"]
+    assert counts.return_visits == 2
 
 
-def test_a_refused_visit_leaves_the_status_as_it_was(world):
+def test_overlapping_writers_neither_fail_nor_leave_duplicates(world):
+    """Two transactions save visits to the same never-visited household at once, while a third works a problem of
+    another household that both touch: all commit, and the status is one row per household, as a rebuild gives."""
     w = world
-    _visit(w, "H101", D(2026, 11, 3, 9), "not_home")
-    before = _snapshot(w.db)
-    with pytest.raises(visits.VisitRefused):
-        # a confirmation on a visit that is not a return visit is refused after the visit row was written
-        _visit(w, "H102", D(2026, 11, 4, 10), problems=[problems.NewProblem("p-x", "环境卫生", "楼道堆物")],
-               confirmations=[visits.Confirmation(1, 5)])
-    assert _snapshot(w.db) == before == _rebuilt(w.db)
+    pid = _visit(w, "H102", D(2026, 11, 2, 9), problems=[problems.NewProblem("p0", "治安", "门禁坏了")]).problem_ids[0]
+    with w.db.transaction() as t1, w.db.transaction() as t2, w.db.transaction() as t3:
+        visits.record_visit_tx(t1, ALL, _new_visit(w, "H101", D(2026, 11, 3, 9), "not_home"))
+        visits.record_visit_tx(t2, ALL, _new_visit(w, "H101", D(2026, 11, 3, 18), follow_up=True))
+        visits.record_visit_tx(t3, ALL, _new_visit(w, "H102", D(2026, 11, 4, 9), is_return_visit=True,
+                                                   confirmations=[]))
+        problems.transition_tx(t3, ALL, pid, "assign", actor_id=None, at=D(2026, 11, 4),
+                               assignee_user_id=w.cadre1.user_id)
+    kept = _snapshot(w.db)
+    assert kept == _rebuilt(w.db)
+    rows = [r for r in kept[1] if r[1] == w.hh["H101"]]
+    assert len(rows) == 1 and rows[0][4:6] == (2, True)  # two attempts, covered by the evening visit
+    total, counts = worklists.campaign_counts(w.db, ALL, w.campaign_id)
+    assert (total.covered, counts.make_up) == (2, 3)
+    assert [i.code for i in worklists.make_up_visits(w.db, ALL, w.campaign_id)] == ["H103", "H201", "H301"]
 
 
-def test_the_status_survives_a_restart_and_an_upgrade_from_a_database_without_it(tmp_path, world):
-    """The migration folds the visits already stored: drop the tables as an older database would lack them."""
+def test_a_campaign_created_while_a_visit_is_being_saved_counts_that_visit(world):
     w = world
+    with w.db.transaction() as saving:
+        visits.record_visit_tx(saving, ALL, _new_visit(w, "H103", D(2026, 11, 4, 10)))
+        late = campaigns.create_campaign(w.db, ALL, name="十一月走访", unit_ids=[w.tree.district.id],
+                                         starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 11, 30))
+    total, _ = worklists.campaign_counts(w.db, ALL, late)
+    assert total.covered == 1
+    assert _snapshot(w.db) == _rebuilt(w.db)
+
+
+def test_a_database_reopened_after_a_stop_settles_what_was_left(tmp_path):
+    """A write committed but not yet reflected (the process stopped in between) is settled at the next open; an
+    older database gets the status built from the visits it already has."""
+    path = tmp_path / "minyi.duckdb"
+    db = open_database(path)
+    w = seed_world(db)
     _visit(w, "H101", D(2026, 11, 3, 9))
-    expected = _snapshot(w.db)
-    from storage import migrations
-
-    w.db.execute("DROP TABLE household_flags")
-    w.db.execute("DROP TABLE campaign_households")
-    w.db.execute(f"DELETE FROM {migrations.TABLE} WHERE name LIKE 'm0400%'")
-    assert [m.split('_')[0] for m in migrations.apply(w.db)] == ["m0400"]
-    assert _snapshot(w.db) == expected
+    expected = _snapshot(db)
+    # as if the process stopped after a commit: the marks are there, the derived rows are not
+    db.execute("DELETE FROM household_flags")
+    db.execute("DELETE FROM campaign_households")
+    db.execute("INSERT INTO visit_status_dirty (household_id) VALUES (?)", [w.hh["H101"]])
+    db.close()
+    db = open_database(path)
+    assert _snapshot(db) == expected and expected[1]
+    # an older database: no status tables and no record of m0400
+    db.execute("DROP TABLE household_flags")
+    db.execute("DROP TABLE campaign_households")
+    db.execute("DROP TABLE visit_status_dirty")
+    db.execute("DROP SEQUENCE visit_status_dirty_seq")
+    db.execute("DELETE FROM _minyi_migrations WHERE name LIKE 'm0400%'")
+    db.close()
+    db = open_database(path)
+    assert _snapshot(db) == expected
+    db.close()
