@@ -25,6 +25,7 @@ class Settings:
     min_sample: int
     session_hours: int
     lang: str
+    db_threads: int  # DuckDB worker threads per query
 
     @property
     def data_dir(self) -> Path:
@@ -46,7 +47,17 @@ def load(env: dict[str, str] | None = None) -> Settings:
         min_sample=int(env.get("MINYI_MIN_SAMPLE", "30")),
         session_hours=int(env.get("MINYI_SESSION_HOURS", "12")),
         lang=env.get("MINYI_LANG", "zh") if env.get("MINYI_LANG", "zh") in {"zh", "en"} else "zh",
+        db_threads=_db_threads(env.get("MINYI_DB_THREADS")),
     )
+
+
+def _db_threads(value: str | None) -> int:
+    """Threads DuckDB may use for one query: by default half the cores, so concurrent sessions' queries and the
+    writers keep the rest (measured on 2 cores: 1 thread cut write p99 under 10 live dashboards from 35-54 ms to
+    30-31 ms while every view stayed under 90 ms)."""
+    if value and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def _serving_port(env: dict[str, str]) -> int:

@@ -11,6 +11,8 @@ from typing import Any
 
 import duckdb
 
+import settings
+
 
 class StorageError(Exception):
     """A storage failure with a catalogue code the UI and CLI translate."""
@@ -188,7 +190,7 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
             if head[8:12] != b"DUCK":
                 raise NotADatabase(path, path=path)
     try:
-        return duckdb.connect(path, read_only=read_only, config={"threads": 2})
+        return duckdb.connect(path, read_only=read_only, config={"threads": settings.load().db_threads})
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():

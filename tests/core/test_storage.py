@@ -180,3 +180,14 @@ def test_unit_paths_follow_the_parent_chain(db, tree):
     chain = orgs.ancestors(db, grid)
     assert [u.code for u in chain] == ["D01", "T2", "T2C2", "T2C2G1"]
     assert grid.path == "/" + "/".join(str(u.id) for u in chain) + "/"
+
+
+def test_duckdb_threads_follow_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINYI_DB_THREADS", "3")
+    db = open_database(tmp_path / "three.duckdb")
+    assert int(db.query("SELECT current_setting('threads')").single_value()) == 3
+    db.close()
+    monkeypatch.setenv("MINYI_DB_THREADS", "many")  # not a number: the default, half the cores
+    db = open_database(tmp_path / "default.duckdb")
+    assert int(db.query("SELECT current_setting('threads')").single_value()) == max(1, (os.cpu_count() or 2) // 2)
+    db.close()
