@@ -292,24 +292,10 @@ def assign_many(
 def problem_summary(db: Database, scope: Scope, *, today: dt.date) -> ProblemSummary:
     """Problems of units in ``scope``: count per state, open (not closed), overdue (still being handled after the
     due date), resolved (resolved or closed: the resolution rate is resolved / total), and the median days
-    from raised to closed."""
-    rows = db.query(  # one pass: the median is taken inside the 'closed' group only
-        """SELECT p.state, count(*), count(*) FILTER (WHERE p.state IN ('new', 'assigned', 'in_progress') AND p.due_on < ?),
-                  median(epoch(p.closed_at - p.raised_at) / 86400.0) FILTER (WHERE p.state = 'closed' AND p.closed_at IS NOT NULL)
-           FROM problems p JOIN org_units o ON o.id = p.org_unit_id WHERE o.path LIKE ? GROUP BY p.state""",
-        [today, scope.like],
-    ).rows
-    by_state = {s: 0 for s in workflow.STATES}
-    overdue = 0
-    median = None
-    for state, n, late, closed_median in rows:
-        by_state[state] = int(n)
-        overdue += int(late)
-        if state == "closed":
-            median = closed_median
-    total = sum(by_state.values())
-    return ProblemSummary(by_state, total - by_state["closed"], overdue, by_state["resolved"] + by_state["closed"],
-                          total, None if median is None else round(float(median), 2))
+    from raised to closed. Read from storage.analytics.problem_figures (one implementation of each figure)."""
+    from storage.analytics import Filters, problem_figures
+
+    return problem_figures(db, scope, Filters(), None, today).summary
 
 
 def change_stamp(db: Database) -> tuple:

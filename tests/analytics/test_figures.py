@@ -217,27 +217,36 @@ def problems(dataset):
 
 def test_problem_views(dataset, problems) -> None:
     db, tree = dataset.db, dataset.tree
-    by = A.problems_by_category_state(db, ALL, A.Filters())
+    figs = A.problem_figures(db, ALL, A.Filters(), tree.district.id, TODAY)
     want: dict[str, Counter] = {}
     for unit, category, state, *_ in problems:
         want.setdefault(category, Counter())[state] += 1
-    assert by == {k: dict(v) for k, v in want.items()}
-    ageing = A.problem_ageing(db, ALL, A.Filters(), TODAY)
+    assert figs.by_category_state == {k: dict(v) for k, v in want.items()}
+    assert figs.summary.by_state == {s: sum(1 for p in problems if p[2] == s) for s in A.PROBLEM_STATES}
+    assert figs.summary.overdue == sum(1 for p in problems if p[2] in A.OPEN_PROBLEM_STATES and p[4] < TODAY)
     open_ages = [ago for _, _, state, ago, _, _ in problems if state in A.OPEN_PROBLEM_STATES]
-    assert [n for _, _, n in ageing] == [
+    assert [n for _, _, n in figs.ageing] == [
         sum(1 for a in open_ages if lo <= a and (hi is None or a <= hi)) for lo, hi in A.AGEING_BUCKETS]
-    overdue = {r.unit_code: (r.open, r.overdue) for r in A.overdue_by_unit(db, ALL, A.Filters(), tree.district.id, TODAY)}
+    overdue = {r.unit_code: (r.open, r.overdue) for r in figs.overdue_by_unit}
     for town in tree.towns:
         mine = [p for p in problems if p[0].path.startswith(town.path) and p[2] in A.OPEN_PROBLEM_STATES]
         assert overdue[town.code] == (len(mine), sum(1 for p in mine if p[4] < TODAY))
-    res = A.resolution_satisfaction(db, ALL, A.Filters())
     rated = [p[5] for p in problems if p[5] is not None]
-    assert (res.rate.k, res.rate.n) == (sum(1 for s in rated if s >= 3), len(rated))
-    assert res.mean == pytest.approx(sum(rated) / len(rated))
+    assert (figs.resolution.rate.k, figs.resolution.rate.n) == (sum(1 for s in rated if s >= 3), len(rated))
+    assert figs.resolution.mean == pytest.approx(sum(rated) / len(rated))
+    # a period narrows what was raised in it (categories, ageing, per unit) but not the all-time summary and ratings
+    recent = A.Filters(since=TODAY - dt.timedelta(days=20), until=TODAY)
+    narrow = A.problem_figures(db, ALL, recent, tree.district.id, TODAY)
+    in_period = [p for p in problems if p[3] <= 20]
+    assert sum(sum(v.values()) for v in narrow.by_category_state.values()) == len(in_period) < len(problems)
+    assert sum(n for *_, n in narrow.ageing) == sum(1 for p in in_period if p[2] in A.OPEN_PROBLEM_STATES)
+    assert sum(u.open for u in narrow.overdue_by_unit) == sum(1 for p in in_period if p[2] in A.OPEN_PROBLEM_STATES)
+    assert (narrow.summary, narrow.resolution) == (figs.summary, figs.resolution)
     t1 = tree.towns[0].scope
-    assert "住房" not in A.problems_by_category_state(db, t1, A.Filters())
-    assert [r.unit_code for r in A.overdue_by_unit(db, t1, A.Filters(), tree.district.id, TODAY)] == ["T1"]
-    assert A.resolution_satisfaction(db, t1, A.Filters()).rate.n == 2
+    mine = A.problem_figures(db, t1, A.Filters(), tree.district.id, TODAY)
+    assert "住房" not in mine.by_category_state
+    assert [r.unit_code for r in mine.overdue_by_unit] == ["T1"]
+    assert mine.resolution.rate.n == 2
     texts = A.problem_texts(db, t1, A.Filters())
     assert len(texts) == 6 and all("住房" not in t.text for t in texts)
 
