@@ -35,7 +35,7 @@ from analytics import views, words  # noqa: E402
 from analytics.live import RollupRefresher  # noqa: E402
 from services.survey_catalog import survey_version  # noqa: E402
 from storage import analytics as A  # noqa: E402
-from storage import campaigns, orgs, problems, worklists  # noqa: E402
+from storage import campaigns, orgs, worklists  # noqa: E402
 from storage import responses as response_store  # noqa: E402
 from storage.db import Database, Scope, open_database  # noqa: E402
 from surveys import answer_rows, satisfaction_summary, validate_answers  # noqa: E402

@@ -811,7 +811,7 @@ def build_district(
         return users.id[-1]
 
     admin_id = add_user("admin", "admin", root)
-    leader_id = add_user("leader", "leader", root)
+    add_user("leader", "leader", root)
     town_leader = {tw: add_user(f"leader_t{i + 1:02d}", "leader", tw) for i, tw in enumerate(towns)}
     grid_cadre = np.array([add_user(f"cadre_{i + 1:04d}", "cadre", g) for i, g in enumerate(grids)])
 

@@ -11,7 +11,6 @@ from services.survey_catalog import survey_version
 from settings import now
 from storage import audit, orgs, users
 from storage import campaigns as campaign_store
-from storage import households as household_store
 from storage import visits as visit_store
 from storage import worklists
 from storage.db import Database, Scope

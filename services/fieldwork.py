@@ -56,7 +56,7 @@ def form_facts(survey: Survey, raw: Mapping[str, Any], categories: Sequence[str]
         asks_follow_up=VISIT_FOLLOW_UP_QUESTION in known,
         follow_up=str(raw.get(VISIT_FOLLOW_UP_QUESTION)) == "yes",
         asks_note=VISIT_NOTES_QUESTION in known,
-        note=str(note).strip() or None if note else None,
+        note=(str(note).strip() or None) if note else None,
         problem_categories=tuple(ticked),
         problem_details=str(raw.get(VISIT_PROBLEM_DETAILS_QUESTION) or "").strip(),
     )

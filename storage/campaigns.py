@@ -71,7 +71,7 @@ def create_campaign(
         ).single_value())
         for unit_id in sorted(set(unit_ids)):
             tx.execute("INSERT INTO campaign_units (campaign_id, org_unit_id) VALUES (?, ?)", [campaign_id, unit_id])
-        visit_status.campaign_added(tx, campaign_id)
+        visit_status.invalidate_all(tx)  # its rows come from the visits already in its window
     return campaign_id
 
 

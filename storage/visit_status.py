@@ -10,7 +10,7 @@ raw rows for these figures, so the lists and the counts cannot disagree.
 
 How they stay current: a write that changes a visit, a problem, a visit's response, a household's grid or a
 campaign records what it changed in ``visit_status_dirty`` inside its own transaction (``touch``,
-``campaign_added``, ``invalidate_all``: appends, which never conflict). After it commits, ``settle`` rebuilds those
+``invalidate_all``: appends, which never conflict). After it commits, ``settle`` rebuilds those
 rows in a transaction of its own, one at a time per process (a lock) and from a snapshot that includes the commit.
 So concurrent writers never conflict on the derived rows and never leave duplicates, a campaign created while a
 visit is being saved still counts it, and rows left by a stopped process are settled when the database is next
@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from storage import campaigns as campaign_store  # a module import: campaigns calls campaign_added (a cycle)
+from storage import campaigns as campaign_store  # a module import: campaigns calls invalidate_all (a cycle)
 
 from storage.db import Database
 
@@ -123,13 +123,9 @@ def touch(tx: Tx, household_ids: Iterable[int | None]) -> None:
         _mark(tx, "INSERT INTO visit_status_dirty (household_id) SELECT unnest(?::BIGINT[])", [ids])
 
 
-def campaign_added(tx: Tx, campaign_id: int) -> None:
-    """Record a new campaign: its rows come from the visits already in its window (a campaign may be created late)."""
-    _mark(tx, "INSERT INTO visit_status_dirty (campaign_id) VALUES (?)", [campaign_id])
-
-
 def invalidate_all(tx: Tx) -> None:
-    """Record that every household's status must be rebuilt (bulk loads, registry imports that move households)."""
+    """Record that every household's status must be rebuilt (bulk loads and clears, a new campaign: its rows come
+    from the visits already in its window, as a campaign may be created after them)."""
     _mark(tx, "INSERT INTO visit_status_dirty (everything) VALUES (TRUE)", [])
 
 
@@ -150,12 +146,12 @@ def settle(db: Database) -> None:
     with lock:
         try:
             with db.transaction() as tx:
-                marks = tx.query("SELECT seq, household_id, campaign_id, everything FROM visit_status_dirty").rows
+                marks = tx.query("SELECT seq, household_id, everything FROM visit_status_dirty").rows
                 if not marks:
                     return
                 homes = sorted({int(m[1]) for m in marks if m[1] is not None})
-                if any(m[3] or m[2] is not None for m in marks) or len(homes) > _FULL_ABOVE:
-                    _build(tx, None)  # a new campaign or a bulk change: every household (~1 s at 333k)
+                if any(m[2] for m in marks) or len(homes) > _FULL_ABOVE:
+                    _build(tx, None)  # every household (~1 s at 333k)
                 else:
                     _build(tx, homes)
                 tx.execute("DELETE FROM visit_status_dirty WHERE list_contains(?, seq)", [[m[0] for m in marks]])

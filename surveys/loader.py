@@ -23,7 +23,6 @@ from surveys.model import (
     Choice,
     Comparison,
     Condition,
-    MatrixQuestion,
     MatrixRow,
     MultiChoiceQuestion,
     Not,

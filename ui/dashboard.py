@@ -162,27 +162,15 @@ def filter_bar(db: Database, user: Principal, *, survey: bool = True, channel: b
 def live_controls() -> float | None:
     """The live-refresh switch and interval; returns the fragment's run_every (None when paused)."""
     cols = st.columns([1, 1, 4])
-    live = _widget_inline(cols[0], st.toggle, t("dash.live"), "live", True)
-    interval = _widget_inline(cols[1], st.selectbox, t("dash.interval"), "interval", DEFAULT_INTERVAL,
-                              options=list(LIVE_INTERVALS), label_visibility="collapsed")
+    with cols[0]:
+        live = _widget(st.toggle, t("dash.live"), "live", True)
+    with cols[1]:
+        interval = _widget(st.selectbox, t("dash.interval"), "interval", DEFAULT_INTERVAL,
+                           options=list(LIVE_INTERVALS), label_visibility="collapsed")
     if not live:
         cols[2].caption(t("dash.paused"))
         return None
     return float(interval)
-
-
-def _widget_inline(where: Any, kind: Callable, label: str, key: str, default: Any, **kwargs: Any) -> Any:
-    widget_key = f"dash.w.{key}"
-    options = kwargs.get("options")
-    if options is not None and st.session_state.get(widget_key, default) not in options:
-        st.session_state.pop(widget_key, None)
-        _keep(key, default if default in options else options[0])
-    if widget_key not in st.session_state:
-        st.session_state[widget_key] = _stored(key, default)
-    with where:
-        value = kind(label, key=widget_key, **kwargs)
-    _keep(key, value)
-    return value
 
 
 def updated_caption() -> None:

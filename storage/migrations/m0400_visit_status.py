@@ -44,7 +44,6 @@ STATEMENTS = [
     """CREATE TABLE visit_status_dirty (
         seq BIGINT NOT NULL DEFAULT nextval('visit_status_dirty_seq'),
         household_id BIGINT,
-        campaign_id BIGINT,
         everything BOOLEAN NOT NULL DEFAULT FALSE
     )""",
     "INSERT INTO visit_status_dirty (everything) VALUES (TRUE)",

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from storage.db import open_database
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auth import accounts
-from storage import audit, orgs, users
+from storage import orgs, users
 from tests.conftest import TEST_PASSWORD, build_tree, make_principal, page_test
 
 

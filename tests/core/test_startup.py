@@ -8,7 +8,7 @@ import settings
 from services import startup
 from storage import surveys as survey_store
 from surveys import TEMPLATES_DIR, load_templates
-from tests.conftest import ROOT, page_test
+from tests.conftest import page_test
 
 
 def test_bad_template_is_skipped_and_reported_good_ones_installed(db, tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from storage import migrations, orgs, responses
-from storage.db import DatabaseLocked, DatabaseTooNew, NotADatabase, Scope, StorageLocationError, open_database
+from storage.db import DatabaseTooNew, NotADatabase, Scope, StorageLocationError, open_database
 from surveys import AnswerRow
 
 ROOT = Path(__file__).resolve().parents[2]
