@@ -1,4 +1,4 @@
-"""The background refresher that keeps the dashboard rollups folded while the app runs."""
+"""The background refresher that keeps the dashboard rollups folded and the kept problems current while the app runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import atexit
 import logging
 import threading
 
+from analytics import problem_table
 from storage import analytics
 from storage.db import Database
 
@@ -14,7 +15,9 @@ log = logging.getLogger(__name__)
 
 class RollupRefresher(threading.Thread):
     """Folds new responses into the rollups every ``every`` seconds, in one short transaction each, so the
-    dashboards' queries read rollup + a small tail; writers never wait on a dashboard's re-aggregation."""
+    dashboards' queries read rollup + a small tail; writers never wait on a dashboard's re-aggregation. Also
+    brings the problems kept in memory up to date (analytics.problem_table), so a leader's refresh after a
+    problem changed seldom patches them itself."""
 
     def __init__(self, db: Database, every: float = 3.0) -> None:
         super().__init__(name="minyi-rollup-refresher", daemon=True)
@@ -31,6 +34,7 @@ class RollupRefresher(threading.Thread):
                 return
             try:
                 self.last_result = analytics.refresh_rollups(self.db)
+                problem_table.keep_current(self.db)
             except Exception:  # noqa: BLE001 - a failed fold is retried; the dashboards stay exact via the tail
                 if getattr(self.db, "_closed", False):
                     return

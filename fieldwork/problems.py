@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 STATES: tuple[str, ...] = ("new", "assigned", "in_progress", "resolved", "closed")
 OPEN_STATES: tuple[str, ...] = ("new", "assigned", "in_progress", "resolved")
+IN_HAND_STATES: tuple[str, ...] = ("new", "assigned", "in_progress")  # being worked on: what can be overdue
 SATISFIED_LEVEL = 3  # 基本满意 on the five-level scale
 SATISFACTION_LEVELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
@@ -108,4 +109,4 @@ def allowed_actions(state: str) -> list[str]:
 
 def is_overdue(state: str, due_on: object, today: object) -> bool:
     """Overdue: still being handled (not resolved or closed) after its due date."""
-    return state in ("new", "assigned", "in_progress") and due_on is not None and due_on < today  # type: ignore[operator]
+    return state in IN_HAND_STATES and due_on is not None and due_on < today  # type: ignore[operator]

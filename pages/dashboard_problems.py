@@ -9,7 +9,7 @@ st.set_page_config(layout="wide")
 
 import charts  # noqa: E402
 from analytics import views  # noqa: E402
-from storage import analytics  # noqa: E402
+from fieldwork.problems import STATES  # noqa: E402
 from ui.dashboard import (  # noqa: E402
     ensure_refresher, filter_bar, language, live_controls, number, percent, updated_caption,
 )
@@ -21,7 +21,7 @@ ctx = filter_bar(db, user, survey=False, channel=False)
 lang = language()
 st.title(t("dash.problems_title"))
 run_every = live_controls()
-state_names = {s: t(f"dash.state.{s}") for s in analytics.PROBLEM_STATES}
+state_names = {s: t(f"dash.state.{s}") for s in STATES}
 
 
 def bucket_label(low: int, high: int | None) -> str:
@@ -45,10 +45,10 @@ def live_view() -> None:
         st.subheader(t("dash.by_category"))
         by = view.by_category_state
         if by:
-            st.plotly_chart(charts.category_states(by, analytics.PROBLEM_STATES, state_names, lang),
+            st.plotly_chart(charts.category_states(by, STATES, state_names, lang),
                             width="stretch", key="dash.category_chart")
             st.dataframe([{t("dash.col.category"): cat, **{state_names[s]: by[cat].get(s, 0)
-                                                          for s in analytics.PROBLEM_STATES}} for cat in sorted(by)],
+                                                          for s in STATES}} for cat in sorted(by)],
                          hide_index=True, width="stretch")
         else:
             st.info(t("dash.no_data"))

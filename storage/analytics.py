@@ -1,4 +1,5 @@
-"""Dashboard figures in SQL: the one implementation of each figure, read from the rollups plus the live tail.
+"""Dashboard figures in SQL: the one implementation of each response and visit figure, read from the rollups plus
+the live tail (the problem figures are computed in analytics.problem_table, which explains why).
 
 Every function takes a Scope and filters in SQL. Base figures come from the
 per-response summary columns (sat_n, sat_ok, sat_index_sum, nps_score) of
@@ -19,9 +20,6 @@ from storage.db import Database, Scope, Tx
 from surveys import constants as c
 from surveys.scoring import NpsScore, Rate, nps, satisfaction_index, satisfaction_rate
 
-OPEN_PROBLEM_STATES = ("new", "assigned", "in_progress")
-PROBLEM_STATES = ("new", "assigned", "in_progress", "resolved", "closed")
-AGEING_BUCKETS = ((0, 3), (4, 7), (8, 15), (16, 30), (31, None))  # days open, inclusive bounds
 
 
 # --- filters -----------------------------------------------------------------
@@ -519,9 +517,6 @@ def coverage_burnup(db: Database, scope: Scope, campaign_id: int) -> list[tuple[
     return worklists.coverage_burnup(db, scope, campaign_id)
 
 
-# --- problems ------------------------------------------------------------------------
-
-
 def _problem_where(scope: Scope, f: Filters) -> _Where:
     where = _Where()
     _unit_conditions(where, scope, replace(f, campaign_id=None))
@@ -530,115 +525,6 @@ def _problem_where(scope: Scope, f: Filters) -> _Where:
     if f.until:
         where.add("CAST(p.raised_at AS DATE) <= ?", f.until)
     return where
-
-
-@dataclass(frozen=True)
-class UnitProblems:
-    unit_id: int
-    unit_code: str
-    unit_name: str
-    open: int
-    overdue: int
-
-
-@dataclass(frozen=True)
-class ResolutionSatisfaction:
-    rate: Rate  # share of confirmed resolutions rated at or above the satisfied level
-    mean: float | None  # mean rating 1-5
-
-
-@dataclass(frozen=True)
-class ProblemFigures:
-    """Every figure of the problems view, from one statement."""
-
-    summary: Any  # storage.problems.ProblemSummary: all time
-    resolution: ResolutionSatisfaction  # all time: ratings come in long after the problem was raised
-    by_category_state: dict[str, dict[str, int]]  # raised in the period
-    ageing: list[tuple[int, int | None, int]]  # in hand, raised in the period: (from, to or None, count)
-    overdue_by_unit: list[UnitProblems]  # in hand, raised in the period, per child of parent_id
-
-
-def problem_figures(db: Database, scope: Scope, f: Filters, parent_id: int | None, today: dt.date) -> ProblemFigures:
-    """The problems of units in ``scope`` (and the unit filter): counts per state, the overdue ones still in hand,
-    the median days from raised to closed and the residents' ratings of resolutions (all time); per category x
-    state, the ageing of those in hand and open / overdue per child unit of ``parent_id`` (raised in the period).
-
-    One statement (four grouped branches over the same rows, and the children): at 35k problems a grouped
-    statement costs ~5-7 ms here, planning included; five separate ones took ~32 ms against this one's ~14."""
-    from storage.problems import ProblemSummary
-
-    where = _problem_where(scope, f.with_period(None, None))
-    period = _Where()
-    if f.since:
-        period.add("CAST(p.raised_at AS DATE) >= ?", f.since)
-    if f.until:
-        period.add("CAST(p.raised_at AS DATE) <= ?", f.until)
-    marks = ", ".join("?" for _ in OPEN_PROBLEM_STATES)
-    # Each unit is mapped to the child it lies under once (a few hundred units x the children), so the problems
-    # reach their child by a hash join on the unit id, not by a string operation per problem.
-    rows = db.query(
-        f"""WITH kids AS (SELECT id, code, name, path FROM org_units WHERE parent_id = ? AND path LIKE ?),
-            under AS (SELECT u.id, k.id AS kid FROM org_units u JOIN kids k ON starts_with(u.path, k.path)),
-            pp AS (SELECT p.category, p.state, under.kid, p.raised_at, p.closed_at,
-                          p.resolution_satisfaction AS rating, p.state IN ({marks}) AS in_hand, p.due_on < ? AS late,
-                          {period.sql()} AS in_period
-                   FROM problems p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN under ON under.id = p.org_unit_id
-                   WHERE {where.sql()})
-            SELECT 's', state, NULL, count(*), count(*) FILTER (WHERE in_hand AND late),
-                   median(epoch(closed_at - raised_at) / 86400.0) FILTER (WHERE state = 'closed' AND closed_at IS NOT NULL),
-                   count(rating), count(*) FILTER (WHERE rating >= ?), sum(rating)
-            FROM pp GROUP BY state
-            UNION ALL SELECT 'c', category, state, count(*), NULL, NULL, NULL, NULL, NULL
-            FROM pp WHERE in_period GROUP BY category, state
-            UNION ALL SELECT 'a', CAST(date_diff('day', CAST(raised_at AS DATE), CAST(? AS DATE)) AS VARCHAR), NULL,
-                   count(*), NULL, NULL, NULL, NULL, NULL
-            FROM pp WHERE in_period AND in_hand GROUP BY 2
-            UNION ALL SELECT 'k', CAST(kid AS VARCHAR), NULL, count(*), count(*) FILTER (WHERE late), NULL, NULL, NULL, NULL
-            FROM pp WHERE in_period AND in_hand AND kid IS NOT NULL GROUP BY kid
-            UNION ALL SELECT 'u', code, name, id, NULL, NULL, NULL, NULL, NULL FROM kids""",
-        [parent_id, scope.like, *OPEN_PROBLEM_STATES, today, *period.params, *where.params,
-         c.DEFAULT_SATISFIED_LEVEL, today],
-    ).rows
-    by_state = {state: 0 for state in PROBLEM_STATES}
-    overdue = rated = rated_ok = 0
-    rating_sum = 0.0
-    median = None
-    by_category: dict[str, dict[str, int]] = {}
-    ages: list[tuple[int, int]] = []
-    per_kid: dict[int, tuple[int, int]] = {}
-    kids: list[tuple[int, str, str]] = []
-    for part, k1, k2, n1, n2, med, n_rated, n_ok, total_rating in rows:
-        if part == "s":
-            by_state[k1] = int(n1)
-            overdue += int(n2)
-            rated += int(n_rated)
-            rated_ok += int(n_ok)
-            rating_sum += float(total_rating or 0)
-            if k1 == "closed" and med is not None:
-                median = round(float(med), 2)
-        elif part == "c":
-            by_category.setdefault(k1, {})[k2] = int(n1)
-        elif part == "a":
-            ages.append((int(k1), int(n1)))
-        elif part == "k":
-            per_kid[int(k1)] = (int(n1), int(n2))
-        else:
-            kids.append((int(n1), k1, k2))
-    total = sum(by_state.values())
-    summary = ProblemSummary(by_state, total - by_state["closed"], overdue, by_state["resolved"] + by_state["closed"],
-                             total, median)
-    ageing = [(low, high, sum(n for age, n in ages if age >= low and (high is None or age <= high)))
-              for low, high in AGEING_BUCKETS]
-    ageing[0] = (ageing[0][0], ageing[0][1], ageing[0][2] + sum(n for age, n in ages if age < 0))
-    units = [UnitProblems(kid, code, name, *per_kid.get(kid, (0, 0))) for kid, code, name in kids]
-    units.sort(key=lambda u: (-u.overdue, -u.open, u.unit_code))
-    return ProblemFigures(
-        summary=summary,
-        resolution=ResolutionSatisfaction(satisfaction_rate(rated_ok, rated), rating_sum / rated if rated else None),
-        by_category_state={cat: by_category[cat] for cat in sorted(by_category)},
-        ageing=ageing,
-        overdue_by_unit=units,
-    )
 
 
 # --- what residents say -----------------------------------------------------------------

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import pyarrow as pa
 
 from fieldwork import problems as workflow
 from fieldwork import rules
@@ -289,22 +292,59 @@ def assign_many(
     return len(problem_ids)
 
 
-def problem_summary(db: Database, scope: Scope, *, today: dt.date) -> ProblemSummary:
-    """Problems of units in ``scope``: count per state, open (not closed), overdue (still being handled after the
-    due date), resolved (resolved or closed: the resolution rate is resolved / total), and the median days
-    from raised to closed. Read from storage.analytics.problem_figures (one implementation of each figure)."""
-    from storage.analytics import Filters, problem_figures
+@dataclass(frozen=True)
+class ChangeStamp:
+    """What changes when any problem, or any unit's name or place, changes (see change_stamp). Two stamps are
+    equal when nothing changed between them, whenever each was read."""
 
-    return problem_figures(db, scope, Filters(), None, today).summary
+    events: int
+    last_event: int
+    problems: int
+    last_problem: int
+    units: int
+    units_hash: int
+    read_at: int = field(default=0, compare=False)  # time.monotonic_ns() when read: which of two stamps is newer
 
 
-def change_stamp(db: Database) -> tuple:
-    """Changes when any problem, or any unit's name or place, changes: every problem write adds an event (clearing
-    demo data removes some), and the units (a few hundred rows) are hashed. For caching the problem figures."""
-    row = db.query("""SELECT (SELECT count(*) FROM problem_events), (SELECT max(id) FROM problem_events),
-                             (SELECT count(*) FROM org_units), (SELECT bit_xor(hash(id, code, name, path)) FROM org_units)
+def change_stamp(db: Database) -> ChangeStamp:
+    """Every problem write adds an event, clearing demo data removes problems with their events, and the units (a
+    few hundred rows) are hashed: a stamp that changes with any of them, read in ~1 ms. For keeping the problems in
+    memory (analytics.problem_table) and the problem figures between refreshes."""
+    read_at = time.monotonic_ns()
+    row = db.query("""SELECT * FROM (SELECT count(*), coalesce(max(id), 0) FROM problem_events),
+                                    (SELECT count(*), coalesce(max(id), 0) FROM problems),
+                                    (SELECT count(*), coalesce(bit_xor(hash(id, code, name, path)), 0) FROM org_units)
                    """).first()
-    return tuple(row) if row else ()
+    return ChangeStamp(*(int(v) for v in row), read_at=read_at)
+
+
+# The columns the problem figures need, one row per problem: days are counted from 1970-01-01, close_days is set
+# only for closed problems (days from raised to closed, fractional).
+_FIGURE_COLUMNS = """SELECT id, org_unit_id, category, state,
+    date_diff('day', DATE '1970-01-01', CAST(raised_at AS DATE)) AS raised_day,
+    date_diff('day', DATE '1970-01-01', due_on) AS due_day,
+    CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN epoch(closed_at - raised_at) / 86400.0 END AS close_days,
+    resolution_satisfaction AS rating FROM problems"""
+
+
+def figure_columns(db: Database) -> pa.Table:
+    """Every problem's figure columns, in no particular order (see analytics.problem_table)."""
+    with db.cursor() as cur:
+        return cur.sql(_FIGURE_COLUMNS).to_arrow_table()
+
+
+def changed_figure_columns(db: Database, since: ChangeStamp, until: ChangeStamp) -> tuple[int, pa.Table]:
+    """The figure columns of the problems changed between two stamps (an event, or added, after ``since`` up to
+    ``until``) and the number of events in that range, 0 when no row came back. Fewer events than the stamps'
+    counts differ by means some were removed or committed out of order: the caller then reloads everything."""
+    with db.cursor() as cur:
+        table = cur.sql(
+            f"""WITH changes AS (SELECT problem_id FROM problem_events WHERE id > ? AND id <= ?)
+                SELECT (SELECT count(*) FROM changes) AS events, * FROM ({_FIGURE_COLUMNS}) p
+                WHERE id IN (SELECT problem_id FROM changes) OR (id > ? AND id <= ?)""",
+            params=[since.last_event, until.last_event, since.last_problem, until.last_problem]).to_arrow_table()
+    events = table.column("events").to_pylist()[:1]
+    return (int(events[0]) if events else 0), table.drop_columns(["events"])
 
 
 def categories_in_use(db: Database, scope: Scope) -> list[str]:

@@ -45,7 +45,8 @@ def _ensure_table(db: "Database") -> None:
 
 
 def applied(db: "Database") -> list[str]:
-    _ensure_table(db)
+    if not db.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [TABLE]).single_value():
+        return []  # a new database, or one opened read-only before its first migration
     return [r[0] for r in db.query(f"SELECT name FROM {TABLE} ORDER BY name").rows]
 
 
@@ -66,6 +67,7 @@ def check_not_newer(db: "Database") -> None:
 def apply(db: "Database") -> list[str]:
     """Apply every pending migration; return the names applied."""
     check_not_newer(db)
+    _ensure_table(db)
     done = []
     for migration in pending(db):
         with db.transaction() as tx:

@@ -8,6 +8,8 @@ from collections import Counter
 import pytest
 
 from tests.analytics.known_data import MATRIX_ROWS, SURVEY, TODAY, assert_figures, expected
+from analytics import problem_table
+from fieldwork.problems import IN_HAND_STATES, STATES
 from storage import analytics as A
 from storage.db import Scope
 
@@ -217,33 +219,33 @@ def problems(dataset):
 
 def test_problem_views(dataset, problems) -> None:
     db, tree = dataset.db, dataset.tree
-    figs = A.problem_figures(db, ALL, A.Filters(), tree.district.id, TODAY)
+    figs = problem_table.problem_figures(db, ALL, A.Filters(), tree.district.id, TODAY)
     want: dict[str, Counter] = {}
     for unit, category, state, *_ in problems:
         want.setdefault(category, Counter())[state] += 1
     assert figs.by_category_state == {k: dict(v) for k, v in want.items()}
-    assert figs.summary.by_state == {s: sum(1 for p in problems if p[2] == s) for s in A.PROBLEM_STATES}
-    assert figs.summary.overdue == sum(1 for p in problems if p[2] in A.OPEN_PROBLEM_STATES and p[4] < TODAY)
-    open_ages = [ago for _, _, state, ago, _, _ in problems if state in A.OPEN_PROBLEM_STATES]
+    assert figs.summary.by_state == {s: sum(1 for p in problems if p[2] == s) for s in STATES}
+    assert figs.summary.overdue == sum(1 for p in problems if p[2] in IN_HAND_STATES and p[4] < TODAY)
+    open_ages = [ago for _, _, state, ago, _, _ in problems if state in IN_HAND_STATES]
     assert [n for _, _, n in figs.ageing] == [
-        sum(1 for a in open_ages if lo <= a and (hi is None or a <= hi)) for lo, hi in A.AGEING_BUCKETS]
+        sum(1 for a in open_ages if lo <= a and (hi is None or a <= hi)) for lo, hi in problem_table.AGEING_BUCKETS]
     overdue = {r.unit_code: (r.open, r.overdue) for r in figs.overdue_by_unit}
     for town in tree.towns:
-        mine = [p for p in problems if p[0].path.startswith(town.path) and p[2] in A.OPEN_PROBLEM_STATES]
+        mine = [p for p in problems if p[0].path.startswith(town.path) and p[2] in IN_HAND_STATES]
         assert overdue[town.code] == (len(mine), sum(1 for p in mine if p[4] < TODAY))
     rated = [p[5] for p in problems if p[5] is not None]
     assert (figs.resolution.rate.k, figs.resolution.rate.n) == (sum(1 for s in rated if s >= 3), len(rated))
     assert figs.resolution.mean == pytest.approx(sum(rated) / len(rated))
     # a period narrows what was raised in it (categories, ageing, per unit) but not the all-time summary and ratings
     recent = A.Filters(since=TODAY - dt.timedelta(days=20), until=TODAY)
-    narrow = A.problem_figures(db, ALL, recent, tree.district.id, TODAY)
+    narrow = problem_table.problem_figures(db, ALL, recent, tree.district.id, TODAY)
     in_period = [p for p in problems if p[3] <= 20]
     assert sum(sum(v.values()) for v in narrow.by_category_state.values()) == len(in_period) < len(problems)
-    assert sum(n for *_, n in narrow.ageing) == sum(1 for p in in_period if p[2] in A.OPEN_PROBLEM_STATES)
-    assert sum(u.open for u in narrow.overdue_by_unit) == sum(1 for p in in_period if p[2] in A.OPEN_PROBLEM_STATES)
+    assert sum(n for *_, n in narrow.ageing) == sum(1 for p in in_period if p[2] in IN_HAND_STATES)
+    assert sum(u.open for u in narrow.overdue_by_unit) == sum(1 for p in in_period if p[2] in IN_HAND_STATES)
     assert (narrow.summary, narrow.resolution) == (figs.summary, figs.resolution)
     t1 = tree.towns[0].scope
-    mine = A.problem_figures(db, t1, A.Filters(), tree.district.id, TODAY)
+    mine = problem_table.problem_figures(db, t1, A.Filters(), tree.district.id, TODAY)
     assert "住房" not in mine.by_category_state
     assert [r.unit_code for r in mine.overdue_by_unit] == ["T1"]
     assert mine.resolution.rate.n == 2
