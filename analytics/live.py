@@ -34,11 +34,16 @@ class RollupRefresher(threading.Thread):
                 return
             try:
                 self.last_result = analytics.refresh_rollups(self.db)
-                problem_table.keep_current(self.db)
             except Exception:  # noqa: BLE001 - a failed fold is retried; the dashboards stay exact via the tail
                 if getattr(self.db, "_closed", False):
                     return
                 log.warning("rollup refresh failed; retrying", exc_info=True)
+            try:
+                problem_table.keep_current(self.db)
+            except Exception:  # noqa: BLE001 - the dashboards bring the problems up to date themselves
+                if getattr(self.db, "_closed", False):
+                    return
+                log.warning("keeping the problems current failed; retrying", exc_info=True)
             self.stopped.wait(self.every)
 
     def stop(self, wait: bool = False) -> None:

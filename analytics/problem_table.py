@@ -7,9 +7,10 @@ at 35k problems one DuckDB statement costs ~15 ms here, of which ~9 ms is planni
 for the changed rows and the figures for any filter take ~2 ms of numpy.
 
 Freshness: ``storage.problems.change_stamp`` changes with every problem write (each adds an event), every problem
-added or removed, and every unit renamed or moved. A stamp is always read before the rows it admits, so the
-columns are never older than the stamp they are filed under. When events or problems were removed (clearing demo
-data) or committed out of order, the counts disagree and everything is loaded again.
+added or removed, and every unit renamed or moved. The stamp and the rows it admits are read in one snapshot,
+taken after the caller read its own stamp, so the columns are never older than what the caller saw. When events
+or problems were removed (clearing demo data) or an event committed below the last id seen, the counts and id
+sums disagree and everything is loaded again.
 """
 
 from __future__ import annotations
@@ -134,21 +135,26 @@ def _units(db: Database) -> tuple[orgs.OrgUnit, ...]:
     return tuple(sorted(orgs.list_units(db, Scope.everything()), key=lambda u: u.id))
 
 
-def _load(db: Database, stamp: store.ChangeStamp) -> _Columns:
-    arrays, categories = _encode(store.figure_columns(db), ())
+def _load(db: Database) -> _Columns:
+    stamp, rows = store.figure_columns(db)
+    arrays, categories = _encode(rows, ())
     units = _units(db)
     return _Columns(stamp=stamp, categories=categories, units=units,
                     unit_index=_unit_index(units, arrays["unit_ids"]), **arrays)
 
 
-def _patch(db: Database, old: _Columns, stamp: store.ChangeStamp) -> _Columns | None:
-    """``old`` with the problems changed since its stamp replaced or added; None when it cannot be patched."""
+def _patch(db: Database, old: _Columns) -> _Columns | None:
+    """``old`` brought up to now: the problems changed since its stamp replaced or added, all read in one snapshot
+    (``old`` itself when nothing changed); None when it cannot be patched and must be loaded again."""
+    changes = store.changed_figure_columns(db, old.stamp)
+    if changes is None:
+        return old
+    stamp = changes.stamp
     if stamp.last_event < old.stamp.last_event or stamp.last_problem < old.stamp.last_problem:
         return None
-    new_events, raw = store.changed_figure_columns(db, old.stamp, stamp)
-    if stamp.events - old.stamp.events != new_events:
+    if changes.events != (stamp.events - old.stamp.events, stamp.event_id_sum - old.stamp.event_id_sum):
         return None  # events were removed, or one committed with an id below the last one seen
-    changed, categories = _encode(raw, old.categories)
+    changed, categories = _encode(changes.rows, old.categories)
     units = old.units
     if (stamp.units, stamp.units_hash) != (old.stamp.units, old.stamp.units_hash):
         units = _units(db)
@@ -161,8 +167,8 @@ def _patch(db: Database, old: _Columns, stamp: store.ChangeStamp) -> _Columns | 
         column = getattr(old, name).copy()
         column[pos[present]] = values[present]
         columns[name] = np.concatenate([column, values[~present]])
-    if len(columns["ids"]) != stamp.problems:
-        return None  # problems removed, or added outside the stamp's range
+    if (len(columns["ids"]), int(columns["ids"].sum())) != (stamp.problems, stamp.problem_id_sum):
+        return None  # problems removed, or added without an event below the last id seen
     if len(columns["ids"]) > 1 and not np.all(columns["ids"][:-1] < columns["ids"][1:]):
         order = np.argsort(columns["ids"], kind="stable")  # added out of id order (concurrent writers)
         columns = {name: column[order] for name, column in columns.items()}
@@ -172,19 +178,20 @@ def _patch(db: Database, old: _Columns, stamp: store.ChangeStamp) -> _Columns | 
 
 
 class ProblemTable:
-    """The problems of one database, kept current by ``columns(stamp)``; thread-safe."""
+    """The problems of one database, kept current by ``columns``; thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._columns: _Columns | None = None
 
-    def columns(self, db: Database, stamp: store.ChangeStamp) -> _Columns:
+    def columns(self, db: Database, seen: store.ChangeStamp | None = None) -> _Columns:
+        """The problems as of ``seen`` (a stamp the caller read) or later; as of now when None."""
         with self._lock:
             old = self._columns
-            if old is not None and (old.stamp == stamp or old.stamp.read_at >= stamp.read_at):
-                return old  # the same, or read after the caller's stamp: never older than what it asks for
-            fresh = _patch(db, old, stamp) if old is not None else None
-            self._columns = fresh if fresh is not None else _load(db, stamp)
+            if old is not None and old.stamp == seen:
+                return old
+            # A snapshot taken now includes everything the caller's stamp saw.
+            self._columns = (_patch(db, old) if old is not None else None) or _load(db)
             return self._columns
 
 
@@ -205,7 +212,7 @@ def _table(db: Database) -> ProblemTable:
 
 def keep_current(db: Database) -> None:
     """Bring the kept problems of ``db`` up to date (the dashboards' background refresher calls this)."""
-    _table(db).columns(db, store.change_stamp(db))
+    _table(db).columns(db)
 
 
 def problem_figures(db: Database, scope: Scope, f: Filters, parent_id: int | None, today: dt.date,
@@ -213,8 +220,8 @@ def problem_figures(db: Database, scope: Scope, f: Filters, parent_id: int | Non
     """The problems of units in ``scope`` (and the unit filter): counts per state, the overdue ones still in hand,
     the median days from raised to closed and the residents' ratings of resolutions (all time); per category x
     state, the ageing of those in hand and open / overdue per child unit of ``parent_id`` (raised in the period).
-    ``stamp``: storage.problems.change_stamp read by the caller, else read here."""
-    return figures(_table(db).columns(db, stamp or store.change_stamp(db)), scope, f, parent_id, today)
+    ``stamp``: storage.problems.change_stamp as the caller read it (figures at least that new), if any."""
+    return figures(_table(db).columns(db, stamp), scope, f, parent_id, today)
 
 
 def figures(cols: _Columns, scope: Scope, f: Filters, parent_id: int | None, today: dt.date) -> ProblemFigures:

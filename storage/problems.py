@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -294,32 +293,32 @@ def assign_many(
 
 @dataclass(frozen=True)
 class ChangeStamp:
-    """What changes when any problem, or any unit's name or place, changes (see change_stamp). Two stamps are
-    equal when nothing changed between them, whenever each was read."""
+    """What changes when any problem, or any unit's name or place, changes (see change_stamp)."""
 
     events: int
     last_event: int
+    event_id_sum: int
     problems: int
     last_problem: int
+    problem_id_sum: int
     units: int
     units_hash: int
-    read_at: int = field(default=0, compare=False)  # time.monotonic_ns() when read: which of two stamps is newer
 
 
-def change_stamp(db: Database) -> ChangeStamp:
+def change_stamp(db: Database | Tx) -> ChangeStamp:
     """Every problem write adds an event, clearing demo data removes problems with their events, and the units (a
-    few hundred rows) are hashed: a stamp that changes with any of them, read in ~1 ms. For keeping the problems in
-    memory (analytics.problem_table) and the problem figures between refreshes."""
-    read_at = time.monotonic_ns()
-    row = db.query("""SELECT * FROM (SELECT count(*), coalesce(max(id), 0) FROM problem_events),
-                                    (SELECT count(*), coalesce(max(id), 0) FROM problems),
+    few hundred rows) are hashed: a stamp that changes with any of them, read in ~1-2 ms. The sums of the ids
+    tell a late commit below the last id seen, or a removal, from new rows (see changed_figure_columns)."""
+    row = db.query("""SELECT * FROM (SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM problem_events),
+                                    (SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM problems),
                                     (SELECT count(*), coalesce(bit_xor(hash(id, code, name, path)), 0) FROM org_units)
                    """).first()
-    return ChangeStamp(*(int(v) for v in row), read_at=read_at)
+    return ChangeStamp(*(int(v) for v in row))
 
 
 # The columns the problem figures need, one row per problem: days are counted from 1970-01-01, close_days is set
-# only for closed problems (days from raised to closed, fractional).
+# only for closed problems (days from raised to closed, fractional). analytics.problem_table keeps these in memory
+# and patches them from problem_events: every write to problems must add an event in the same transaction.
 _FIGURE_COLUMNS = """SELECT id, org_unit_id, category, state,
     date_diff('day', DATE '1970-01-01', CAST(raised_at AS DATE)) AS raised_day,
     date_diff('day', DATE '1970-01-01', due_on) AS due_day,
@@ -327,24 +326,35 @@ _FIGURE_COLUMNS = """SELECT id, org_unit_id, category, state,
     resolution_satisfaction AS rating FROM problems"""
 
 
-def figure_columns(db: Database) -> pa.Table:
-    """Every problem's figure columns, in no particular order (see analytics.problem_table)."""
-    with db.cursor() as cur:
-        return cur.sql(_FIGURE_COLUMNS).to_arrow_table()
+def figure_columns(db: Database) -> tuple[ChangeStamp, pa.Table]:
+    """Every problem's figure columns (in no particular order) and the stamp they are at: one snapshot."""
+    with db.transaction() as tx:
+        return change_stamp(tx), tx.raw.sql(_FIGURE_COLUMNS).to_arrow_table()
 
 
-def changed_figure_columns(db: Database, since: ChangeStamp, until: ChangeStamp) -> tuple[int, pa.Table]:
-    """The figure columns of the problems changed between two stamps (an event, or added, after ``since`` up to
-    ``until``) and the number of events in that range, 0 when no row came back. Fewer events than the stamps'
-    counts differ by means some were removed or committed out of order: the caller then reloads everything."""
-    with db.cursor() as cur:
-        table = cur.sql(
-            f"""WITH changes AS (SELECT problem_id FROM problem_events WHERE id > ? AND id <= ?)
-                SELECT (SELECT count(*) FROM changes) AS events, * FROM ({_FIGURE_COLUMNS}) p
-                WHERE id IN (SELECT problem_id FROM changes) OR (id > ? AND id <= ?)""",
-            params=[since.last_event, until.last_event, since.last_problem, until.last_problem]).to_arrow_table()
-    events = table.column("events").to_pylist()[:1]
-    return (int(events[0]) if events else 0), table.drop_columns(["events"])
+@dataclass(frozen=True)
+class FigureChanges:
+    """What changed in the problems since a stamp, read in one snapshot (see changed_figure_columns)."""
+
+    stamp: ChangeStamp  # the snapshot's
+    events: tuple[int, int]  # count and id sum of the events after the old stamp's last one, up to this one's
+    rows: pa.Table  # the figure columns of the problems with such an event, or with an id past the old stamp's
+
+
+def changed_figure_columns(db: Database, since: ChangeStamp) -> FigureChanges | None:
+    """The problems changed since ``since``, None when nothing did. The caller checks the stamps' differences
+    against ``events``: events committed out of id order, or removed, make them disagree (then reload all)."""
+    with db.transaction() as tx:
+        stamp = change_stamp(tx)
+        if stamp == since:
+            return None
+        events = tx.query("SELECT count(*), coalesce(sum(id), 0) FROM problem_events WHERE id > ? AND id <= ?",
+                          [since.last_event, stamp.last_event]).first()
+        rows = tx.raw.sql(
+            _FIGURE_COLUMNS + """ WHERE id IN (SELECT problem_id FROM problem_events WHERE id > ? AND id <= ?)
+                                  OR (id > ? AND id <= ?)""",
+            params=[since.last_event, stamp.last_event, since.last_problem, stamp.last_problem]).to_arrow_table()
+    return FigureChanges(stamp, (int(events[0]), int(events[1])), rows)
 
 
 def categories_in_use(db: Database, scope: Scope) -> list[str]:

@@ -33,14 +33,15 @@ def tracked(db, monkeypatch):
     w = seed_world(db)
     loads = []
     real_load = problem_table._load
-    monkeypatch.setattr(problem_table, "_load", lambda db, stamp: loads.append(stamp) or real_load(db, stamp))
+    monkeypatch.setattr(problem_table, "_load", lambda db: loads.append(1) or real_load(db))
     table = problem_table.ProblemTable()
 
     def check() -> problem_table._Columns:
-        stamp = problems.change_stamp(db)
-        kept = table.columns(db, stamp)
-        assert kept.stamp == stamp
-        assert_same(kept, real_load(db, stamp))
+        seen = problems.change_stamp(db)
+        kept = table.columns(db, seen)
+        fresh = real_load(db)
+        assert kept.stamp == seen == fresh.stamp
+        assert_same(kept, fresh)
         return kept
 
     return w, check, loads
@@ -94,6 +95,23 @@ def test_an_event_committed_below_the_last_seen_id_reloads(tracked):
     assert len(loads) == loaded + 1
 
 
+def test_a_late_commit_and_a_removal_that_cancel_in_the_counts_still_reload(tracked):
+    """One event removed and one committed late below the last id: the counts agree, the id sums do not."""
+    w, check, loads = tracked
+    pid = _raise(w, "H101", "p1")
+    late_id = w.db.query("SELECT nextval('problem_events_id_seq')").single_value()
+    problems.transition(w.db, ALL, pid, "assign", actor_id=None, assignee_user_id=w.cadre1.user_id)
+    check()
+    first_event = w.db.query("SELECT min(id) FROM problem_events").single_value()
+    w.db.execute("DELETE FROM problem_events WHERE id = ?", [first_event])
+    w.db.execute("UPDATE problems SET state = 'in_progress' WHERE id = ?", [pid])
+    w.db.execute("""INSERT INTO problem_events (id, problem_id, occurred_at, action, from_state, to_state)
+                    VALUES (?, ?, ?, 'start', 'assigned', 'in_progress')""", [late_id, pid, AT])
+    loaded = len(loads)
+    assert problem_table.STATES[check().state[0]] == "in_progress"
+    assert len(loads) == loaded + 1
+
+
 def test_problems_added_without_an_event_are_still_seen(tracked):
     """Imports and tests may insert problems directly: the stamp counts problems too."""
     w, check, loads = tracked
@@ -138,8 +156,7 @@ def test_readers_and_writers_at_once_end_equal_to_a_fresh_load(db):
     assert not failures
     figures = problem_table.problem_figures(db, ALL, f, w.tree.district.id, dt.date(2026, 11, 20))
     assert figures.summary.by_state["resolved"] == 5 and figures.summary.total == 5
-    stamp = problems.change_stamp(db)
-    assert_same(problem_table._table(db).columns(db, stamp), problem_table._load(db, stamp))
+    assert_same(problem_table._table(db).columns(db), problem_table._load(db))
 
 
 def test_a_caller_with_an_older_stamp_gets_the_newer_problems_without_a_load(tracked):
@@ -147,9 +164,48 @@ def test_a_caller_with_an_older_stamp_gets_the_newer_problems_without_a_load(tra
     pid = _raise(w, "H101", "p1")
     table = problem_table.ProblemTable()
     older = problems.change_stamp(w.db)
+    table.columns(w.db, older)
     problems.transition(w.db, ALL, pid, "assign", actor_id=None, assignee_user_id=w.cadre1.user_id)
     newer = problems.change_stamp(w.db)
     assert table.columns(w.db, newer).stamp == newer
     loaded = len(loads)
     kept = table.columns(w.db, older)  # a refresh that read its stamp before the change, arriving late
     assert kept.stamp == newer and problem_table.STATES[kept.state[0]] == "assigned" and len(loads) == loaded
+
+
+def test_figures_at_the_edges(db):
+    """Ageing bucket bounds, the period's last day, a unit filter, no parent, and the median of real close times:
+    every number worked out by hand from the rows below."""
+    from tests.conftest import build_tree
+
+    tree = build_tree(db)
+    today = dt.date(2026, 11, 30)
+    # (grid, state, days since raised, days from raised to closed or None)
+    specs = [("T1C1G1", "new", 3, None), ("T1C1G1", "new", 4, None), ("T1C1G2", "assigned", 7, None),
+             ("T1C2G1", "in_progress", 8, None), ("T1C2G1", "new", 15, None), ("T2C1G1", "new", 16, None),
+             ("T2C1G1", "assigned", 30, None), ("T2C2G1", "new", 31, None), ("T2C2G1", "new", -1, None),
+             ("T1C1G1", "closed", 20, 2.5), ("T1C1G2", "closed", 20, 4.0), ("T2C1G1", "closed", 20, 10.0),
+             ("T2C1G1", "resolved", 2, None)]
+    for i, (grid, state, ago, took) in enumerate(specs):
+        raised = dt.datetime.combine(today - dt.timedelta(days=ago), dt.time(8))
+        closed = raised + dt.timedelta(days=took) if took is not None else None
+        db.execute("""INSERT INTO problems (client_key, org_unit_id, category, description, state, raised_at, due_on,
+                      closed_at) VALUES (?, ?, '治安', 'x', ?, ?, ?, ?)""",
+                   [f"e{i}", tree.unit(grid).id, state, raised, raised.date() + dt.timedelta(days=10), closed])
+    everything = problem_table.problem_figures(db, ALL, A.Filters(), tree.district.id, today)
+    # in hand, by age: 3 | 4, 7 | 8, 15 | 16, 30 | 31; raised "tomorrow" (-1) counts as new
+    assert [n for *_, n in everything.ageing] == [2, 2, 2, 2, 1]
+    assert everything.summary.median_days_to_close == 4.0
+    # overdue: in hand and due (raised + 10 days) before today, i.e. raised more than 10 days ago: 15, 16, 30, 31
+    assert everything.summary.overdue == 4
+    assert {u.unit_code: (u.open, u.overdue) for u in everything.overdue_by_unit} == {"T1": (5, 1), "T2": (4, 3)}
+    # the period ends on the day raised 4 days ago: the ones raised 3 days ago and "tomorrow" fall outside
+    period = problem_table.problem_figures(
+        db, ALL, A.Filters(since=today - dt.timedelta(days=30), until=today - dt.timedelta(days=4)),
+        tree.district.id, today)
+    assert [n for *_, n in period.ageing] == [0, 2, 2, 2, 0]
+    assert period.summary == everything.summary  # the summary is all time
+    # a unit filter narrows everything, the summary too; no parent means no per-unit list
+    t2 = problem_table.problem_figures(db, ALL, A.Filters(unit_path=tree.unit("T2").path), None, today)
+    assert (t2.summary.total, t2.summary.open, t2.summary.median_days_to_close) == (6, 5, 10.0)
+    assert t2.overdue_by_unit == []
