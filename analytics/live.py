@@ -39,7 +39,7 @@ class RollupRefresher(threading.Thread):
                     return
                 log.warning("rollup refresh failed; retrying", exc_info=True)
             try:
-                problem_table.keep_current(self.db)
+                problem_table.current(self.db)
             except Exception:  # noqa: BLE001 - the dashboards bring the problems up to date themselves
                 if getattr(self.db, "_closed", False):
                     return

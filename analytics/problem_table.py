@@ -8,7 +8,7 @@ for the changed rows and the figures for any filter take ~2 ms of numpy.
 
 Freshness: ``storage.problems.change_stamp`` changes with every problem write (each adds an event), every problem
 added or removed, and every unit renamed or moved. The stamp and the rows it admits are read in one snapshot,
-taken after the caller read its own stamp, so the columns are never older than what the caller saw. When events
+taken when the figures are asked for, and the figures are kept under that stamp (analytics.views). When events
 or problems were removed (clearing demo data) or an event committed below the last id seen, the counts and id
 sums disagree and everything is loaded again.
 """
@@ -184,13 +184,10 @@ class ProblemTable:
         self._lock = threading.Lock()
         self._columns: _Columns | None = None
 
-    def columns(self, db: Database, seen: store.ChangeStamp | None = None) -> _Columns:
-        """The problems as of ``seen`` (a stamp the caller read) or later; as of now when None."""
+    def columns(self, db: Database) -> _Columns:
+        """The problems as of now: one snapshot read after the call began (~2 ms when nothing changed)."""
         with self._lock:
             old = self._columns
-            if old is not None and old.stamp == seen:
-                return old
-            # A snapshot taken now includes everything the caller's stamp saw.
             self._columns = (_patch(db, old) if old is not None else None) or _load(db)
             return self._columns
 
@@ -205,23 +202,18 @@ def forget() -> None:
         _tables.clear()
 
 
-def _table(db: Database) -> ProblemTable:
+def current(db: Database) -> _Columns:
+    """The kept problems of ``db``, brought up to now (the figures' input; ``.stamp`` says which version)."""
     with _tables_lock:
-        return _tables.setdefault(db, ProblemTable())
+        table = _tables.setdefault(db, ProblemTable())
+    return table.columns(db)
 
 
-def keep_current(db: Database) -> None:
-    """Bring the kept problems of ``db`` up to date (the dashboards' background refresher calls this)."""
-    _table(db).columns(db)
-
-
-def problem_figures(db: Database, scope: Scope, f: Filters, parent_id: int | None, today: dt.date,
-                    stamp: store.ChangeStamp | None = None) -> ProblemFigures:
+def problem_figures(db: Database, scope: Scope, f: Filters, parent_id: int | None, today: dt.date) -> ProblemFigures:
     """The problems of units in ``scope`` (and the unit filter): counts per state, the overdue ones still in hand,
     the median days from raised to closed and the residents' ratings of resolutions (all time); per category x
-    state, the ageing of those in hand and open / overdue per child unit of ``parent_id`` (raised in the period).
-    ``stamp``: storage.problems.change_stamp as the caller read it (figures at least that new), if any."""
-    return figures(_table(db).columns(db, stamp), scope, f, parent_id, today)
+    state, the ageing of those in hand and open / overdue per child unit of ``parent_id`` (raised in the period)."""
+    return figures(current(db), scope, f, parent_id, today)
 
 
 def figures(cols: _Columns, scope: Scope, f: Filters, parent_id: int | None, today: dt.date) -> ProblemFigures:

@@ -121,13 +121,12 @@ def forget_cached() -> None:
 
 def problems_view(db: Database, scope: Scope, f: A.Filters, parent_id: int | None,
                   today: dt.date) -> problem_table.ProblemFigures:
-    """The problems dashboard's figures (analytics.problem_table), kept until a problem or a unit changes
-    (storage.problems.change_stamp, ~1 ms), so leaders' live refreshes share one computation per change."""
-    from storage import problems
-
-    stamp = problems.change_stamp(db)
-    return _problem_views.get(db, (scope.path, f, parent_id, today), stamp,
-                              lambda: problem_table.problem_figures(db, scope, f, parent_id, today, stamp))
+    """The problems dashboard's figures, from the problems kept in memory (analytics.problem_table, brought up to
+    date in one snapshot) and kept per filter until a problem or a unit changes, so leaders' live refreshes
+    share one computation per change."""
+    columns = problem_table.current(db)
+    return _problem_views.get(db, (scope.path, f, parent_id, today), columns.stamp,
+                              lambda: problem_table.figures(columns, scope, f, parent_id, today))
 
 
 @dataclass(frozen=True)

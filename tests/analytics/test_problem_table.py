@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from analytics import problem_table
+from analytics import problem_table, views
 from fieldwork.registry import UnitRecord
 from storage import analytics as A
 from storage import households, problems, visits
@@ -37,10 +37,9 @@ def tracked(db, monkeypatch):
     table = problem_table.ProblemTable()
 
     def check() -> problem_table._Columns:
-        seen = problems.change_stamp(db)
-        kept = table.columns(db, seen)
+        kept = table.columns(db)
         fresh = real_load(db)
-        assert kept.stamp == seen == fresh.stamp
+        assert kept.stamp == fresh.stamp == problems.change_stamp(db)
         assert_same(kept, fresh)
         return kept
 
@@ -156,21 +155,28 @@ def test_readers_and_writers_at_once_end_equal_to_a_fresh_load(db):
     assert not failures
     figures = problem_table.problem_figures(db, ALL, f, w.tree.district.id, dt.date(2026, 11, 20))
     assert figures.summary.by_state["resolved"] == 5 and figures.summary.total == 5
-    assert_same(problem_table._table(db).columns(db), problem_table._load(db))
+    assert_same(problem_table.current(db), problem_table._load(db))
 
 
-def test_a_caller_with_an_older_stamp_gets_the_newer_problems_without_a_load(tracked):
+def test_nothing_changed_keeps_the_same_columns_without_a_load(tracked):
     w, check, loads = tracked
-    pid = _raise(w, "H101", "p1")
-    table = problem_table.ProblemTable()
-    older = problems.change_stamp(w.db)
-    table.columns(w.db, older)
-    problems.transition(w.db, ALL, pid, "assign", actor_id=None, assignee_user_id=w.cadre1.user_id)
-    newer = problems.change_stamp(w.db)
-    assert table.columns(w.db, newer).stamp == newer
+    _raise(w, "H101", "p1")
+    first = problem_table.current(w.db)
     loaded = len(loads)
-    kept = table.columns(w.db, older)  # a refresh that read its stamp before the change, arriving late
-    assert kept.stamp == newer and problem_table.STATES[kept.state[0]] == "assigned" and len(loads) == loaded
+    assert problem_table.current(w.db) is first and len(loads) == loaded
+    assert first.stamp == problems.change_stamp(w.db)
+
+
+def test_a_view_after_a_write_sees_it_even_when_the_problems_were_just_brought_up_to_date(db):
+    """The background refresher brings the problems up to date; a write lands; the next view includes it."""
+    w = seed_world(db)
+    f = A.Filters(since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30))
+    assert views.problems_view(db, ALL, f, w.tree.district.id, dt.date(2026, 11, 20)).summary.total == 0
+    problem_table.current(db)  # what the refresher does every few seconds
+    _raise(w, "H101", "p1")
+    seen = views.problems_view(db, ALL, f, w.tree.district.id, dt.date(2026, 11, 20))
+    assert seen.summary.total == 1
+    assert views.problems_view(db, ALL, f, w.tree.district.id, dt.date(2026, 11, 20)) is seen
 
 
 def test_figures_at_the_edges(db):
