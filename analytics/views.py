@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from analytics import problem_table
@@ -14,6 +14,7 @@ from analytics.ranking import RankedUnit, rank_units, red_black_lists
 from storage import analytics as A
 from storage.db import Database, Scope
 from storage.orgs import OrgUnit, get_unit
+from storage.worklists import CoverageRow
 
 NOWHERE = Scope("/nowhere/")  # a scope that matches no unit
 
@@ -41,6 +42,7 @@ class VisitSummary:
     attempted: int
     make_up: int
     return_visits: int
+    by_unit: list[CoverageRow] = field(default_factory=list)  # per unit at the level asked for, if any
 
     @property
     def coverage(self) -> float | None:
@@ -58,17 +60,24 @@ class VisitSummary:
         return max(0, int(-(-(self.households * self.coverage_target - self.covered) // 1)))
 
 
-def visit_summary(db: Database, scope: Scope, campaign_id: int | None, today: dt.date) -> VisitSummary | None:
+def visit_summary(db: Database, scope: Scope, campaign_id: int | None, today: dt.date,
+                  group_level: int | None = None) -> VisitSummary | None:
     """Coverage and the make-up / return-visit counts of the chosen (else the current) campaign, from
-    storage.worklists (the same figures the worklist pages list)."""
+    storage.worklists (the same figures the worklist pages list); with ``group_level``, coverage per unit at that
+    level too, from the same read."""
     from storage import campaigns, worklists
 
     campaign = campaigns.get_campaign(db, campaign_id) if campaign_id else campaigns.current_campaign(db, scope, today)
     if campaign is None:
         return None
-    total, counts = worklists.campaign_counts(db, scope, campaign.id)
+    by_unit: list[CoverageRow] = []
+    if group_level is None:
+        total, counts = worklists.campaign_counts(db, scope, campaign.id)
+    else:
+        total, counts, by_unit = worklists.campaign_counts_by_unit(db, scope, campaign.id, group_level)
     return VisitSummary(campaign.id, campaign.name, campaign.starts_on, campaign.ends_on, campaign.coverage_target,
-                        total.households, total.covered, total.attempted, counts.make_up, counts.return_visits)
+                        total.households, total.covered, total.attempted, counts.make_up, counts.return_visits,
+                        by_unit)
 
 
 @dataclass(frozen=True)

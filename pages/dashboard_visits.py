@@ -9,7 +9,7 @@ st.set_page_config(layout="wide")
 
 import charts  # noqa: E402
 from analytics import views  # noqa: E402
-from storage import analytics, campaigns, worklists  # noqa: E402
+from storage import analytics  # noqa: E402
 from ui.dashboard import (  # noqa: E402
     ensure_refresher, filter_bar, language, live_controls, percent, updated_caption,
 )
@@ -27,11 +27,10 @@ scope = views.view_scope(user.scope, ctx.filters)
 @st.fragment(run_every=run_every)
 def live_view() -> None:
     updated_caption()
-    summary = views.visit_summary(db, scope, ctx.filters.campaign_id, ctx.today)
+    summary = views.visit_summary(db, scope, ctx.filters.campaign_id, ctx.today, group_level=ctx.unit.level + 1)
     if summary is None:
         st.info(t("dash.no_campaign"))
         return
-    campaign = campaigns.get_campaign(db, summary.campaign_id)
     st.subheader(summary.campaign_name)
     c = st.columns(4)
     c[0].metric(t("dash.coverage"), percent(summary.coverage),
@@ -47,13 +46,11 @@ def live_view() -> None:
     st.plotly_chart(charts.burnup(points, summary.households, summary.coverage_target, summary.starts_on,
                                   summary.ends_on, lang), width="stretch", key="dash.burnup_chart")
     st.subheader(t("dash.coverage_by_unit"))
-    level = ctx.unit.level + 1
-    rows = worklists.coverage(db, scope, campaign.id, group_level=level) if campaign else []
     st.dataframe([{t("dash.col.code"): r.unit_code, t("dash.col.unit"): r.unit_name,
                    t("dash.col.households"): r.households, t("dash.col.covered"): r.covered,
                    t("dash.col.attempted"): r.attempted,
                    t("dash.col.coverage"): percent(r.covered / r.households if r.households else None)}
-                  for r in rows], hide_index=True, width="stretch")
+                  for r in summary.by_unit], hide_index=True, width="stretch")
 
 
 live_view()

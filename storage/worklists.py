@@ -137,17 +137,41 @@ def coverage(db: Database, scope: Scope, campaign_id: int, group_level: int | No
                            coalesce(sum(attempted), 0) FROM gc""", params).first()
         assert row is not None
         return [CoverageRow(None, None, None, int(row[0]), int(row[1]), int(row[2]))]
-    sql = f"""WITH {base},
-        agg AS (SELECT TRY_CAST(NULLIF(split_part(gc.path, '/', ? + 1), '') AS BIGINT) AS unit_id,
+    rows = db.query(f"WITH {base}, {_per_unit_sql()} ORDER BY u.path",
+                    params + [group_level, group_level, scope.like, scope.path]).rows
+    return [CoverageRow(int(r[0]), r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows]
+
+
+def _per_unit_sql() -> str:
+    """After ``_grid_counts_cte``: CTEs agg and units, then the SELECT of coverage() per unit at a level (params:
+    the level twice, the scope's LIKE pattern and path)."""
+    return """agg AS (SELECT TRY_CAST(NULLIF(split_part(gc.path, '/', ? + 1), '') AS BIGINT) AS unit_id,
                        sum(households) AS households, sum(covered) AS covered, sum(attempted) AS attempted
                 FROM gc GROUP BY 1),
         units AS (SELECT u.id, u.code, u.name, u.path FROM org_units u
                   WHERE u.level = ? AND (u.path LIKE ? OR starts_with(?, u.path))
                     AND EXISTS (SELECT 1 FROM cu WHERE starts_with(u.path, cu.path) OR starts_with(cu.path, u.path)))
-        SELECT u.id, u.code, u.name, coalesce(agg.households, 0), coalesce(agg.covered, 0), coalesce(agg.attempted, 0)
-        FROM units u LEFT JOIN agg ON agg.unit_id = u.id ORDER BY u.path"""
-    rows = db.query(sql, params + [group_level, group_level, scope.like, scope.path]).rows
-    return [CoverageRow(int(r[0]), r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows]
+        SELECT u.id, u.code, u.name, coalesce(agg.households, 0), coalesce(agg.covered, 0), coalesce(agg.attempted, 0),
+               NULL AS returns, u.path
+        FROM units u LEFT JOIN agg ON agg.unit_id = u.id"""
+
+
+def campaign_counts_by_unit(db: Database, scope: Scope, campaign_id: int,
+                            group_level: int) -> tuple[CoverageRow, WorklistCounts, list[CoverageRow]]:
+    """campaign_counts() and coverage(group_level) in one statement over one grouped read of the status tables
+    (the dashboards' visits view: two reads took ~110 ms at 416k households)."""
+    campaign = _need_campaign(db, campaign_id)
+    base, params = _grid_counts_cte(scope, campaign)
+    rows = db.query(
+        f"""WITH {base}, {_per_unit_sql()}
+            UNION ALL SELECT NULL, NULL, NULL, coalesce(sum(households), 0), coalesce(sum(covered), 0),
+                             coalesce(sum(attempted), 0), coalesce(sum(returns), 0), NULL FROM gc
+            ORDER BY 8 NULLS FIRST""",
+        params + [group_level, group_level, scope.like, scope.path]).rows
+    total, *units = rows
+    households, covered, attempted, returns = (int(v) for v in total[3:7])
+    return (CoverageRow(None, None, None, households, covered, attempted), WorklistCounts(households - covered, returns),
+            [CoverageRow(int(r[0]), r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in units])
 
 
 def coverage_burnup(db: Database, scope: Scope, campaign_id: int) -> list[tuple[dt.date, int]]:

@@ -70,3 +70,9 @@ def test_campaign_counts_match_raw_rows_and_the_lists(db):
         assert counts.return_visits == len(worklists.return_visits(db, scope, campaign.id))
         burnup = A.coverage_burnup(db, scope, campaign.id)
         assert burnup[-1][1] == got[1] and [n for _, n in burnup] == sorted(n for _, n in burnup)
+        # the visits view reads the totals and the per-unit rows in one statement: the same figures
+        level = (towns[0].level if scope.path == "/" else towns[0].level + 1)
+        one_total, one_counts, by_unit = worklists.campaign_counts_by_unit(db, scope, campaign.id, level)
+        assert (one_total, one_counts) == (total, counts)
+        assert by_unit == worklists.coverage(db, scope, campaign.id, group_level=level) and len(by_unit) > 1
+        assert sum(r.households for r in by_unit) == total.households

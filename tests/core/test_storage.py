@@ -191,3 +191,24 @@ def test_duckdb_threads_follow_the_setting(tmp_path, monkeypatch):
     db = open_database(tmp_path / "default.duckdb")
     assert int(db.query("SELECT current_setting('threads')").single_value()) == max(1, (os.cpu_count() or 2) // 2)
     db.close()
+
+
+def test_a_database_opens_read_only_for_reading(tmp_path):
+    """Reports and benchmarks may open a copy read-only: nothing is created, the data reads as written."""
+    path = tmp_path / "m.duckdb"
+    db = open_database(path)
+    unit = orgs.create_unit(db, "D01", "城关区", 1)
+    db.close()
+    ro = open_database(path, migrate=False, read_only=True)
+    try:
+        assert orgs.get_unit(ro, unit.id) == unit
+        assert migrations.applied(ro) == [m.name for m in migrations.known()]
+    finally:
+        ro.close()
+    empty = tmp_path / "empty.duckdb"
+    open_database(empty, migrate=False).close()  # a DuckDB file with no tables yet
+    ro = open_database(empty, migrate=False, read_only=True)
+    try:
+        assert migrations.applied(ro) == []
+    finally:
+        ro.close()
