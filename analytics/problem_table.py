@@ -88,9 +88,10 @@ def _day(d: dt.date) -> int:
 def _codes(column: pa.ChunkedArray, known: dict[str, int]) -> np.ndarray:
     """Each value's code in ``known`` (new values are added): Arrow's dictionary encoding hashes the strings."""
     encoded = pc.dictionary_encode(column).combine_chunks()
-    for value in encoded.dictionary.to_pylist():
+    values = encoded.dictionary.to_pylist()
+    for value in values:
         known.setdefault(value, len(known))
-    mapping = np.array([known[value] for value in encoded.dictionary.to_pylist()] or [0], dtype=np.int32)
+    mapping = np.array([known[value] for value in values] or [0], dtype=np.int32)
     return mapping[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
@@ -117,10 +118,16 @@ def _encode(raw: pa.Table, categories: tuple[str, ...]) -> tuple[dict[str, np.nd
         "rating": numbers("rating", np.int16),
         "rated": pc.is_valid(raw.column("rating")).to_numpy(),
     }
-    if len(columns["ids"]) > 1 and not np.all(columns["ids"][:-1] < columns["ids"][1:]):
-        order = np.argsort(columns["ids"], kind="stable")
-        columns = {name: column[order] for name, column in columns.items()}
-    return columns, tuple(known)
+    return _by_id(columns), tuple(known)
+
+
+def _by_id(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns in id order (rows come unordered from a scan, and concurrent writers add ids out of order)."""
+    ids = columns["ids"]
+    if len(ids) < 2 or np.all(ids[:-1] < ids[1:]):
+        return columns
+    order = np.argsort(ids, kind="stable")
+    return {name: column[order] for name, column in columns.items()}
 
 
 def _unit_index(units: tuple[orgs.OrgUnit, ...], unit_ids: np.ndarray) -> np.ndarray:
@@ -169,9 +176,7 @@ def _patch(db: Database, old: _Columns) -> _Columns | None:
         columns[name] = np.concatenate([column, values[~present]])
     if (len(columns["ids"]), int(columns["ids"].sum())) != (stamp.problems, stamp.problem_id_sum):
         return None  # problems removed, or added without an event below the last id seen
-    if len(columns["ids"]) > 1 and not np.all(columns["ids"][:-1] < columns["ids"][1:]):
-        order = np.argsort(columns["ids"], kind="stable")  # added out of id order (concurrent writers)
-        columns = {name: column[order] for name, column in columns.items()}
+    columns = _by_id(columns)
     if units is not old.units:
         columns["unit_index"] = _unit_index(units, columns["unit_ids"])
     return _Columns(stamp=stamp, categories=categories, units=units, **columns)

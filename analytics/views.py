@@ -12,9 +12,10 @@ from analytics.filters import previous_period
 from analytics.kpi import Delta, delta
 from analytics.ranking import RankedUnit, rank_units, red_black_lists
 from storage import analytics as A
+from storage import campaigns, worklists
 from storage.db import Database, Scope
 from storage.orgs import OrgUnit, get_unit
-from storage.worklists import CoverageRow
+from storage.problems import ProblemSummary
 
 NOWHERE = Scope("/nowhere/")  # a scope that matches no unit
 
@@ -42,7 +43,7 @@ class VisitSummary:
     attempted: int
     make_up: int
     return_visits: int
-    by_unit: list[CoverageRow] = field(default_factory=list)  # per unit at the level asked for, if any
+    by_unit: list[worklists.CoverageRow] = field(default_factory=list)  # per unit at the level asked for, if any
 
     @property
     def coverage(self) -> float | None:
@@ -65,12 +66,10 @@ def visit_summary(db: Database, scope: Scope, campaign_id: int | None, today: dt
     """Coverage and the make-up / return-visit counts of the chosen (else the current) campaign, from
     storage.worklists (the same figures the worklist pages list); with ``group_level``, coverage per unit at that
     level too, from the same read."""
-    from storage import campaigns, worklists
-
     campaign = campaigns.get_campaign(db, campaign_id) if campaign_id else campaigns.current_campaign(db, scope, today)
     if campaign is None:
         return None
-    by_unit: list[CoverageRow] = []
+    by_unit: list[worklists.CoverageRow] = []
     if group_level is None:
         total, counts = worklists.campaign_counts(db, scope, campaign.id)
     else:
@@ -88,7 +87,7 @@ class OverviewView:
     previous_filters: A.Filters | None
     previous: A.Figures | None
     visits: VisitSummary | None
-    problems: Any  # storage.problems.ProblemSummary
+    problems: ProblemSummary
     resolution: problem_table.ResolutionSatisfaction
 
     def deltas(self) -> dict[str, Delta]:

@@ -159,8 +159,8 @@ def list_problems(
         where += " AND o.path LIKE ?"
         params.append(unit.like)
     if overdue_on is not None:
-        where += " AND p.state IN ('new', 'assigned', 'in_progress') AND p.due_on < ?"
-        params.append(overdue_on)
+        where += " AND list_contains(?, p.state) AND p.due_on < ?"  # overdue: fieldwork.problems.is_overdue
+        params += [list(workflow.IN_HAND_STATES), overdue_on]
     if household_id is not None:
         where += " AND p.household_id = ?"
         params.append(household_id)

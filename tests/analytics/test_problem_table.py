@@ -79,6 +79,16 @@ def test_every_write_is_patched_in_and_equals_a_fresh_load(tracked):
     assert list(check().ids) == [first] and len(loads) == 2
 
 
+def _commit_start_late(w, pid: int, late_id: int, check, loads) -> None:
+    """The writer that took ``late_id`` before the last patch commits its "start" now: seen, by a reload."""
+    w.db.execute("UPDATE problems SET state = 'in_progress' WHERE id = ?", [pid])
+    w.db.execute("""INSERT INTO problem_events (id, problem_id, occurred_at, action, from_state, to_state)
+                    VALUES (?, ?, ?, 'start', 'assigned', 'in_progress')""", [late_id, pid, AT])
+    loaded = len(loads)
+    assert problem_table.STATES[check().state[0]] == "in_progress"
+    assert len(loads) == loaded + 1
+
+
 def test_an_event_committed_below_the_last_seen_id_reloads(tracked):
     w, check, loads = tracked
     pid = _raise(w, "H101", "p1")
@@ -86,12 +96,7 @@ def test_an_event_committed_below_the_last_seen_id_reloads(tracked):
     late_id = w.db.query("SELECT nextval('problem_events_id_seq')").single_value()  # a writer takes an id ...
     problems.transition(w.db, ALL, pid, "assign", actor_id=None, assignee_user_id=w.cadre1.user_id)
     check()  # ... another commits a higher one first and is patched in
-    w.db.execute("UPDATE problems SET state = 'in_progress' WHERE id = ?", [pid])  # then the first commits
-    w.db.execute("""INSERT INTO problem_events (id, problem_id, occurred_at, action, from_state, to_state)
-                    VALUES (?, ?, ?, 'start', 'assigned', 'in_progress')""", [late_id, pid, AT])
-    loaded = len(loads)
-    assert problem_table.STATES[check().state[0]] == "in_progress"
-    assert len(loads) == loaded + 1
+    _commit_start_late(w, pid, late_id, check, loads)  # then the first commits
 
 
 def test_a_late_commit_and_a_removal_that_cancel_in_the_counts_still_reload(tracked):
@@ -103,12 +108,7 @@ def test_a_late_commit_and_a_removal_that_cancel_in_the_counts_still_reload(trac
     check()
     first_event = w.db.query("SELECT min(id) FROM problem_events").single_value()
     w.db.execute("DELETE FROM problem_events WHERE id = ?", [first_event])
-    w.db.execute("UPDATE problems SET state = 'in_progress' WHERE id = ?", [pid])
-    w.db.execute("""INSERT INTO problem_events (id, problem_id, occurred_at, action, from_state, to_state)
-                    VALUES (?, ?, ?, 'start', 'assigned', 'in_progress')""", [late_id, pid, AT])
-    loaded = len(loads)
-    assert problem_table.STATES[check().state[0]] == "in_progress"
-    assert len(loads) == loaded + 1
+    _commit_start_late(w, pid, late_id, check, loads)
 
 
 def test_problems_added_without_an_event_are_still_seen(tracked):

@@ -186,6 +186,9 @@ def test_problem_summary(world):
     s = _summary(w.db, ALL)
     assert s.by_state == {"new": 2, "assigned": 0, "in_progress": 0, "resolved": 0, "closed": 1}
     assert (s.open, s.overdue, s.resolved, s.total, s.median_days_to_close) == (2, 1, 1, 3, 3.5)
+    # the list's overdue filter agrees with the summary: in hand and past due (c, raised 2 Nov, due 23 Nov)
+    late = problems.list_problems(w.db, ALL, overdue_on=dt.date(2026, 11, 28))
+    assert [(p.household_code, p.category) for p in late] == [("H301", "住房")]
     s1 = _summary(w.db, w.leader.scope)
     assert (s1.total, s1.overdue) == (2, 0)
 
