@@ -10,7 +10,7 @@ import pytest
 import demo
 from storage import links, orgs
 from storage.db import Scope, open_database
-from tests.conftest import READY, start_app, stop_app
+from tests.conftest import READY, pick, start_app, stop_app
 
 pytestmark = pytest.mark.browser
 
@@ -70,20 +70,11 @@ def test_overview_drill_two_levels_and_live_update(tmp_path, browser) -> None:
         submit.wait_for(timeout=30_000)
         groups = resident.locator('[data-testid="stRadio"]')
         thanks = resident.get_by_text("提交成功，感谢您的参与！")
-        for _attempt in range(3):  # a click that lands during a rerun can be lost: check, re-click, resubmit
-            for i in range(7):  # the required ratings: overall and the six services
-                if groups.nth(i).locator("input:checked").count() == 0:
-                    groups.nth(i).get_by_text("非常满意", exact=True).click()
-                    resident.wait_for_timeout(300)
-                    resident.wait_for_selector(READY)
-            resident.screenshot(path=str(tmp_path / "resident.png"))
-            submit.click()
-            try:
-                thanks.wait_for(timeout=20_000)
-                break
-            except Exception:  # noqa: BLE001 - the form asked for a missing answer; answer it and submit again
-                continue
-        thanks.wait_for(timeout=5_000)
+        for i in range(7):  # the required ratings: overall and the six services
+            pick(groups.nth(i), "非常满意")
+        resident.screenshot(path=str(tmp_path / "resident.png"))
+        submit.click()
+        thanks.wait_for(timeout=20_000)
 
         for _ in range(40):  # the dashboard refreshes itself every 10 s: allow a few intervals, no reload
             page.wait_for_timeout(1000)

@@ -9,27 +9,21 @@ import pytest
 from openpyxl import load_workbook
 
 from storage import open_database
-from tests.conftest import READY, TEST_PASSWORD, start_app, stop_app
+from tests.conftest import TEST_PASSWORD, pick, settle, start_app, stop_app
 from tests.fieldwork.conftest import live_window, seed_world
 
 pytestmark = pytest.mark.browser
-
-
-def _ready(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_selector(READY)
 
 
 def _choose(page, label: str, option: str) -> None:
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
     box.click()
     page.get_by_role("option", name=option).first.click()
-    _ready(page)
+    settle(page, 300)
 
 
 def _radio(page, question: str, option: str) -> None:
-    group = page.locator('[data-testid="stRadio"]').filter(has_text=question).first
-    group.get_by_text(option, exact=True).click()
+    pick(page.locator('[data-testid="stRadio"]').filter(has_text=question).first, option)
 
 
 def _fill_visit_form(page) -> None:
@@ -53,15 +47,15 @@ def test_cadre_visit_problem_and_close_out(tmp_path, browser):
         page.fill("#username", "cadre1")
         page.fill("#password", TEST_PASSWORD)
         page.click("button[type=submit]")
-        _ready(page)
+        settle(page, 300)
 
         page.goto(app.url + "/worklists")
-        _ready(page)
+        settle(page, 300)
         page.get_by_role("tab", name="补课访（3）").wait_for()
         page.get_by_role("tab", name="回头访（0）").wait_for()
 
         page.goto(app.url + "/visits")
-        _ready(page)
+        settle(page, 300)
         _choose(page, "显示", "待补课访（未覆盖）")
         _choose(page, "选择住户", "H101 · 张三明 · 幸福路1号 · 未走访")
         page.get_by_text("登记走访：H101").wait_for()
@@ -69,18 +63,18 @@ def test_cadre_visit_problem_and_close_out(tmp_path, browser):
         number = page.locator('[data-testid="stNumberInput"]').filter(has_text="问题数量").locator("input")
         number.fill("1")
         number.press("Enter")
-        _ready(page)
+        settle(page, 300)
         area = page.locator('[data-testid="stTextArea"]').filter(has_text="问题描述").locator("textarea")
         area.fill("楼道灯坏了三个月")
         area.press("Tab")
-        _ready(page)
+        settle(page, 300)
         page.get_by_role("button", name="保存走访记录").click()
-        _ready(page)
+        settle(page, 300)
         page.get_by_text("走访记录已保存").wait_for()
         page.screenshot(path=str(tmp_path / "visit_saved.png"))
 
         page.goto(app.url + "/worklists")
-        _ready(page)
+        settle(page, 300)
         page.get_by_role("tab", name="补课访（2）").wait_for()  # H101 left the make-up list
         page.get_by_role("tab", name="回头访（1）").wait_for()  # and is on the return list
         with page.expect_download() as download:  # the paper sheet of the make-up list
@@ -88,27 +82,27 @@ def test_cadre_visit_problem_and_close_out(tmp_path, browser):
         assert download.value.suggested_filename.endswith(".xlsx")
         sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
         assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == ["H102", "H103"]
-        _ready(page)
+        settle(page, 300)
 
         page.goto(app.url + "/problems")
-        _ready(page)
+        settle(page, 300)
         for label in ("我来办理", "开始办理", "办结"):
             page.get_by_role("button", name=label, exact=True).click()
-            _ready(page)
+            settle(page, 300)
         page.get_by_text("已办结的问题须在回头访中由群众确认").wait_for()
 
         page.goto(app.url + f"/visits?hh={h101}")
-        _ready(page)
+        settle(page, 300)
         page.get_by_text("登记走访：H101").wait_for()
         assert page.get_by_role("checkbox", name="这是回头访").is_checked()
         _fill_visit_form(page)
         _radio(page, "办理结果的满意程度", "满意")
         page.get_by_role("button", name="保存走访记录").click()
-        _ready(page)
+        settle(page, 300)
         page.get_by_text("走访记录已保存").wait_for()
 
         page.goto(app.url + "/worklists")
-        _ready(page)
+        settle(page, 300)
         page.get_by_role("tab", name="回头访（0）").wait_for()
         page.screenshot(path=str(tmp_path / "worklists_after.png"))
     finally:
@@ -153,29 +147,29 @@ def test_admin_imports_a_gbk_registry_with_a_bad_row(tmp_path, browser):
         page.fill("#username", "admin1")
         page.fill("#password", TEST_PASSWORD)
         page.click("button[type=submit]")
-        _ready(page)
+        settle(page, 300)
         page.goto(app.url + "/households")
-        _ready(page)
+        settle(page, 300)
         page.get_by_text("导入住户名册").click()
         page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(registry))
-        _ready(page)
+        settle(page, 300)
         page.get_by_text("共 3 行：2 行可导入，1 行有错误（文件编码：gbk）").wait_for()
         assert page.get_by_role("button", name="导入", exact=True).is_disabled()
         page.get_by_text("跳过有错误的行，只导入正确的行").click()
-        _ready(page)
+        settle(page, 300)
         page.get_by_role("button", name="导入", exact=True).click()
-        _ready(page)
+        settle(page, 300)
         page.get_by_text("导入完成：新增 1 户，更新 1 户，未变 0 户。").wait_for()
         page.screenshot(path=str(tmp_path / "imported.png"))
 
         # the paper path: a filled sheet comes back as visits
         page.goto(app.url + "/worklists")
-        _ready(page)
+        settle(page, 300)
         page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(sheet))
-        _ready(page)
+        settle(page, 300)
         page.get_by_text("共 3 行：2 条走访可导入，1 行未填写结果已跳过，0 行有错误。").wait_for()
         page.get_by_role("button", name="导入走访记录").click()
-        _ready(page)
+        settle(page, 300)
         page.get_by_text("已导入 2 条走访记录").wait_for()
     finally:
         stop_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import READY, start_app, stop_app
+from tests.conftest import pick, settle, start_app, stop_app
 from tests.sharing.sharing_fixtures import make_link, publish
 
 pytestmark = pytest.mark.browser
@@ -27,11 +27,6 @@ def _prepare(data_dir) -> tuple[str, str]:
         db.close()
 
 
-def _wait(page) -> None:
-    page.wait_for_timeout(150)
-    page.wait_for_selector(READY)
-
-
 def test_resident_answers_on_a_phone_then_sees_already_answered(tmp_path, browser, monkeypatch):
     monkeypatch.setenv("MINYI_DB", str(tmp_path / "minyi.duckdb"))
     open_token, revoked_token = _prepare(tmp_path)
@@ -40,15 +35,14 @@ def test_resident_answers_on_a_phone_then_sees_already_answered(tmp_path, browse
         context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         page = context.new_page()
         page.goto(f"{app.url}/fill?t={open_token}")
-        _wait(page)
+        settle(page)
         page.get_by_text("全题型测评").first.wait_for()
         assert page.locator('[data-testid="stSidebar"]').count() == 0  # residents get no staff menu
         radios = page.locator('[data-testid="stRadio"]')
-        radios.nth(0).get_by_text("满意", exact=True).click()  # overall: 满意 (4)
-        _wait(page)
+        pick(radios.nth(0), "满意")  # overall: 满意 (4)
         assert page.get_by_text("不满意的原因").count() == 0  # the follow-up stays hidden
-        radios.nth(2).get_by_text("非常满意", exact=True).click()  # matrix row 供水
-        radios.nth(3).get_by_text("基本满意", exact=True).click()  # matrix row 供电
+        pick(radios.nth(2), "非常满意")  # matrix row 供水
+        pick(radios.nth(3), "基本满意")  # matrix row 供电
         page.locator("textarea").fill("路灯<b>坏了</b>")
         page.screenshot(path=str(tmp_path / "phone_form.png"), full_page=False)
         # every option of the five-level scale is a thumb-sized target
@@ -56,19 +50,19 @@ def test_resident_answers_on_a_phone_then_sees_already_answered(tmp_path, browse
         assert box is not None and box["height"] >= 40
         page.get_by_role("button", name="提交").click()
         page.get_by_text("提交成功，感谢您的参与！").wait_for(timeout=20000)
-        _wait(page)
+        settle(page)
         page.screenshot(path=str(tmp_path / "phone_thanks.png"))
         page.wait_for_function("document.cookie.includes('minyi_done_')", timeout=10000)
 
         again = context.new_page()
         again.goto(f"{app.url}/fill?t={open_token}")
-        _wait(again)
+        settle(again)
         again.get_by_text("您已经填写过本问卷，感谢您的参与！").wait_for(timeout=20000)
         assert again.locator('[data-testid="stRadio"]').count() == 0
 
         revoked = context.new_page()
         revoked.goto(f"{app.url}/fill?t={revoked_token}")
-        _wait(revoked)
+        settle(revoked)
         revoked.get_by_text("这个链接已被收回，不再接受填写。如有疑问请联系社区（村）工作人员。").wait_for(timeout=20000)
         context.close()
     finally:
