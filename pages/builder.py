@@ -23,7 +23,7 @@ from surveys import constants as c  # noqa: E402
 from surveys.evaluation import evaluation_definition  # noqa: E402
 from ui import state  # noqa: E402
 from ui.resources import database, templates  # noqa: E402
-from ui.survey_form import render_page  # noqa: E402
+from ui.survey_form import plain, render_page  # noqa: E402
 
 L = lang()
 db = database()
@@ -300,7 +300,7 @@ def question_editor(question: dict[str, Any]) -> None:
     cols = st.columns(2)
     if cols[0].button(t("builder.q.save"), key=f"{key}save", type="primary"):
         if not new[c.ID] or (new[c.ID] != qid and edits.find_question(definition, new[c.ID]) is not None):
-            st.error(t("builder.err.question_id", id=new[c.ID]))
+            st.error(t("builder.err.question_id", id=plain(new[c.ID])))
             return
         st.session_state[state.BUILDER_QUESTION] = new[c.ID]
         save(survey_id, edits.replace_question(definition, qid, new), "builder.question_saved", id=new[c.ID])
@@ -347,9 +347,9 @@ with tab_questions:
         if st.button(t("builder.add_button"), key="builder.add.button"):
             wanted = add_id.strip()
             if wanted and not edits.IDENTIFIER_RE.fullmatch(wanted):
-                st.error(t("builder.err.question_id", id=wanted))
+                st.error(t("builder.err.question_id", id=plain(wanted)))
             elif wanted and edits.find_question(definition, wanted) is not None:
-                st.error(t("builder.err.question_id", id=wanted))
+                st.error(t("builder.err.question_id", id=plain(wanted)))
             else:
                 qid = wanted or edits.free_question_id(definition, "q")
                 question = edits.skeleton(add_type, qid, add_label.strip() or type_name(add_type))

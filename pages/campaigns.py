@@ -16,6 +16,7 @@ from storage import worklists
 from storage.db import Database
 from ui.resources import database
 from ui.session import require, t
+from ui.survey_form import plain
 
 user: Principal = require("admin")
 db: Database = database()
@@ -63,7 +64,7 @@ with st.form("campaigns.new_form"):
         except ValueError as exc:
             st.error(t(str(exc)))
         else:
-            st.success(t("campaigns.created", name=name))
+            st.success(t("campaigns.created", name=plain(name)))
             st.rerun()
 
 st.subheader(t("campaigns.categories"))

@@ -5,6 +5,7 @@ import streamlit as st
 from storage import orgs
 from ui.resources import database
 from ui.session import lang, require, t
+from ui.survey_form import plain
 
 user = require("admin")
 st.title(t("units.title"))
@@ -29,9 +30,9 @@ if parents:
             if not code.strip() or not name.strip():
                 st.error(t("setup.missing"))
             elif orgs.get_unit_by_code(db, code.strip()) is not None:
-                st.error(t("units.code_taken", code=code.strip()))
+                st.error(t("units.code_taken", code=plain(code.strip())))
             elif not user.can_see(parent.path):
                 st.error(t("auth.forbidden"))
             else:
                 unit = orgs.create_unit(db, code.strip(), name.strip(), parent.level + 1, parent.id)
-                st.success(t("units.created", name=unit.name))
+                st.success(t("units.created", name=plain(unit.name)))

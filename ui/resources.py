@@ -12,18 +12,13 @@ from storage.db import Database, shared_database
 from surveys import TemplateLoad, load_templates
 
 
-@st.cache_resource(show_spinner=False)
-def _database(path: str) -> Database:
-    return shared_database(path)
-
-
 @lru_cache(maxsize=8)
 def _db_path(env_value: str | None) -> str:
     return str(settings_module.load({"MINYI_DB": env_value} if env_value else {}).db_path)
 
 
-# database() runs several times per script run; st.cache_resource hashes its
-# argument on every call (~50 µs), a dict lookup does not (bench/load_fill.py).
+# database() runs several times per script run: a dict lookup in front of
+# shared_database's lock and path resolution (bench/load_fill.py).
 _opened: dict[str, Database] = {}
 
 
@@ -32,7 +27,7 @@ def database() -> Database:
     path = _db_path(os.environ.get("MINYI_DB"))
     db = _opened.get(path)
     if db is None:
-        db = _opened[path] = _database(path)
+        db = _opened[path] = shared_database(path)
     return db
 
 

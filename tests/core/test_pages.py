@@ -100,6 +100,19 @@ def test_units_page_adds_a_grid_under_a_community(seeded):
     assert unit is not None and unit.level == 4 and unit.parent_id == community.id
 
 
+def test_units_page_shows_a_typed_name_as_text_not_markdown(seeded):
+    db, tree, admin = seeded
+    at = page_test("pages/units.py", admin).run()
+    at.selectbox(key="units.parent").select(tree.unit("T1C1"))
+    at.text_input(key="units.code").input("T1C1G8")
+    at.text_input(key="units.name").input("[网格](http://evil.example)**8**")
+    at.button[0].click().run()
+    assert not at.exception
+    assert orgs.get_unit_by_code(db, "T1C1G8").name == "[网格](http://evil.example)**8**"  # stored as typed
+    message = at.success[0].value  # markdown source: every link and emphasis mark escaped, so shown literally
+    assert r"\[网格\]\(http\://evil\.example\)\*\*8\*\*" in message
+
+
 def test_units_page_refuses_a_taken_code(seeded):
     db, tree, admin = seeded
     at = page_test("pages/units.py", admin).run()
