@@ -16,7 +16,6 @@ from surveys import SurveyDefinitionError  # noqa: E402
 from surveys.errors import ImportIssue  # noqa: E402
 from ui import state  # noqa: E402
 from ui.resources import database  # noqa: E402
-from ui.survey_form import plain  # noqa: E402
 
 L = lang()
 db = database()
@@ -54,7 +53,7 @@ with tab_survey:
             for issue in exc.issues:
                 st.text(issue.message(L))
         else:
-            st.success(t("import.survey_done", id=plain(outcome.survey_id))
+            st.success(t("import.survey_done", id=outcome.survey_id)
                        + (" " + t("import.survey_published", version=outcome.version) if outcome.version else ""))
             if outcome.report:
                 st.markdown(t("authoring.report.title", n=len(outcome.report)))
