@@ -9,8 +9,6 @@ from ui.navigation import routable_for, visible_to
 from ui.resources import database
 from ui.session import current_user, lang, language_switch, t
 
-st.set_page_config(page_title="民意 Minyi", page_icon=":material/how_to_vote:", layout="centered")
-
 try:
     database()
 except StorageError as exc:  # not DuckDB, locked, unwritable, too new: say which, change nothing
@@ -28,6 +26,10 @@ pages = {e.file: page_cache.page(e.file, title=t(e.title_key), url_path=e.url_pa
          for e in entries}
 current = st.navigation(list(pages.values()), position="hidden")
 entry = next(e for e in entries if pages[e.file] is current)
+# One layout per run, decided here: a page setting its own after the router's made the frontend switch
+# between the two on each rerun (a dashboard at 1920 px alternated between 1620 and 736 px wide).
+st.set_page_config(page_title="民意 Minyi", page_icon=":material/how_to_vote:",
+                   layout="wide" if entry.wide else "centered")
 
 if entry.roles or entry.url_path == "home":  # staff pages and home get the menu; resident pages stay bare
     with st.sidebar:

@@ -7,7 +7,6 @@ from ui.resources import database
 from ui.session import require, t
 
 user = require("admin")
-st.set_page_config(layout="wide")
 st.title(t("audit.title"))
 entries = audit.recent(database(), limit=500)
 st.dataframe(

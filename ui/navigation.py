@@ -16,16 +16,17 @@ class PageEntry:
     group: str = "nav.group.work"  # i18n key of the menu section
     icon: str = ":material/article:"
     in_menu: bool = True
+    wide: bool = False  # laid out across the whole window (dashboards, long tables)
 
 
 # Order here is menu order. Pages add themselves with one line.
 PAGES: list[PageEntry] = [
     PageEntry("pages/home.py", "home", "app.home", PUBLIC, icon=":material/home:", in_menu=False),
     PageEntry("pages/fill.py", "fill", "fill.nav_title", PUBLIC, icon=":material/edit_note:", in_menu=False),
-    PageEntry("pages/dashboard.py", "dashboard", "nav.dashboard", ("admin", "leader"), "nav.group.dashboards", ":material/monitoring:"),
-    PageEntry("pages/dashboard_visits.py", "dashboard-visits", "nav.dashboard_visits", ("admin", "leader"), "nav.group.dashboards", ":material/map:"),
-    PageEntry("pages/dashboard_problems.py", "dashboard-problems", "nav.dashboard_problems", ("admin", "leader"), "nav.group.dashboards", ":material/assignment_late:"),
-    PageEntry("pages/dashboard_voices.py", "dashboard-voices", "nav.dashboard_voices", ("admin", "leader"), "nav.group.dashboards", ":material/forum:"),
+    PageEntry("pages/dashboard.py", "dashboard", "nav.dashboard", ("admin", "leader"), "nav.group.dashboards", ":material/monitoring:", wide=True),
+    PageEntry("pages/dashboard_visits.py", "dashboard-visits", "nav.dashboard_visits", ("admin", "leader"), "nav.group.dashboards", ":material/map:", wide=True),
+    PageEntry("pages/dashboard_problems.py", "dashboard-problems", "nav.dashboard_problems", ("admin", "leader"), "nav.group.dashboards", ":material/assignment_late:", wide=True),
+    PageEntry("pages/dashboard_voices.py", "dashboard-voices", "nav.dashboard_voices", ("admin", "leader"), "nav.group.dashboards", ":material/forum:", wide=True),
     PageEntry("pages/links.py", "links", "nav.links", ("admin", "leader", "cadre"), icon=":material/qr_code_2:"),
     PageEntry("pages/visits.py", "visits", "nav.visits", ("admin", "cadre"), icon=":material/door_front:"),
     PageEntry("pages/worklists.py", "worklists", "nav.worklists", ("admin", "leader", "cadre"), icon=":material/checklist:"),
@@ -38,7 +39,7 @@ PAGES: list[PageEntry] = [
     PageEntry("pages/evaluation.py", "evaluation", "nav.evaluation", ("admin", "leader"), icon=":material/how_to_vote:"),
     PageEntry("pages/units.py", "units", "nav.units", ("admin",), "nav.group.admin", ":material/account_tree:"),
     PageEntry("pages/users.py", "users", "nav.users", ("admin",), "nav.group.admin", ":material/group:"),
-    PageEntry("pages/audit.py", "audit", "nav.audit", ("admin",), "nav.group.admin", ":material/history:"),
+    PageEntry("pages/audit.py", "audit", "nav.audit", ("admin",), "nav.group.admin", ":material/history:", wide=True),
     PageEntry("pages/account.py", "account", "nav.account", ("admin", "leader", "cadre"), "nav.group.account", ":material/person:"),
 ]
 

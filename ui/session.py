@@ -17,15 +17,32 @@ from ui.links import route_link
 from ui.resources import database
 
 RECHECK_SECONDS = 30.0
+LANGS = ("zh", "en")
+LANG_COOKIE = "minyi_lang"  # the last language chosen with the switch in this browser
+# Streamlit scripts cannot set cookies: the run after a switch sends this constant script once ({lang} is
+# "zh" or "en", never user text).
+_LANG_COOKIE_SCRIPT = ('<script>document.cookie="' + LANG_COOKIE + '={lang}; max-age=31536000; path=/; samesite=lax";'
+                       "</script>")
 
 
 def lang() -> str:
-    """The session's language: chosen in the UI, else ?lang=, else MINYI_LANG (default zh)."""
+    """The session's language: chosen in the UI, else ?lang=, else the browser's last choice (a cookie), else
+    MINYI_LANG (default zh)."""
     chosen = st.session_state.get(state.LANG)  # one session-state lookup: lang() runs for every t()
     if chosen is None:
         query = st.query_params.get("lang")
-        chosen = st.session_state[state.LANG] = query if query in ("zh", "en") else settings_module.load().lang
+        if query not in LANGS:
+            query = _lang_cookie()
+        chosen = st.session_state[state.LANG] = query if query in LANGS else settings_module.load().lang
     return chosen
+
+
+def _lang_cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(LANG_COOKIE)
+    except Exception:  # no browser context (bare script run)
+        return None
+    return value if isinstance(value, str) else None
 
 
 def t(key: str, **params: object) -> str:
@@ -95,13 +112,17 @@ def require(*roles: str) -> Principal:
 
 
 def language_switch(where=None) -> None:
-    """A 中文 / English switch remembered for the session."""
+    """A 中文 / English switch, remembered for the session and, by a cookie, for the next visit from this browser."""
     target = where or st.sidebar
+    remember = st.session_state.pop(state.LANG_REMEMBER, None)
+    if remember in LANGS:
+        with target:
+            st.html(_LANG_COOKIE_SCRIPT.format(lang=remember), unsafe_allow_javascript=True)
     current = lang()
     choice = target.radio(
         translate("app.language", current), ["zh", "en"], index=0 if current == "zh" else 1,
         format_func=lambda code: "中文" if code == "zh" else "English", horizontal=True, key="minyi.lang_switch",
     )
     if choice != current:
-        st.session_state[state.LANG] = choice
+        st.session_state[state.LANG] = st.session_state[state.LANG_REMEMBER] = choice
         st.rerun()

@@ -2,6 +2,7 @@
 
 USER = "minyi.user"  # auth.principal.Principal of the signed-in staff member
 LANG = "minyi.lang"  # "zh" | "en"
+LANG_REMEMBER = "minyi.lang.remember"  # ui/session.py: a language just chosen, to store in a cookie on the next run
 USER_CHECKED_AT = "minyi.user_checked_at"  # monotonic time the cookie session was last re-checked
 FILL = "minyi.fill"  # pages/fill.py: token -> the resident's fill state (page, answers, client key, done)
 VISIT_KEYS = "minyi.visits.client_keys"  # pages/visits.py: household id -> client key created when its form is first shown
@@ -11,6 +12,7 @@ BUILDER_QUESTION = "minyi.builder.question"  # pages/builder.py: id of the quest
 BUILDER_NOTICE = "minyi.builder.notice"  # pages/builder.py: (i18n key, params) of the last action's message
 PAPER_PLAN = "minyi.paper.plan"  # pages/survey_import.py: the checked paper-import plan awaiting confirmation
 DASH_FILTERS = "minyi.dash.filters"  # pages/dashboard*.py: the leader's filter choices, kept across the dashboard pages
+DASH_PAGE = "minyi.dash.page"  # ui/dashboard.py: the dashboard page running now (its widgets' keys carry it)
 DASH_UNIT = "minyi.dash.unit"  # pages/dashboard*.py: id of the unit the dashboards are drilled into
 DASH_LIVE = "minyi.dash.live"  # pages/dashboard*.py: (live on, interval seconds)
 DASH_WORD = "minyi.dash.word"  # pages/dashboard_voices.py: the word whose texts are shown

@@ -47,6 +47,18 @@ def test_first_admin_signs_in_survives_reload_and_signs_out(tmp_path, browser):
         page.wait_for_selector(READY)
         page.get_by_text("新增用户").wait_for()
 
+        # the language chosen with the switch survives a reload (a cookie), and switching back too
+        page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+        page.get_by_text("Add a user").wait_for()
+        page.wait_for_selector(READY)
+        page.wait_for_function("document.cookie.includes('minyi_lang=en')", timeout=10_000)
+        page.reload()
+        page.wait_for_selector(READY)
+        page.get_by_text("Add a user").wait_for()
+        page.locator('[data-testid="stSidebar"]').get_by_text("中文", exact=True).click()
+        page.get_by_text("新增用户").wait_for()
+        page.wait_for_function("document.cookie.includes('minyi_lang=zh')", timeout=10_000)
+
         page.goto(app.url + "/logout")
         page.wait_for_url("**/login**")
         page.goto(app.url + "/users")
