@@ -3,7 +3,7 @@
 
 import sys
 
-from cli.main import main
+from cli.main import run
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(run(sys.argv[1:]))

@@ -18,6 +18,36 @@ MUTED = "#b0b0b0"
 FONT = dict(family="PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif", size=15)
 
 
+# Date ticks in the reader's language: 11月1日 / Nov 1; the hover shows the full date.
+DATE_TICKS = {"zh": "%-m月%-d日", "en": "%b %-d"}
+DATE_HOVER = "%Y-%m-%d"
+
+
+def _count_axis(largest: float, headroom: float = 1.1) -> dict:
+    """Axis settings for counts: from zero, whole-number ticks only, at a step of 1, 2 or 5 × 10^k chosen for
+    about six ticks (so never 0.2 or 18.3, and never two ticks that round to the same label)."""
+    top = max(1, largest) * headroom
+    step = 1
+    while step * 6 < top:
+        for factor in (2, 2.5, 2):  # 1 → 2 → 5 → 10 → 20 …
+            step = int(step * factor)
+            if step * 6 >= top:
+                break
+    return dict(tickformat=",d", rangemode="tozero", tick0=0, dtick=step, range=[0, top])
+
+
+def _date_axis(days: Sequence[dt.date], lang: str) -> dict:
+    """A date axis labelled per language; with few days, one tick per day (never two ticks on one day)."""
+    axis: dict = dict(type="date", tickformat=DATE_TICKS.get(lang, DATE_TICKS["zh"]), hoverformat=DATE_HOVER)
+    if len(days) <= 14:
+        axis.update(tickmode="array", tickvals=list(days), ticktext=[_day_label(d, lang) for d in days])
+    return axis
+
+
+def _day_label(day: dt.date, lang: str) -> str:
+    return f"{day.month}月{day.day}日" if lang != "en" else f"{day:%b} {day.day}"
+
+
 def _layout(fig: go.Figure, height: int = 420) -> go.Figure:
     fig.update_layout(font=FONT, height=height, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), plot_bgcolor="white")
@@ -41,13 +71,27 @@ def ranked_bars(units: Sequence[RankedUnit], lang: str, direct_label: str = "{na
         texts.append(f"{f.rate.value * 100:.1f}% (n={f.responses})" if u.ranked
                      else t("chart.unranked", lang, n=f.responses))
     fig = go.Figure(go.Bar(
-        y=names, x=values, orientation="h", marker_color=colours, text=texts, textposition="auto",
+        y=names, x=values, orientation="h", marker_color=colours, text=texts,
+        # The rate and n sit at the base of the bar, away from the interval whisker at its end.
+        textposition="inside", insidetextanchor="start",
         error_x=dict(type="data", symmetric=False, array=high, arrayminus=low, color="#555555"),
-        customdata=[u.row.unit_id for u in rows], hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        customdata=[u.row.unit_id for u in rows], hovertext=texts,
+        hovertemplate="%{y}: %{hovertext}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title=t("chart.rate_pct", lang), range=[0, 100])
     return _layout(fig, height=max(260, 36 * len(rows) + 80))
+
+
+# The legend lists the five levels in scale order, 非常满意 first, whatever order the bars are drawn in.
+_LEGEND_RANK = {5: 1, 4: 2, 3: 3, 2: 4, 1: 5}
+
+
+def questionnaire_order(rows: Sequence[QuestionCounts], labels: dict[tuple[str, str], str]) -> list[QuestionCounts]:
+    """``rows`` in the order of ``labels`` (built from the survey definition, so the questionnaire's order, matrix
+    rows in their order); rows without a label keep their order after the rest."""
+    position = {key: i for i, key in enumerate(labels)}
+    return sorted(rows, key=lambda q: position.get((q.question_id, q.row_id), len(position)))
 
 
 def level_distribution(counts: Sequence[QuestionCounts], labels: dict[tuple[str, str], str],
@@ -55,14 +99,14 @@ def level_distribution(counts: Sequence[QuestionCounts], labels: dict[tuple[str,
     """A diverging stacked bar per question: dissatisfied levels to the left of zero, satisfied to the right,
     the middle level split across it; shares in percent of that question's answers."""
     fig = go.Figure()
-    rows = [q for q in counts if q.n and set(q.counts) <= set(LEVEL_COLOURS)]
+    rows = questionnaire_order([q for q in counts if q.n and set(q.counts) <= set(LEVEL_COLOURS)], labels)
     names = [labels.get((q.question_id, q.row_id), q.row_id or q.question_id) for q in rows]
     order = (3, 2, 1, 4, 5)  # left side drawn outward from the centre, then the right side
     for level in order:
         share = [q.counts.get(level, 0) / q.n * 100 for q in rows]
         if level == 3:
             fig.add_bar(y=names, x=[-s / 2 for s in share], orientation="h", marker_color=LEVEL_COLOURS[3],
-                        name=level_names[3], legendgroup="3", customdata=share,
+                        name=level_names[3], legendgroup="3", customdata=share, legendrank=_LEGEND_RANK[3],
                         hovertemplate="%{y}<br>" + level_names[3] + ": %{customdata:.1f}%<extra></extra>")
             fig.add_bar(y=names, x=[s / 2 for s in share], orientation="h", marker_color=LEVEL_COLOURS[3],
                         name=level_names[3], legendgroup="3", showlegend=False, customdata=share,
@@ -70,26 +114,61 @@ def level_distribution(counts: Sequence[QuestionCounts], labels: dict[tuple[str,
             continue
         sign = -1 if level < 3 else 1
         fig.add_bar(y=names, x=[sign * s for s in share], orientation="h", marker_color=LEVEL_COLOURS[level],
-                    name=level_names[level], customdata=share,
+                    name=level_names[level], customdata=share, legendrank=_LEGEND_RANK[level],
                     hovertemplate="%{y}<br>" + level_names[level] + ": %{customdata:.1f}%<extra></extra>")
-    fig.update_layout(barmode="relative")
+    fig.update_layout(barmode="relative", legend_traceorder="normal")
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title=t("chart.share_pct", lang), range=[-100, 100])
     return _layout(fig, height=max(300, 34 * len(rows) + 110))
 
 
 def trend(points: Sequence[TrendPoint], lang: str) -> go.Figure:
-    """Responses as bars and the satisfaction rate as a line on a second axis."""
+    """Responses as bars (right axis) and the satisfaction rate as a line drawn over them (left axis).
+
+    The rate sits on the overlaying axis so Plotly draws it above the bars. A week only partly inside the
+    filtered period (a first week starting on its Sunday, the current week) is drawn hatched, with its day count
+    in the tick label and the hover, so its smaller bar does not read as a dip."""
     x = [p.period_start for p in points]
+    weekly = any(p.first_day is not None for p in points)
+    counts = [p.figures.responses for p in points]
+    rates = [p.figures.rate.value * 100 if p.figures.rate.value is not None else None for p in points]
+    spans = [_span(p, lang) for p in points]
+    partial = [weekly and p.days < 7 for p in points]
     fig = go.Figure()
-    fig.add_bar(x=x, y=[p.figures.responses for p in points], name=t("chart.responses", lang),
-                marker_color="#9ecae1", yaxis="y2")
-    fig.add_scatter(x=x, y=[p.figures.rate.value * 100 if p.figures.rate.value is not None else None for p in points],
-                    name=t("chart.rate_pct", lang), mode="lines+markers", line=dict(color=ACCENT, width=3))
-    fig.update_layout(yaxis=dict(title=t("chart.rate_pct", lang), side="left"),
-                      yaxis2=dict(title=t("chart.responses", lang), overlaying="y", side="right", showgrid=False))
-    fig.update_layout(yaxis=dict(layer="above traces"))
-    return _layout(fig, 380)
+    fig.add_bar(x=x, y=counts, name=t("chart.responses", lang), marker_color="#9ecae1", opacity=0.75,
+                marker_pattern_shape=["/" if p else "" for p in partial], customdata=spans,
+                hovertemplate="%{customdata}<br>" + t("chart.responses", lang) + ": %{y:,d}<extra></extra>",
+                yaxis="y", legendrank=2)
+    fig.add_scatter(x=x, y=rates, name=t("chart.rate_pct", lang), mode="lines+markers", yaxis="y2",
+                    line=dict(color=ACCENT, width=3), marker=dict(size=8, line=dict(color="white", width=1.5)),
+                    customdata=spans, legendrank=1, connectgaps=False,
+                    hovertemplate="%{customdata}<br>" + t("chart.rate_pct", lang) + ": %{y:.1f}<extra></extra>")
+    xaxis = _date_axis(x, lang)
+    if weekly and "ticktext" in xaxis:
+        xaxis["ticktext"] = [_week_label(p, lang) for p in points]
+    # The bars keep to the lower part of the plot and the rate (0-100) runs above them, so neither hides the other.
+    count_axis = _count_axis(max(counts, default=0), headroom=1.8)
+    fig = _layout(fig, 380)
+    fig.update_layout(
+        xaxis=xaxis,
+        yaxis=dict(title=t("chart.responses", lang), side="right", showgrid=False, **count_axis),
+        yaxis2=dict(title=t("chart.rate_pct", lang), side="left", overlaying="y", showgrid=True,
+                    gridcolor="#eeeeee", range=[0, 105]),
+    )
+    return fig
+
+
+def _span(p: TrendPoint, lang: str) -> str:
+    """The hover's period: a day, or a week's days inside the period with how many of its 7 they are."""
+    if p.first_day is None:
+        return p.period_start.isoformat()
+    text = f"{p.first_day.isoformat()} – {p.last_day.isoformat()}"
+    return text if p.days == 7 else f"{text} ({t('chart.partial_week', lang, days=p.days)})"
+
+
+def _week_label(p: TrendPoint, lang: str) -> str:
+    label = t("chart.week_of", lang, day=_day_label(p.period_start, lang))
+    return label if p.days == 7 else f"{label}<br>{t('chart.partial_week', lang, days=p.days)}"
 
 
 def nps_bar(promoters: int, passives: int, detractors: int, lang: str) -> go.Figure:
@@ -99,7 +178,9 @@ def nps_bar(promoters: int, passives: int, detractors: int, lang: str) -> go.Fig
         fig.add_bar(y=[""], x=[value], orientation="h", name=t(f"chart.nps.{key}", lang), marker_color=colour,
                     text=[value], textposition="inside")
     fig.update_layout(barmode="stack")
-    return _layout(fig, 170)
+    fig = _layout(fig, 170)
+    fig.update_xaxes(**_count_axis(promoters + passives + detractors, headroom=1.0))
+    return fig
 
 
 def burnup(points: Sequence[tuple[dt.date, int]], households: int, target: float, starts_on: dt.date,
@@ -112,16 +193,19 @@ def burnup(points: Sequence[tuple[dt.date, int]], households: int, target: float
     fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
                     name=t("chart.covered", lang), line=dict(color=ACCENT, width=3))
     fig.add_hline(y=goal, line=dict(color=LEVEL_COLOURS[5], dash="dot"), annotation_text=t("chart.target", lang))
-    fig.update_yaxes(title=t("chart.covered", lang), rangemode="tozero")
-    return _layout(fig, 380)
+    fig = _layout(fig, 380)
+    fig.update_yaxes(title=t("chart.covered", lang),
+                     **_count_axis(max([goal, *(p[1] for p in points)])))
+    return fig
 
 
 def ageing(labels: Sequence[str], counts: Sequence[int], lang: str) -> go.Figure:
     colours = [LEVEL_COLOURS[4], LEVEL_COLOURS[3], "#f5c04a", LEVEL_COLOURS[2], LEVEL_COLOURS[1]]
     fig = go.Figure(go.Bar(x=list(labels), y=list(counts), marker_color=colours[: len(labels)], text=list(counts)))
     fig.update_xaxes(title=t("chart.days_open", lang))
-    fig.update_yaxes(title=t("chart.problems", lang))
-    return _layout(fig, 320)
+    fig = _layout(fig, 320)
+    fig.update_yaxes(title=t("chart.problems", lang), **_count_axis(max(counts, default=0)))
+    return fig
 
 
 def category_states(by: dict[str, dict[str, int]], states: Sequence[str], state_names: dict[str, str],
@@ -134,5 +218,7 @@ def category_states(by: dict[str, dict[str, int]], states: Sequence[str], state_
         fig.add_bar(x=categories, y=[by[c].get(state, 0) for c in categories], name=state_names[state],
                     marker_color=colours.get(state, MUTED))
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title=t("chart.problems", lang))
-    return _layout(fig, 360)
+    fig = _layout(fig, 360)
+    fig.update_yaxes(title=t("chart.problems", lang),
+                     **_count_axis(max((sum(by[c].get(s, 0) for s in states) for c in categories), default=0)))
+    return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -44,3 +45,19 @@ def main(argv: list[str]) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+
+
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a program stopped by a closed pipe
+
+
+def run(argv: list[str]) -> int:
+    """``main`` for the command line: when the reader of stdout goes away (``manage.py unit list | head``), stop
+    quietly with 141 instead of a BrokenPipeError traceback (the approach in Python's signal documentation)."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()  # a closed pipe shows here at the latest, not in the interpreter's own flush at exit
+        return code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's flush at exit must not fail again
+        return SIGPIPE_EXIT

@@ -5,7 +5,6 @@ import streamlit as st
 from ui.session import require, t
 
 user = require("admin", "leader")
-st.set_page_config(layout="wide")
 
 from analytics import words  # noqa: E402
 from services.survey_catalog import survey_version  # noqa: E402
@@ -21,8 +20,23 @@ ensure_refresher(db)
 ctx = filter_bar(db, user)
 st.title(t("dash.voices_title"))
 run_every = live_controls()
+WORD_PILLS = "dash.word_pills"
+
+
+def forget_word() -> None:
+    """Another source: the word picked from the last source's list no longer applies."""
+    st.session_state.pop(state.DASH_WORD, None)
+    st.session_state.pop(WORD_PILLS, None)
+
+
+def pick_word() -> None:
+    """The word clicked (None when it was clicked again to deselect it) is the one whose texts are shown."""
+    st.session_state[state.DASH_WORD] = st.session_state.get(WORD_PILLS)
+
+
 source = st.segmented_control(t("dash.words_source"), ["both", "answers", "problems"], default="both",
-                              key="dash.words_source", format_func=lambda s: t(f"dash.words_source.{s}")) or "both"
+                              key="dash.words_source", format_func=lambda s: t(f"dash.words_source.{s}"),
+                              on_change=forget_word) or "both"
 
 
 def text_questions() -> list[str]:
@@ -55,10 +69,13 @@ def live_view() -> None:
     with left:
         st.subheader(t("dash.words"))
         st.caption(t("dash.words_pick"))
-        picked = st.pills(t("dash.words"), [w for w, _ in top], key="dash.word_pills", label_visibility="collapsed",
-                          format_func=lambda w: f"{w} · {dict(top)[w]}")
-        if picked:
-            st.session_state[state.DASH_WORD] = picked
+        options = [w for w, _ in top]
+        word = st.session_state.get(state.DASH_WORD)
+        if word in options and st.session_state.get(WORD_PILLS) != word:
+            st.session_state[WORD_PILLS] = word  # the shown word stays picked across refreshes
+        # wrap: all 40 words on as many rows as they need (in a column Streamlit would keep them on one row).
+        st.pills(t("dash.words"), options, key=WORD_PILLS, label_visibility="collapsed", on_change=pick_word,
+                 format_func=lambda w: f"{w} · {dict(top)[w]}", wrap=True, width="stretch")
         st.dataframe([{t("dash.col.word"): w, t("dash.col.count"): n} for w, n in top], hide_index=True,
                      width="stretch")
     with right:
@@ -73,9 +90,14 @@ def live_view() -> None:
             behind = [s for s in behind if s.source == "answer"]
         st.subheader(t("dash.texts_behind", word=word, n=len(behind)))
         # Residents' words are shown in a dataframe: never rendered as markdown or HTML.
-        st.dataframe([{t("dash.col.source"): t(f"dash.source.{s.source}"), t("dash.col.unit"): s.unit_name,
+        # The unit with its parent (several communities have a 第3网格). Identical texts given in one unit on one
+        # day are one row; their number is a column only when some row stands for more than one.
+        repeated = any(s.count > 1 for s in behind)
+        st.dataframe([{t("dash.col.source"): t(f"dash.source.{s.source}"),
+                       t("dash.col.unit"): f"{s.parent_name} · {s.unit_name}" if s.parent_name else s.unit_name,
                        t("dash.col.time"): s.day.isoformat(), t("dash.col.text"): s.text,
-                       t("dash.col.count"): s.count} for s in behind], hide_index=True, width="stretch")
+                       **({t("dash.col.same_texts"): s.count} if repeated else {})} for s in behind],
+                     hide_index=True, width="stretch")
 
 
 live_view()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +29,40 @@ def _record(db: Database, principal: Principal, action: str, filters: str, rows:
                  detail={"filters": filters, "rows": rows})
 
 
-def _pct(value: float | None) -> Any:
-    return None if value is None else round(value * 100, 2)
+# Number formats: values are written whole (a spreadsheet can compute with them) and shown rounded.
+PERCENT = "0.0%"
+DECIMAL = "0.0"
+INTEGER = "#,##0"
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number cell with its display format."""
+
+    value: float | int | None
+    format: str = DECIMAL
+
+
+def _pct(value: float | None) -> Num:
+    """A share (0-1) shown as a percentage with one decimal."""
+    return Num(value, PERCENT)
+
+
+def _dec(value: float | None) -> Num:
+    return Num(value, DECIMAL)
+
+
+def _int(value: int | None) -> Num:
+    return Num(value, INTEGER)
+
+
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(title: str, fallback: str = "Sheet") -> str:
+    """``title`` as an Excel sheet name: without []:*?/\\, no leading or trailing apostrophe, at most 31 characters."""
+    name = _SHEET_NAME_FORBIDDEN.sub(" ", title).strip().strip("'").strip()[:31].strip()
+    return name or fallback
 
 
 class _Book:
@@ -41,16 +75,28 @@ class _Book:
         self.title = self.book.add_format({"bold": True, "font_size": 14})
         self.head = self.book.add_format({"bold": True, "bg_color": "#f2f2f2", "border": 1, "text_wrap": True})
         self.note = self.book.add_format({"italic": True, "font_color": "#555555"})
+        self.numbers: dict[str, Any] = {}
+
+    def number_format(self, pattern: str) -> Any:
+        if pattern not in self.numbers:
+            self.numbers[pattern] = self.book.add_format({"num_format": pattern})
+        return self.numbers[pattern]
 
     def sheet(self, name: str, title: str, filters_line: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
               widths: Sequence[int] | None = None) -> None:
-        ws = self.book.add_worksheet(name[:31])
+        ws = self.book.add_worksheet(sheet_name(name))
         ws.write_string(0, 0, str(safe_cell(title)), self.title)
         ws.write_string(1, 0, str(safe_cell(filters_line)), self.note)
         for col, text in enumerate(header):
             ws.write(3, col, safe_cell(text), self.head)
         for r, row in enumerate(rows, start=4):
             for col, value in enumerate(row):
+                if isinstance(value, Num):
+                    if value.value is None:
+                        ws.write_blank(r, col, None)
+                    else:
+                        ws.write_number(r, col, value.value, self.number_format(value.format))
+                    continue
                 value = safe_cell(value)
                 if isinstance(value, str):
                     ws.write_string(r, col, value)
@@ -81,19 +127,19 @@ def view_report(db: Database, principal: Principal, filters_line: str, ov: Overv
         [t("dash.col.low", lang) + " (%)", _pct(fig.rate.low) if fig.rate.n else None],
         [t("dash.col.high", lang) + " (%)", _pct(fig.rate.high) if fig.rate.n else None],
         [t("dash.col.n", lang), fig.rate.n],
-        [t("dash.index", lang), fig.index],
-        [t("dash.nps", lang), fig.nps.value],
+        [t("dash.index", lang), _dec(fig.index)],
+        [t("dash.nps", lang), _dec(fig.nps.value)],
         [t("dash.responses_today", lang), ov.overview.responses_today],
         [t("dash.responses_7d", lang), ov.overview.responses_7_days],
         [t("dash.responses_total", lang), ov.overview.responses_all_time],
     ]
     if v is not None:
         overview_rows += [[t("dash.coverage", lang) + " (%)", _pct(v.coverage)],
-                          [t("dash.pace", lang), v.pace_needed(ov.today)],
+                          [t("dash.pace", lang), _dec(v.pace_needed(ov.today))],
                           [t("dash.make_up", lang), v.make_up], [t("dash.return_visits", lang), v.return_visits]]
     overview_rows += [[t("dash.problems_open", lang), p.open], [t("dash.problems_overdue", lang), p.overdue],
                       [t("dash.resolved_rate", lang) + " (%)", _pct(p.resolved / p.total if p.total else None)],
-                      [t("dash.median_days", lang), p.median_days_to_close],
+                      [t("dash.median_days", lang), _dec(p.median_days_to_close)],
                       [t("dash.resolution_sat", lang) + " (%)", _pct(ov.resolution.rate.value)]]
     book.sheet(t("report.sheet.overview", lang), t("report.title", lang), head,
                [t("report.col.figure", lang), t("report.col.value", lang)], overview_rows, [28, 16])
@@ -101,8 +147,8 @@ def view_report(db: Database, principal: Principal, filters_line: str, ov: Overv
                    t("dash.direct", lang, name=u.row.unit_name) if u.row.direct else u.row.unit_name,
                    u.row.figures.responses, _pct(u.row.figures.rate.value), u.row.figures.rate.n,
                    _pct(u.row.figures.rate.low) if u.row.figures.rate.n else None,
-                   _pct(u.row.figures.rate.high) if u.row.figures.rate.n else None, u.row.figures.index,
-                   u.row.figures.nps.value] for u in drill.ranked]
+                   _pct(u.row.figures.rate.high) if u.row.figures.rate.n else None, _dec(u.row.figures.index),
+                   _dec(u.row.figures.nps.value)] for u in drill.ranked]
     book.sheet(t("report.sheet.drill", lang), t("dash.drill_level", lang, name=drill.parent.name), head,
                [t(k, lang) for k in ("dash.col.rank", "dash.col.code", "dash.col.unit", "dash.col.responses",
                                      "dash.col.rate", "dash.col.n", "dash.col.low", "dash.col.high", "dash.col.index",
@@ -111,11 +157,13 @@ def view_report(db: Database, principal: Principal, filters_line: str, ov: Overv
                [t("dash.period_start", lang), t("dash.col.responses", lang), t("dash.col.rate", lang),
                 t("dash.col.n", lang), t("dash.col.index", lang)],
                [[p.period_start.isoformat(), p.figures.responses, _pct(p.figures.rate.value), p.figures.rate.n,
-                 p.figures.index] for p in trend])
+                 _dec(p.figures.index)] for p in trend])
     if questions:
         levels = sorted(level_names, reverse=True)
-        rows = [[labels.get((q.question_id, q.row_id), q.row_id or q.question_id), q.n,
-                 *[q.counts.get(level, 0) for level in levels]] for q in questions if (q.question_id, q.row_id) in labels]
+        position = {key: i for i, key in enumerate(labels)}  # labels follow the questionnaire's order
+        rows = [[labels[(q.question_id, q.row_id)], q.n, *[q.counts.get(level, 0) for level in levels]]
+                for q in sorted(questions, key=lambda q: position.get((q.question_id, q.row_id), len(position)))
+                if (q.question_id, q.row_id) in labels]
         book.sheet(t("report.sheet.questions", lang), t("dash.questions", lang), head,
                    [t("report.col.question", lang), "n", *[level_names[x] for x in levels]], rows, [48] + [12] * 6)
     data = book.bytes()
@@ -185,7 +233,8 @@ def raw_responses_xlsx(db: Database, principal: Principal, survey: Survey, respo
                        filters_line: str, lang: str) -> bytes:
     header, rows = _raw_table(survey, responses, lang)
     book = _Book()
-    book.sheet(survey.id, survey.title, t("dash.filters_line", lang, text=filters_line), header, rows)
+    book.sheet(sheet_name(survey.title, survey.id), survey.title, t("dash.filters_line", lang, text=filters_line),
+               header, rows)
     data = book.bytes()
     _record(db, principal, "export.responses_xlsx", filters_line, len(rows))
     return data

@@ -430,6 +430,16 @@ def drill_down(db: Database, scope: Scope, f: Filters, parent_id: int) -> list[U
 class TrendPoint:
     period_start: dt.date  # the day, or the Monday of the week
     figures: Figures
+    # The days of the period inside the filtered range (a week clipped to it); None: the whole period.
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+    @property
+    def days(self) -> int:
+        """Days of the period inside the filtered range: 1 a day; under 7 for a partial first or last week."""
+        if self.first_day is None or self.last_day is None:
+            return 1
+        return (self.last_day - self.first_day).days + 1
 
 
 def trend(db: Database, scope: Scope, f: Filters, grain: str = "day") -> list[TrendPoint]:
@@ -442,11 +452,23 @@ def trend(db: Database, scope: Scope, f: Filters, grain: str = "day") -> list[Tr
     _response_conditions(db, where, scope, f)
     bucket = "s.day" if grain == "day" else "CAST(date_trunc('week', s.day) AS DATE)"
     rows = db.query(
-        f"""SELECT {bucket} AS bucket, {_SUMS} FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id
+        f"""SELECT {bucket} AS bucket, min(s.day), max(s.day), {_SUMS} FROM ({source}) s
+            JOIN org_units o ON o.id = s.org_unit_id
             WHERE {where.sql()} GROUP BY bucket HAVING sum(s.responses) <> 0 ORDER BY bucket""",
         params + where.params,
     ).rows
-    return [TrendPoint(r[0], _figures(*r[1:])) for r in rows]
+    if grain == "day" or not rows:
+        return [TrendPoint(r[0], _figures(*r[3:])) for r in rows]
+    # A week is clipped to the filtered period; with an open end, to the first / last day with responses, so a
+    # week in which the period starts on a Sunday counts one day, not seven (the chart marks it as partial).
+    since, until = _campaign_period(db, f)
+    first = max(since, rows[0][0]) if since else rows[0][1]
+    last = min(until, rows[-1][0] + dt.timedelta(days=6)) if until else rows[-1][2]
+    points = []
+    for r in rows:
+        start, end = max(r[0], first), min(r[0] + dt.timedelta(days=6), last)
+        points.append(TrendPoint(r[0], _figures(*r[3:]), start, max(start, end)))
+    return points
 
 
 @dataclass(frozen=True)
@@ -590,6 +612,7 @@ class SaidText:
     day: dt.date
     text: str
     count: int  # how often this text was given in that unit that day
+    parent_name: str = ""  # the unit's parent, so 第3网格 reads as 某社区 · 第3网格
 
 
 def texts_containing(db: Database, scope: Scope, f: Filters, word: str, question_ids: Sequence[str],
@@ -602,17 +625,17 @@ def texts_containing(db: Database, scope: Scope, f: Filters, word: str, question
         where = _Where()
         _response_conditions(db, where, scope, f)
         marks = ", ".join("?" for _ in question_ids)
-        out += [SaidText("answer", r[0], r[1], r[2], r[3], int(r[4])) for r in db.query(
-            f"""SELECT o.code, o.name, s.day, s.value_text, sum(s.answers) FROM ({source}) s
-                JOIN org_units o ON o.id = s.org_unit_id
+        out += [SaidText("answer", r[0], r[1], r[2], r[3], int(r[4]), r[5] or "") for r in db.query(
+            f"""SELECT o.code, o.name, s.day, s.value_text, sum(s.answers), any_value(po.name) FROM ({source}) s
+                JOIN org_units o ON o.id = s.org_unit_id LEFT JOIN org_units po ON po.id = o.parent_id
                 WHERE s.question_id IN ({marks}) AND s.value_text LIKE ? ESCAPE '\\' AND {where.sql()}
                 GROUP BY o.code, o.name, s.day, s.value_text HAVING sum(s.answers) > 0
                 ORDER BY s.day DESC, o.code LIMIT ?""",
             [*params, *question_ids, pattern, *where.params, limit]).rows]
     where = _problem_where(scope, f)
-    out += [SaidText("problem", r[0], r[1], r[2], r[3], int(r[4])) for r in db.query(
-        f"""SELECT o.code, o.name, CAST(p.raised_at AS DATE) AS day, p.description, count(*) FROM problems p
-            JOIN org_units o ON o.id = p.org_unit_id
+    out += [SaidText("problem", r[0], r[1], r[2], r[3], int(r[4]), r[5] or "") for r in db.query(
+        f"""SELECT o.code, o.name, CAST(p.raised_at AS DATE) AS day, p.description, count(*), any_value(po.name)
+            FROM problems p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN org_units po ON po.id = o.parent_id
             WHERE p.description LIKE ? ESCAPE '\\' AND {where.sql()}
             GROUP BY o.code, o.name, day, p.description ORDER BY day DESC, o.code LIMIT ?""",
         [pattern, *where.params, limit]).rows]

@@ -166,7 +166,8 @@ def live_controls() -> float | None:
         live = _widget(st.toggle, t("dash.live"), "live", True)
     with cols[1]:
         interval = _widget(st.selectbox, t("dash.interval"), "interval", DEFAULT_INTERVAL,
-                           options=list(LIVE_INTERVALS), label_visibility="collapsed")
+                           options=list(LIVE_INTERVALS), label_visibility="collapsed",
+                           format_func=lambda n: t("dash.interval_every", n=n))
     if not live:
         cols[2].caption(t("dash.paused"))
         return None

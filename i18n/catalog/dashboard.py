@@ -1,5 +1,7 @@
 """Strings of the leaders' dashboards, their exports and the stats command."""
 
+from i18n.catalog.fieldwork import STRINGS as _FIELDWORK
+
 STRINGS: dict[str, tuple[str, str]] = {
     "nav.dashboard": ("测评看板", "Dashboard"),
     "nav.dashboard_visits": ("走访看板", "Visits dashboard"),
@@ -37,6 +39,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # live
     "dash.live": ("自动刷新", "Live refresh"),
     "dash.interval": ("刷新间隔（秒）", "Refresh every (s)"),
+    "dash.interval_every": ("每 {n} 秒", "every {n} s"),
     "dash.updated": ("数据更新于 {time}", "Updated {time}"),
     "dash.paused": ("已暂停自动刷新", "Live refresh paused"),
     "dash.refresh_now": ("立即刷新", "Refresh now"),
@@ -64,7 +67,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dash.problems_open": ("未销号问题", "Open problems"),
     "dash.problems_overdue": ("超期问题", "Overdue"),
     "dash.resolved_rate": ("问题解决率", "Resolution rate"),
-    "dash.median_days": ("平均销号天数（中位数）", "Median days to close"),
+    "dash.median_days": ("销号天数中位数", "Median days to close"),
     "dash.resolution_sat": ("解决满意率", "Satisfied with resolution"),
     "dash.resolution_sat_help": ("回头访评价 n = {n}，平均 {mean} 分", "Return-visit ratings n = {n}, mean {mean}"),
     "dash.no_campaign": ("暂无走访活动。", "No visit campaign yet."),
@@ -115,6 +118,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chart.nps.promoter": ("推荐者", "Promoters"),
     "chart.nps.passive": ("中立者", "Passives"),
     "chart.nps.detractor": ("贬损者", "Detractors"),
+    "chart.week_of": ("{day}起", "wk of {day}"),
+    "chart.partial_week": ("仅 {days} 天", "{days} of 7 days"),
     # visits
     "dash.coverage_by_unit": ("各单位覆盖情况", "Coverage per unit"),
     "dash.burnup": ("覆盖进度", "Coverage burn-up"),
@@ -131,11 +136,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dash.col.category": ("类别", "Category"),
     "dash.col.open": ("办理中", "In hand"),
     "dash.col.overdue": ("超期", "Overdue"),
-    "dash.state.new": ("待分派", "New"),
-    "dash.state.assigned": ("已分派", "Assigned"),
-    "dash.state.in_progress": ("办理中", "In progress"),
-    "dash.state.resolved": ("已解决", "Resolved"),
-    "dash.state.closed": ("已销号", "Closed"),
+    # Problem states: the problem list's names (i18n/catalog/fieldwork.py state.*), one set everywhere.
+    **{f"dash.state.{s}": _FIELDWORK[f"state.{s}"] for s in ("new", "assigned", "in_progress", "resolved", "closed")},
     # voices
     "dash.words": ("高频词", "Most frequent words"),
     "dash.phrases": ("高频短语", "Most frequent phrases"),
@@ -146,9 +148,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dash.words_none": ("所选范围内没有文字意见。", "No written comments in this view."),
     "dash.words_pick": ("点击一个词查看原文", "Click a word to read the texts behind it"),
     "dash.texts_behind": ("包含“{word}”的原文（最近 {n} 条）", "Texts containing “{word}” (latest {n})"),
-    "dash.words_note": ("统计所选范围内出现最多的 {n} 种不同文字。", "Counted over the {n} most frequent distinct texts in this view."),
+    "dash.words_note": ("词语只从所选范围内最常见的至多 {n} 条不同文字中统计（内容相同的算一条），更少见的文字不计入。",
+                        "Words are counted over at most the {n} most frequent distinct texts in this view (identical texts count once); rarer texts are left out."),
     "dash.col.word": ("词语", "Word"),
     "dash.col.count": ("次数", "Count"),
+    "dash.col.same_texts": ("相同条数", "Identical texts"),
     "dash.col.source": ("来源", "Source"),
     "dash.col.time": ("时间", "Time"),
     "dash.col.text": ("内容", "Text"),

@@ -126,7 +126,7 @@ def test_voices_word_click_shows_only_own_texts(demo_db) -> None:
     assert len(behind) > 0 and all(first_word in text for text in behind.iloc[:, 3])
     from storage import orgs
 
-    assert set(behind.iloc[:, 1]) <= {u.name for u in orgs.list_units(demo_db, leader.scope)}
+    assert {u.split(" · ")[-1] for u in behind.iloc[:, 1]} <= {u.name for u in orgs.list_units(demo_db, leader.scope)}
 
 
 def test_export_prepares_files_and_audits(demo_db) -> None:

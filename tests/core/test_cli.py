@@ -85,3 +85,25 @@ def test_cli_refuses_a_file_that_is_not_duckdb(tmp_path):
     out = run(tmp_path, "init")
     assert out.returncode == 2 and "不是 DuckDB 数据库" in out.stderr
     assert (tmp_path / "cli.duckdb").read_text(encoding="utf-8") == "name,phone\n张三,138\n"
+
+
+def test_output_into_a_pipe_closed_early_ends_quietly(tmp_path):
+    """`manage.py unit list | head -1`: the reader leaves after one line; no BrokenPipeError traceback, exit 141."""
+    from storage import orgs
+
+    db = open_database(tmp_path / "cli.duckdb")
+    district = orgs.create_unit(db, "D01", "清河区", 1)
+    for i in range(3000):  # far more than a pipe buffer holds, so the writer is still writing when head leaves
+        orgs.create_unit(db, f"D01-T{i:04d}", f"第{i}街道（用于测试管道提前关闭的较长单位名称）", 2, district.id)
+    db.close()
+    env = {**os.environ, "MINYI_DB": str(tmp_path / "cli.duckdb"), "MINYI_SECRET": "s"}
+    writer = subprocess.Popen([sys.executable, "manage.py", "unit", "list"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader = subprocess.run([sys.executable, "-c", "import sys; print(sys.stdin.readline(), end='')"],
+                            stdin=writer.stdout, capture_output=True, text=True, timeout=120)
+    writer.stdout.close()  # the reader has gone: nobody holds the pipe's read end any more
+    stderr = writer.stderr.read().decode()
+    writer.stderr.close()
+    assert writer.wait(timeout=120) == 141, stderr
+    assert reader.stdout.startswith("D01")
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
