@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analytics.filters import previous_period
 from fieldwork.problems import IN_HAND_STATES, STATES
 from storage import orgs
 from storage import problems as store
@@ -54,12 +55,36 @@ class ResolutionSatisfaction:
 
 
 @dataclass(frozen=True)
+class RaisedProblems:
+    """The problems raised in one period (both ends inclusive, None = open) and what has become of them by now:
+    the leader's "of what came in, how much was dealt with, and how fast". Cohort figures: a period's resolved
+    rate can still rise after it ends, so an older period has had longer to close its problems."""
+
+    since: dt.date | None
+    until: dt.date | None
+    raised: int
+    resolved: int  # of those raised, resolved or closed now
+    closed: int  # of those raised, closed now (with a close time)
+    median_days_to_close: float | None  # of those closed: days from raised to closed
+
+    @property
+    def resolved_rate(self) -> float | None:
+        return self.resolved / self.raised if self.raised else None
+
+
+@dataclass(frozen=True)
 class ProblemFigures:
-    summary: store.ProblemSummary  # all time: the list's state counts, overdue and median days to close
-    resolution: ResolutionSatisfaction  # all time: ratings come in long after the problem was raised
-    by_category_state: dict[str, dict[str, int]]  # raised in the period
-    ageing: list[tuple[int, int | None, int]]  # in hand, raised in the period: (from, to or None, count)
-    overdue_by_unit: list[UnitProblems]  # in hand, raised in the period, per child of parent_id
+    """Stock figures are as of now whatever the period (what is in hand cannot depend on when it was raised, or the
+    oldest problems would drop out); flow figures count the problems raised in the period."""
+
+    summary: store.ProblemSummary  # stock: every problem's state now, open and overdue now (its resolved, total and
+    # median are all time, for the list: the dashboards show ``period``'s instead)
+    period: RaisedProblems  # flow: raised in the period, resolved rate and median days to close among them
+    previous: RaisedProblems | None  # the same over the previous period (analytics.filters.previous_period)
+    resolution: ResolutionSatisfaction  # all time: the table keeps a rating but not when it was given
+    by_category_state: dict[str, dict[str, int]]  # flow: raised in the period, by their state now
+    ageing: list[tuple[int, int | None, int]]  # stock: in hand now, by days since raised: (from, to or None, count)
+    overdue_by_unit: list[UnitProblems]  # stock: in hand / overdue now, per child of parent_id
 
 
 @dataclass(frozen=True)
@@ -215,9 +240,10 @@ def current(db: Database) -> _Columns:
 
 
 def problem_figures(db: Database, scope: Scope, f: Filters, parent_id: int | None, today: dt.date) -> ProblemFigures:
-    """The problems of units in ``scope`` (and the unit filter): counts per state, the overdue ones still in hand,
-    the median days from raised to closed and the residents' ratings of resolutions (all time); per category x
-    state, the ageing of those in hand and open / overdue per child unit of ``parent_id`` (raised in the period)."""
+    """The problems of units in ``scope`` (and the unit filter). As of now, whatever the period: counts per state,
+    open, overdue, the ageing of those in hand and open / overdue per child unit of ``parent_id``. Raised in the
+    period (and in the previous one): how many, the share resolved by now and the median days to close of those
+    closed; per category x state. All time: the residents' ratings of resolutions."""
     return figures(current(db), scope, f, parent_id, today)
 
 
@@ -261,17 +287,33 @@ def figures(cols: _Columns, scope: Scope, f: Filters, parent_id: int | None, tod
                                         float(ratings.sum()) / n_rated if n_rated else None)
 
     raised = cols.raised_day[in_scope]
-    in_period = np.ones(total, dtype=bool)
-    if f.since:
-        in_period &= raised >= _day(f.since)
-    if f.until:
-        in_period &= raised <= _day(f.until)
+
+    def raised_in(since: dt.date | None, until: dt.date | None) -> np.ndarray:
+        mask = np.ones(total, dtype=bool)
+        if since:
+            mask &= raised >= _day(since)
+        if until:
+            mask &= raised <= _day(until)
+        return mask
+
+    def cohort(since: dt.date | None, until: dt.date | None, mask: np.ndarray) -> RaisedProblems:
+        states = state[mask]
+        closed = cols.close_days[in_scope][mask]
+        closed = closed[~np.isnan(closed)]
+        done = int(np.isin(states, [_STATE_CODE["resolved"], _STATE_CODE["closed"]]).sum())
+        return RaisedProblems(since, until, int(mask.sum()), done, int(len(closed)),
+                              round(float(np.median(closed)), 2) if len(closed) else None)
+
+    in_period = raised_in(f.since, f.until)
+    period = cohort(f.since, f.until, in_period)
+    before = previous_period(f, today)
+    previous = cohort(before.since, before.until, raised_in(before.since, before.until)) if before else None
     cells = np.bincount(cols.category[in_scope][in_period] * len(STATES) + state[in_period],
                         minlength=len(cols.categories) * len(STATES)).reshape(-1, len(STATES))
     by_category = {cols.categories[i]: {s: int(row[j]) for j, s in enumerate(STATES) if row[j]}
                    for i, row in enumerate(cells) if row.any()}
 
-    held = in_period & in_hand
+    held = in_hand  # stock: every problem in hand now, however long ago it was raised
     days = _day(today) - raised[held]
     highs = [high for _, high in AGEING_BUCKETS if high is not None]
     in_bucket = np.bincount(np.searchsorted(highs, days, side="left"), minlength=len(AGEING_BUCKETS))
@@ -284,4 +326,5 @@ def figures(cols: _Columns, scope: Scope, f: Filters, parent_id: int | None, tod
     late_per_kid = np.bincount(kid[under & late[held]], minlength=len(kids))
     per_unit = [UnitProblems(u.id, u.code, u.name, int(open_per_kid[k]), int(late_per_kid[k])) for k, u in enumerate(kids)]
     per_unit.sort(key=lambda u: (-u.overdue, -u.open, u.unit_code))
-    return ProblemFigures(summary, resolution, {cat: by_category[cat] for cat in sorted(by_category)}, ageing, per_unit)
+    return ProblemFigures(summary, period, previous, resolution, {cat: by_category[cat] for cat in sorted(by_category)},
+                          ageing, per_unit)

@@ -44,6 +44,8 @@ class VisitSummary:
     make_up: int
     return_visits: int
     by_unit: list[worklists.CoverageRow] = field(default_factory=list)  # per unit at the level asked for, if any
+    newly_covered: int | None = None  # households first covered in the period asked for, if any
+    newly_covered_previous: int | None = None  # the same in the previous period, if asked for
 
     @property
     def coverage(self) -> float | None:
@@ -62,21 +64,27 @@ class VisitSummary:
 
 
 def visit_summary(db: Database, scope: Scope, campaign_id: int | None, today: dt.date,
-                  group_level: int | None = None) -> VisitSummary | None:
+                  group_level: int | None = None, period: worklists.Period | None = None,
+                  previous: worklists.Period | None = None) -> VisitSummary | None:
     """Coverage and the make-up / return-visit counts of the chosen (else the current) campaign, from
     storage.worklists (the same figures the worklist pages list); with ``group_level``, coverage per unit at that
-    level too, from the same read."""
+    level too, from the same read; with ``period`` (and ``previous``), the households first covered in it (them),
+    from the same read (without ``group_level`` only)."""
     campaign = campaigns.get_campaign(db, campaign_id) if campaign_id else campaigns.current_campaign(db, scope, today)
     if campaign is None:
         return None
     by_unit: list[worklists.CoverageRow] = []
+    periods = [p for p in (period, previous) if p is not None]
     if group_level is None:
-        total, counts = worklists.campaign_counts(db, scope, campaign.id)
+        total, counts = worklists.campaign_counts(db, scope, campaign.id, periods)
     else:
         total, counts, by_unit = worklists.campaign_counts_by_unit(db, scope, campaign.id, group_level)
+    new = iter(total.newly_covered)
+    newly = next(new, None) if period is not None else None
+    newly_previous = next(new, None) if previous is not None else None
     return VisitSummary(campaign.id, campaign.name, campaign.starts_on, campaign.ends_on, campaign.coverage_target,
                         total.households, total.covered, total.attempted, counts.make_up, counts.return_visits,
-                        by_unit)
+                        by_unit, newly, newly_previous)
 
 
 @dataclass(frozen=True)
@@ -87,24 +95,43 @@ class OverviewView:
     previous_filters: A.Filters | None
     previous: A.Figures | None
     visits: VisitSummary | None
-    problems: ProblemSummary
-    resolution: problem_table.ResolutionSatisfaction
+    problems: ProblemSummary  # as of now: open, overdue (its resolved, total and median are all time: not shown)
+    resolution: problem_table.ResolutionSatisfaction  # all time
+    raised: problem_table.RaisedProblems  # raised in the period: resolved rate, median days to close
+    raised_previous: problem_table.RaisedProblems | None  # the same in the previous period
 
     def deltas(self) -> dict[str, Delta]:
+        """Each KPI that has a previous value against it. None are given for the stock figures: open and overdue
+        problems and coverage so far are as of now, and the previous period's "as of its end" would need the
+        problems' state history (problem events) or the visit history, which the overview does not read; nor for
+        resolution satisfaction: the problem table keeps a rating but not the day it was given."""
         cur = self.overview.figures
         prev = self.previous
+        v = self.visits
         return {
             "rate": delta(cur.rate.value, prev.rate.value if prev else None),
             "index": delta(cur.index, prev.index if prev else None),
             "nps": delta(cur.nps.value, prev.nps.value if prev else None),
             "responses": delta(cur.responses, prev.responses if prev else None),
+            **problem_deltas(self.raised, self.raised_previous),
+            "newly_covered": delta(v.newly_covered if v else None, v.newly_covered_previous if v else None),
         }
+
+
+def problem_deltas(raised: problem_table.RaisedProblems,
+                   before: problem_table.RaisedProblems | None) -> dict[str, Delta]:
+    """The problem KPIs raised in the period against the previous period (the overview and the problems page)."""
+    return {
+        "problems_raised": delta(raised.raised, before.raised if before else None),
+        "resolved_rate": delta(raised.resolved_rate, before.resolved_rate if before else None),
+        "median_days": delta(raised.median_days_to_close, before.median_days_to_close if before else None),
+    }
 
 
 def overview_view(db: Database, scope: Scope, f: A.Filters, today: dt.date) -> OverviewView:
     previous_filters = previous_period(f, today)
     narrowed = view_scope(scope, f)
-    problem_figures = problems_view(db, scope, f, None, today)  # all-time summary and ratings: shared and kept
+    problem_figures = problems_view(db, scope, f, None, today)  # shared with the problems page and kept
     overview = A.overview(db, scope, f, today,
                           (previous_filters.since, previous_filters.until) if previous_filters else None)
     return OverviewView(
@@ -113,9 +140,12 @@ def overview_view(db: Database, scope: Scope, f: A.Filters, today: dt.date) -> O
         overview=overview,
         previous_filters=previous_filters,
         previous=overview.previous,
-        visits=visit_summary(db, narrowed, f.campaign_id, today),
+        visits=visit_summary(db, narrowed, f.campaign_id, today, period=(f.since, f.until or today),
+                             previous=(previous_filters.since, previous_filters.until) if previous_filters else None),
         problems=problem_figures.summary,
         resolution=problem_figures.resolution,
+        raised=problem_figures.period,
+        raised_previous=problem_figures.previous,
     )
 
 
@@ -178,6 +208,11 @@ def figures_json(fig: A.Figures) -> dict[str, Any]:
     }
 
 
+def raised_json(r: problem_table.RaisedProblems) -> dict[str, Any]:
+    return {"since": r.since, "until": r.until, "raised": r.raised, "resolved": r.resolved,
+            "resolved_rate": r.resolved_rate, "closed": r.closed, "median_days_to_close": r.median_days_to_close}
+
+
 def stats_json(ov: OverviewView, drill: DrillView) -> dict[str, Any]:
     """The overview and one drill-down level as plain JSON data (what `stats --json` prints)."""
     f = ov.filters
@@ -205,12 +240,17 @@ def stats_json(ov: OverviewView, drill: DrillView) -> dict[str, Any]:
         "campaign": v.campaign_id, "campaign_name": v.campaign_name, "deadline": v.ends_on,
         "households": v.households, "covered": v.covered, "attempted": v.attempted, "coverage": v.coverage,
         "target": v.coverage_target, "needed_per_day": v.pace_needed(ov.today), "make_up": v.make_up,
-        "return_visits": v.return_visits,
+        "return_visits": v.return_visits, "newly_covered": v.newly_covered,
+        "newly_covered_previous": v.newly_covered_previous,
     }
     p = ov.problems
     out["problems"] = {
-        "by_state": dict(p.by_state), "open": p.open, "overdue": p.overdue, "resolved": p.resolved, "total": p.total,
-        "resolution_rate": p.resolved / p.total if p.total else None, "median_days_to_close": p.median_days_to_close,
+        # as of now, whatever the period
+        "by_state": dict(p.by_state), "open": p.open, "overdue": p.overdue, "total": p.total,
+        # raised in the period (and the previous one): resolved rate and median days to close among them
+        "raised_in_period": raised_json(ov.raised),
+        "raised_in_previous_period": None if ov.raised_previous is None else raised_json(ov.raised_previous),
+        # all time: the day a rating was given is not kept
         "resolution_satisfaction": _rate_json(ov.resolution.rate),
     }
     return out

@@ -18,6 +18,7 @@ from ui import state  # noqa: E402
 from ui.dashboard import (  # noqa: E402
     ensure_refresher, filter_bar, language, live_controls, number, percent, set_unit, updated_caption,
 )
+from ui.problem_kpis import render_problem_kpis  # noqa: E402
 from ui.resources import database  # noqa: E402
 import settings as settings_module  # noqa: E402
 
@@ -70,7 +71,7 @@ def render_overview(ov: views.OverviewView) -> None:
         st.caption(t("dash.delta_note", since=ov.previous_filters.since, until=ov.previous_filters.until))
     else:
         st.caption(t("dash.no_delta"))
-    c = st.columns(4)
+    c = st.columns(5)
     v = ov.visits
     if v is None:
         c[0].metric(t("dash.coverage"), "—", help=t("dash.no_campaign"))
@@ -82,17 +83,12 @@ def render_overview(ov: views.OverviewView) -> None:
         c[1].metric(t("dash.pace"), t("dash.pace_done") if pace == 0 else t("dash.pace_over") if pace is None
                     else f"{pace:,.1f}", help=t("dash.pace_help", deadline=v.ends_on, left=v.households_left(),
                                                   days=max(0, (v.ends_on - ov.today).days + 1)))
+        # Coverage, covered and households are so far / now: no delta (the stock at the previous period's end
+        # would need the visit history); the households newly covered in the period are the flow that has one.
         c[2].metric(t("dash.col.covered"), f"{v.covered:,}")
         c[3].metric(t("dash.col.households"), f"{v.households:,}")
-    p = ov.problems
-    c = st.columns(5)
-    c[0].metric(t("dash.problems_open"), f"{p.open:,}")
-    c[1].metric(t("dash.problems_overdue"), f"{p.overdue:,}")
-    c[2].metric(t("dash.resolved_rate"), percent(p.resolved / p.total if p.total else None))
-    c[3].metric(t("dash.median_days"), number(p.median_days_to_close))
-    r = ov.resolution
-    c[4].metric(t("dash.resolution_sat"), percent(r.rate.value),
-                help=t("dash.resolution_sat_help", n=r.rate.n, mean=number(r.mean, 2)))
+        c[4].metric(t("dash.newly_covered"), number(v.newly_covered, 0), format_change(d["newly_covered"], digits=0))
+    render_problem_kpis(ov.problems, ov.raised, ov.raised_previous, ov.resolution, ov.today)
 
 
 def drill_table(drill: views.DrillView) -> list[dict]:

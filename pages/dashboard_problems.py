@@ -1,4 +1,5 @@
-"""Problems dashboard: problems by category and state, ageing of those in hand, overdue per unit."""
+"""Problems dashboard: the problem KPIs, problems raised in the period by category and state, and as of now the
+ageing of those in hand and open / overdue per unit."""
 
 import streamlit as st
 
@@ -10,9 +11,8 @@ st.set_page_config(layout="wide")
 import charts  # noqa: E402
 from analytics import views  # noqa: E402
 from fieldwork.problems import STATES  # noqa: E402
-from ui.dashboard import (  # noqa: E402
-    ensure_refresher, filter_bar, language, live_controls, number, percent, updated_caption,
-)
+from ui.dashboard import ensure_refresher, filter_bar, language, live_controls, updated_caption  # noqa: E402
+from ui.problem_kpis import render_problem_kpis  # noqa: E402
 from ui.resources import database  # noqa: E402
 
 db = database()
@@ -32,14 +32,7 @@ def bucket_label(low: int, high: int | None) -> str:
 def live_view() -> None:
     updated_caption()
     view = views.problems_view(db, user.scope, ctx.filters, ctx.unit.id, ctx.today)
-    summary, resolution = view.summary, view.resolution
-    c = st.columns(5)
-    c[0].metric(t("dash.problems_open"), f"{summary.open:,}")
-    c[1].metric(t("dash.problems_overdue"), f"{summary.overdue:,}")
-    c[2].metric(t("dash.resolved_rate"), percent(summary.resolved / summary.total if summary.total else None))
-    c[3].metric(t("dash.median_days"), number(summary.median_days_to_close))
-    c[4].metric(t("dash.resolution_sat"), percent(resolution.rate.value),
-                help=t("dash.resolution_sat_help", n=resolution.rate.n, mean=number(resolution.mean, 2)))
+    render_problem_kpis(view.summary, view.period, view.previous, view.resolution, ctx.today)
     left, right = st.columns(2)
     with left:
         st.subheader(t("dash.by_category"))

@@ -137,9 +137,13 @@ def view_report(db: Database, principal: Principal, filters_line: str, ov: Overv
         overview_rows += [[t("dash.coverage", lang) + " (%)", _pct(v.coverage)],
                           [t("dash.pace", lang), _dec(v.pace_needed(ov.today))],
                           [t("dash.make_up", lang), v.make_up], [t("dash.return_visits", lang), v.return_visits]]
+        if v.newly_covered is not None:
+            overview_rows.append([t("dash.newly_covered", lang), v.newly_covered])
+    # open and overdue as of now; raised, resolved rate and median days of the problems raised in the period
     overview_rows += [[t("dash.problems_open", lang), p.open], [t("dash.problems_overdue", lang), p.overdue],
-                      [t("dash.resolved_rate", lang) + " (%)", _pct(p.resolved / p.total if p.total else None)],
-                      [t("dash.median_days", lang), _dec(p.median_days_to_close)],
+                      [t("dash.problems_raised", lang), ov.raised.raised],
+                      [t("dash.resolved_rate", lang) + " (%)", _pct(ov.raised.resolved_rate)],
+                      [t("dash.median_days", lang), _dec(ov.raised.median_days_to_close)],
                       [t("dash.resolution_sat", lang) + " (%)", _pct(ov.resolution.rate.value)]]
     book.sheet(t("report.sheet.overview", lang), t("report.title", lang), head,
                [t("report.col.figure", lang), t("report.col.value", lang)], overview_rows, [28, 16])

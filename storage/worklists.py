@@ -4,6 +4,7 @@ dashboard and ``stats --json`` reads."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ class CoverageRow:
     households: int
     covered: int
     attempted: int
+    newly_covered: tuple[int, ...] = ()  # per period asked for: households first covered in it (both ends inclusive)
 
 
 @dataclass(frozen=True)
@@ -104,23 +106,34 @@ def _households_cte(scope: Scope, campaign: Campaign | None) -> tuple[str, list[
 _NEEDS_RETURN = "(f.n_open > 0 OR f.dissatisfied OR f.follow)"
 
 
-def _grid_counts_cte(scope: Scope, campaign: Campaign) -> tuple[str, list[Any]]:
+Period = tuple[dt.date | None, dt.date | None]  # (since, until), both inclusive; None = open
+
+
+def _grid_counts_cte(scope: Scope, campaign: Campaign, periods: Sequence[Period] = ()) -> tuple[str, list[Any]]:
     """``_grids_cte`` then ``gc``: per unit of cg (id, path) its active households, how many the campaign covered,
-    how many were only attempted (visits in the window, none covering) and how many need a return visit.
+    how many were only attempted (visits in the window, none covering) and how many need a return visit; and per
+    period of ``periods`` (columns new0, new1, ...) how many were first covered in it.
 
     Grouped scans of the status tables by grid: no pass over the households' visits (storage.visit_status)."""
     cte, params = _grids_cte(scope, campaign)
+    new_sql, new_params = "", []
+    for i, (since, until) in enumerate(periods):
+        new_sql += (f", count(*) FILTER (WHERE covered AND (CAST(? AS DATE) IS NULL OR first_covered_on >= ?)"
+                    f" AND (CAST(? AS DATE) IS NULL OR first_covered_on <= ?)) AS new{i}")
+        new_params += [since, since, until, until]
+    new_gc = "".join(f", coalesce(cov.new{i}, 0) AS new{i}" for i in range(len(periods)))
     sql = f"""{cte},
         tot AS (SELECT grid_id, count(*) AS n FROM households WHERE active AND grid_id IN (SELECT id FROM cg) GROUP BY 1),
         cov AS (SELECT grid_id, count(*) FILTER (WHERE covered) AS covered, count(*) FILTER (WHERE NOT covered) AS attempted
+                       {new_sql}
                 FROM campaign_households WHERE campaign_id = ? AND active AND grid_id IN (SELECT id FROM cg) GROUP BY 1),
         ret AS (SELECT grid_id, count(*) AS n FROM household_flags f
                 WHERE active AND {_NEEDS_RETURN} AND grid_id IN (SELECT id FROM cg) GROUP BY 1),
         gc AS (SELECT cg.id, cg.path, tot.n AS households, coalesce(cov.covered, 0) AS covered,
-                      coalesce(cov.attempted, 0) AS attempted, coalesce(ret.n, 0) AS returns
+                      coalesce(cov.attempted, 0) AS attempted, coalesce(ret.n, 0) AS returns{new_gc}
                FROM cg JOIN tot ON tot.grid_id = cg.id LEFT JOIN cov ON cov.grid_id = cg.id
                LEFT JOIN ret ON ret.grid_id = cg.id)"""
-    return sql, params + [campaign.id]
+    return sql, params + new_params + [campaign.id]
 
 
 def coverage(db: Database, scope: Scope, campaign_id: int, group_level: int | None = None) -> list[CoverageRow]:
@@ -283,16 +296,20 @@ def worklist_counts(db: Database, scope: Scope, campaign_id: int) -> WorklistCou
     return campaign_counts(db, scope, campaign_id)[1]
 
 
-def campaign_counts(db: Database, scope: Scope, campaign_id: int) -> tuple[CoverageRow, WorklistCounts]:
+def campaign_counts(db: Database, scope: Scope, campaign_id: int,
+                    periods: Sequence[Period] = ()) -> tuple[CoverageRow, WorklistCounts]:
     """coverage()'s total row and worklist_counts() from one grouped read of the status tables (the dashboards'
-    visits view). Make-up = households not covered; return visits = households in the campaign's scope flagged."""
+    visits view). Make-up = households not covered; return visits = households in the campaign's scope flagged.
+    With ``periods``, the total row's ``newly_covered`` says how many households were first covered in each, from
+    the same read (first_covered_on: the day of the household's first covering visit in the campaign window)."""
     campaign = _need_campaign(db, campaign_id)
-    base, params = _grid_counts_cte(scope, campaign)
+    base, params = _grid_counts_cte(scope, campaign, periods)
+    new = "".join(f", coalesce(sum(new{i}), 0)" for i in range(len(periods)))
     row = db.query(f"""WITH {base} SELECT coalesce(sum(households), 0), coalesce(sum(covered), 0),
-                       coalesce(sum(attempted), 0), coalesce(sum(returns), 0) FROM gc""", params).first()
+                       coalesce(sum(attempted), 0), coalesce(sum(returns), 0){new} FROM gc""", params).first()
     assert row is not None
-    households, covered, attempted, returns = (int(v) for v in row)
-    return (CoverageRow(None, None, None, households, covered, attempted),
+    households, covered, attempted, returns, *newly = (int(v) for v in row)
+    return (CoverageRow(None, None, None, households, covered, attempted, tuple(newly)),
             WorklistCounts(households - covered, returns))
 
 

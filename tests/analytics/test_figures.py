@@ -193,28 +193,46 @@ def test_surveys_answered_lists_versions_with_counts(dataset) -> None:
 
 @pytest.fixture
 def problems(dataset):
-    """Problems inserted directly, with known states, ages and ratings."""
+    """Problems inserted directly, with known states, ages, close times and ratings."""
     db, tree = dataset.db, dataset.tree
-    specs = [  # unit, category, state, raised days ago, due in days from raise, satisfaction
-        ("T1C1G1", "环境卫生", "new", 2, 15, None),
-        ("T1C1G1", "环境卫生", "in_progress", 20, 15, None),
-        ("T1C1G2", "道路交通", "assigned", 40, 15, None),
-        ("T1C2G1", "道路交通", "closed", 30, 15, 5),
-        ("T1C2G1", "治安", "closed", 25, 15, 2),
-        ("T1C2G2", "治安", "resolved", 10, 15, None),
-        ("T2C1G1", "环境卫生", "in_progress", 35, 15, None),
-        ("T2C1G1", "住房", "closed", 12, 15, 4),
+    specs = [  # unit, category, state, raised days ago, due in days from raise, satisfaction, days to close
+        ("T1C1G1", "环境卫生", "new", 2, 15, None, None),
+        ("T1C1G1", "环境卫生", "in_progress", 20, 15, None, None),
+        ("T1C1G2", "道路交通", "assigned", 40, 15, None, None),
+        ("T1C2G1", "道路交通", "closed", 30, 15, 5, 6.0),
+        ("T1C2G1", "治安", "closed", 25, 15, 2, 12.0),
+        ("T1C2G2", "治安", "resolved", 10, 15, None, None),
+        ("T2C1G1", "环境卫生", "in_progress", 35, 15, None, None),
+        ("T2C1G1", "住房", "closed", 12, 15, 4, 3.5),
+        ("T2C2G1", "住房", "closed", 5, 15, None, 2.0),
+        ("T1C1G1", "治安", "resolved", 27, 15, None, None),
+        ("T2C2G2", "治安", "new", 60, 15, None, None),
     ]
     rows = []
-    for i, (code, category, state, ago, due, sat) in enumerate(specs):
+    for i, (code, category, state, ago, due, sat, took) in enumerate(specs):
         raised = dt.datetime.combine(TODAY - dt.timedelta(days=ago), dt.time(9))
         due_on = raised.date() + dt.timedelta(days=due)
+        closed = raised + dt.timedelta(days=took) if took is not None else None
         db.execute(
             """INSERT INTO problems (client_key, org_unit_id, category, description, state, raised_at, due_on,
-               resolution_satisfaction) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [f"p{i}", tree.unit(code).id, category, f"{category}：楼道堆放杂物{i}", state, raised, due_on, sat])
-        rows.append((tree.unit(code), category, state, ago, due_on, sat))
+               resolution_satisfaction, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [f"p{i}", tree.unit(code).id, category, f"{category}：楼道堆放杂物{i}", state, raised, due_on, sat, closed])
+        rows.append((tree.unit(code), category, state, ago, due_on, sat, took))
     return rows
+
+
+def _raised_in(problems, low: int | None, high: int | None) -> dict:
+    """The problems raised between ``high`` and ``low`` days ago (both inclusive, None = open), recomputed."""
+    mine = [p for p in problems if (low is None or p[3] >= low) and (high is None or p[3] <= high)]
+    took = sorted(p[6] for p in mine if p[2] == "closed")
+    mid = len(took) // 2
+    median = None if not took else took[mid] if len(took) % 2 else (took[mid - 1] + took[mid]) / 2
+    return {"raised": len(mine), "resolved": sum(1 for p in mine if p[2] in ("resolved", "closed")),
+            "closed": len(took), "median": median}
+
+
+def _cohort(r: problem_table.RaisedProblems) -> dict:
+    return {"raised": r.raised, "resolved": r.resolved, "closed": r.closed, "median": r.median_days_to_close}
 
 
 def test_problem_views(dataset, problems) -> None:
@@ -225,32 +243,86 @@ def test_problem_views(dataset, problems) -> None:
         want.setdefault(category, Counter())[state] += 1
     assert figs.by_category_state == {k: dict(v) for k, v in want.items()}
     assert figs.summary.by_state == {s: sum(1 for p in problems if p[2] == s) for s in STATES}
+    assert figs.summary.open == sum(1 for p in problems if p[2] != "closed")
     assert figs.summary.overdue == sum(1 for p in problems if p[2] in IN_HAND_STATES and p[4] < TODAY)
-    open_ages = [ago for _, _, state, ago, _, _ in problems if state in IN_HAND_STATES]
-    assert [n for _, _, n in figs.ageing] == [
-        sum(1 for a in open_ages if lo <= a and (hi is None or a <= hi)) for lo, hi in problem_table.AGEING_BUCKETS]
+    open_ages = [p[3] for p in problems if p[2] in IN_HAND_STATES]
+    ageing = [sum(1 for a in open_ages if lo <= a and (hi is None or a <= hi)) for lo, hi in problem_table.AGEING_BUCKETS]
+    assert [n for _, _, n in figs.ageing] == ageing and ageing[-1] == 3  # the oldest ones show
     overdue = {r.unit_code: (r.open, r.overdue) for r in figs.overdue_by_unit}
+    per_town = {}
     for town in tree.towns:
         mine = [p for p in problems if p[0].path.startswith(town.path) and p[2] in IN_HAND_STATES]
-        assert overdue[town.code] == (len(mine), sum(1 for p in mine if p[4] < TODAY))
+        per_town[town.code] = (len(mine), sum(1 for p in mine if p[4] < TODAY))
+    assert overdue == per_town
+    assert _cohort(figs.period) == _raised_in(problems, None, None) and figs.previous is None
     rated = [p[5] for p in problems if p[5] is not None]
     assert (figs.resolution.rate.k, figs.resolution.rate.n) == (sum(1 for s in rated if s >= 3), len(rated))
     assert figs.resolution.mean == pytest.approx(sum(rated) / len(rated))
-    # a period narrows what was raised in it (categories, ageing, per unit) but not the all-time summary and ratings
+    # a period narrows the flow figures (categories, raised, resolved rate, median days) to the problems raised in
+    # it, and gives the previous period's; the stock figures (open, overdue, ageing, per unit) stay as of now
     recent = A.Filters(since=TODAY - dt.timedelta(days=20), until=TODAY)
     narrow = problem_table.problem_figures(db, ALL, recent, tree.district.id, TODAY)
     in_period = [p for p in problems if p[3] <= 20]
-    assert sum(sum(v.values()) for v in narrow.by_category_state.values()) == len(in_period) < len(problems)
-    assert sum(n for *_, n in narrow.ageing) == sum(1 for p in in_period if p[2] in IN_HAND_STATES)
-    assert sum(u.open for u in narrow.overdue_by_unit) == sum(1 for p in in_period if p[2] in IN_HAND_STATES)
-    assert (narrow.summary, narrow.resolution) == (figs.summary, figs.resolution)
+    want = {}
+    for p in in_period:
+        want.setdefault(p[1], Counter())[p[2]] += 1
+    assert narrow.by_category_state == {k: dict(v) for k, v in want.items()}
+    assert _cohort(narrow.period) == _raised_in(problems, 0, 20) == {"raised": 5, "resolved": 3, "closed": 2,
+                                                                     "median": 2.75}
+    assert narrow.previous is not None
+    assert (narrow.previous.since, narrow.previous.until) == (TODAY - dt.timedelta(days=41), TODAY - dt.timedelta(days=21))
+    assert _cohort(narrow.previous) == _raised_in(problems, 21, 41) == {"raised": 5, "resolved": 3, "closed": 2,
+                                                                        "median": 9.0}
+    assert (narrow.summary, narrow.resolution, narrow.ageing) == (figs.summary, figs.resolution, figs.ageing)
+    assert narrow.overdue_by_unit == figs.overdue_by_unit
     t1 = tree.towns[0].scope
     mine = problem_table.problem_figures(db, t1, A.Filters(), tree.district.id, TODAY)
     assert "住房" not in mine.by_category_state
     assert [r.unit_code for r in mine.overdue_by_unit] == ["T1"]
     assert mine.resolution.rate.n == 2
     texts = A.problem_texts(db, t1, A.Filters())
-    assert len(texts) == 6 and all("住房" not in t.text for t in texts)
+    assert len(texts) == sum(1 for p in problems if p[0].path.startswith(tree.towns[0].path))
+    assert all("住房" not in t.text for t in texts)
+
+
+@pytest.mark.parametrize("days", [None, 7, 30, 90])
+def test_per_unit_open_and_overdue_add_up_to_the_headline(dataset, problems, days) -> None:
+    """Whatever the period, when the children cover the parent (no problem on the parent itself) the per-unit
+    in-hand and overdue columns add up to the headline figures."""
+    db, tree = dataset.db, dataset.tree
+    f = A.Filters() if days is None else A.Filters(since=TODAY - dt.timedelta(days=days - 1), until=TODAY)
+    in_hand = sum(1 for p in problems if p[2] in IN_HAND_STATES)
+    late = sum(1 for p in problems if p[2] in IN_HAND_STATES and p[4] < TODAY)
+    for parent in (tree.district, *tree.towns, *tree.communities):
+        inside = [p for p in problems if p[0].path.startswith(parent.path)]
+        figs = problem_table.problem_figures(db, ALL, A.Filters(**{**f.__dict__, "unit_path": parent.path}),
+                                             parent.id, TODAY)
+        assert sum(u.overdue for u in figs.overdue_by_unit) == figs.summary.overdue == sum(
+            1 for p in inside if p[2] in IN_HAND_STATES and p[4] < TODAY)
+        assert sum(u.open for u in figs.overdue_by_unit) == figs.summary.open - figs.summary.by_state["resolved"]
+    whole = problem_table.problem_figures(db, ALL, f, tree.district.id, TODAY)
+    assert (sum(u.open for u in whole.overdue_by_unit), sum(u.overdue for u in whole.overdue_by_unit)) == (in_hand, late)
+    assert late == whole.summary.overdue > 0
+
+
+def test_overview_problem_deltas(dataset, problems) -> None:
+    """The overview's problem KPIs and their change against the previous period, recomputed from the rows."""
+    from analytics import views
+
+    db = dataset.db
+    f = A.Filters(since=TODAY - dt.timedelta(days=20), until=TODAY)
+    ov = views.overview_view(db, ALL, f, TODAY)
+    now, before = _raised_in(problems, 0, 20), _raised_in(problems, 21, 41)
+    d = ov.deltas()
+    assert (d["problems_raised"].current, d["problems_raised"].previous) == (now["raised"], before["raised"])
+    assert d["resolved_rate"].current == pytest.approx(now["resolved"] / now["raised"])
+    assert d["resolved_rate"].previous == pytest.approx(before["resolved"] / before["raised"])
+    assert (d["median_days"].current, d["median_days"].previous) == (now["median"], before["median"])
+    assert d["median_days"].change == pytest.approx(now["median"] - before["median"])
+    assert d["newly_covered"].change is None  # no campaign
+    assert "problems_open" not in d and "problems_overdue" not in d  # stock figures: no honest previous value
+    everything = views.overview_view(db, ALL, A.Filters(), TODAY).deltas()
+    assert everything["problems_raised"].current == len(problems) and everything["problems_raised"].change is None
 
 
 def test_overview_previous_period_in_the_same_scan(dataset) -> None:

@@ -205,12 +205,20 @@ def test_figures_at_the_edges(db):
     # overdue: in hand and due (raised + 10 days) before today, i.e. raised more than 10 days ago: 15, 16, 30, 31
     assert everything.summary.overdue == 4
     assert {u.unit_code: (u.open, u.overdue) for u in everything.overdue_by_unit} == {"T1": (5, 1), "T2": (4, 3)}
-    # the period ends on the day raised 4 days ago: the ones raised 3 days ago and "tomorrow" fall outside
+    # the period runs from the day raised 30 days ago to the one raised 4 days ago: those raised 3 and 2 days ago,
+    # "tomorrow" and 31 days ago fall outside; of the nine inside, the three closed ones took 2.5, 4 and 10 days
     period = problem_table.problem_figures(
         db, ALL, A.Filters(since=today - dt.timedelta(days=30), until=today - dt.timedelta(days=4)),
         tree.district.id, today)
-    assert [n for *_, n in period.ageing] == [0, 2, 2, 2, 0]
-    assert period.summary == everything.summary  # the summary is all time
+    p = period.period
+    assert (p.raised, p.resolved, p.closed, p.median_days_to_close) == (9, 3, 3, 4.0)
+    # the previous period is as long (27 days) and ends the day before: only the one raised 31 days ago
+    assert period.previous is not None
+    assert (period.previous.since, period.previous.until) == (today - dt.timedelta(days=57), today - dt.timedelta(days=31))
+    assert (period.previous.raised, period.previous.resolved, period.previous.median_days_to_close) == (1, 0, None)
+    # open, overdue, ageing and per unit are as of now, whatever the period
+    assert (period.summary, period.ageing, period.overdue_by_unit) == (
+        everything.summary, everything.ageing, everything.overdue_by_unit)
     # a unit filter narrows everything, the summary too; no parent means no per-unit list
     t2 = problem_table.problem_figures(db, ALL, A.Filters(unit_path=tree.unit("T2").path), None, today)
     assert (t2.summary.total, t2.summary.open, t2.summary.median_days_to_close) == (6, 5, 10.0)

@@ -50,6 +50,22 @@ def _expected(db: Database, scope: Scope, campaign: campaigns.Campaign) -> tuple
     return len(homes), covered, attempted, len(homes) - covered, returns
 
 
+def _first_covered(db: Database, scope: Scope, campaign: campaigns.Campaign) -> list[dt.date]:
+    """Per active household in scope and campaign that the campaign covered, the day of its first covering visit in
+    the window, recomputed from the raw visits."""
+    start, end = campaign.window()
+    unit_paths = [r[0] for r in db.query("SELECT path FROM org_units WHERE list_contains(?, id)",
+                                         [list(campaign.unit_ids)]).rows]
+    homes = {int(hid) for hid, path in db.query(
+        "SELECT h.id, g.path FROM households h JOIN org_units g ON g.id = h.grid_id WHERE h.active").rows
+        if path.startswith(scope.path) and any(path.startswith(p) for p in unit_paths)}
+    first: dict[int, dt.datetime] = {}
+    for hid, at, outcome in db.query("SELECT household_id, visited_at, outcome FROM visits").rows:
+        if int(hid) in homes and start <= at < end and outcome in campaign.covering_outcomes:
+            first[int(hid)] = min(at, first.get(int(hid), at))
+    return [at.date() for at in first.values()]
+
+
 def test_campaign_counts_match_raw_rows_and_the_lists(db):
     demo.load_demo(db, households=600, seed=4, responses=500, today=TODAY)
     root = orgs.roots(db)[0]
@@ -76,3 +92,12 @@ def test_campaign_counts_match_raw_rows_and_the_lists(db):
         assert (one_total, one_counts) == (total, counts)
         assert by_unit == worklists.coverage(db, scope, campaign.id, group_level=level) and len(by_unit) > 1
         assert sum(r.households for r in by_unit) == total.households
+        # households newly covered per period (the overview's delta), from the same read
+        days = _first_covered(db, scope, campaign)
+        periods = [(TODAY - dt.timedelta(days=6), TODAY), (TODAY - dt.timedelta(days=13), TODAY - dt.timedelta(days=7)),
+                   (None, None)]
+        with_new, with_counts = worklists.campaign_counts(db, scope, campaign.id, periods)
+        assert with_new.newly_covered == tuple(
+            sum(1 for d in days if (lo is None or d >= lo) and (hi is None or d <= hi)) for lo, hi in periods)
+        assert with_new.newly_covered[0] > 0 and with_new.newly_covered[2] == total.covered == len(days)
+        assert (with_new.households, with_new.covered, with_counts) == (total.households, total.covered, counts)
