@@ -168,7 +168,7 @@ def pandas_visits(db: Database, campaign, level: int) -> dict:
 
 def pandas_problems(db: Database, f: A.Filters, today: dt.date, parent: orgs.OrgUnit) -> dict:
     """The problems view's figures the pandas way: all-time summary and resolution ratings, the period's
-    category x state, ageing of the open ones and open / overdue per child unit."""
+    category x state; as of now, whatever the period, ageing of the ones in hand and in hand / overdue per child."""
     p = _frame(db, "SELECT org_unit_id, category, state, raised_at, due_on, closed_at, resolution_satisfaction FROM problems")
     units = _frame(db, "SELECT id, parent_id, path FROM org_units")
     p = p.merge(units, left_on="org_unit_id", right_on="id")  # scope: the caller's subtree by path
@@ -187,7 +187,7 @@ def pandas_problems(db: Database, f: A.Filters, today: dt.date, parent: orgs.Org
         for unit_id in units.loc[units["path"].str.startswith(kid_path), "id"]:
             kid_of[unit_id] = kid_id
     by = period.groupby(["category", "state"]).size()
-    open_ = period[period["state"].isin(["new", "assigned", "in_progress"])].copy()
+    open_ = p[is_open].copy()  # stock: every problem in hand now
     ages = (pd.Timestamp(today) - open_["raised_at"].dt.normalize()).dt.days
     buckets = pd.cut(ages, [-10**6, 3, 7, 15, 30, 10**6]).value_counts()
     open_["kid"] = open_["org_unit_id"].map(kid_of)
