@@ -5,7 +5,6 @@ import streamlit as st
 from ui.session import require, t
 
 user = require("admin", "leader")
-st.set_page_config(layout="wide")
 
 import charts  # noqa: E402
 from analytics import views  # noqa: E402
@@ -24,7 +23,7 @@ import settings as settings_module  # noqa: E402
 
 db = database()
 ensure_refresher(db)
-ctx = filter_bar(db, user)
+ctx = filter_bar(db, user, page="overview")
 lang = language()
 min_sample = settings_module.load().min_sample
 st.title(t("dash.title"))

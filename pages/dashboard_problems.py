@@ -6,7 +6,6 @@ import streamlit as st
 from ui.session import require, t
 
 user = require("admin", "leader")
-st.set_page_config(layout="wide")
 
 import charts  # noqa: E402
 from analytics import views  # noqa: E402
@@ -17,7 +16,7 @@ from ui.resources import database  # noqa: E402
 
 db = database()
 ensure_refresher(db)
-ctx = filter_bar(db, user, survey=False, channel=False)
+ctx = filter_bar(db, user, page="problems", survey=False, channel=False)
 lang = language()
 st.title(t("dash.problems_title"))
 run_every = live_controls()

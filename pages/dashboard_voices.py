@@ -17,7 +17,7 @@ from ui.resources import database  # noqa: E402
 TEXT_LIMIT = 5000
 db = database()
 ensure_refresher(db)
-ctx = filter_bar(db, user)
+ctx = filter_bar(db, user, page="voices")
 st.title(t("dash.voices_title"))
 run_every = live_controls()
 WORD_PILLS = "dash.word_pills"

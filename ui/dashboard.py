@@ -73,9 +73,18 @@ def _keep(key: str, value: Any) -> None:
     st.session_state.setdefault(state.DASH_FILTERS, {})[key] = value
 
 
+def _widget_key(key: str) -> str:
+    """The widget key of filter ``key`` on the dashboard page running now.
+
+    Streamlit gives a widget on another page another identity even under the same key, and a key still holding
+    the last page's value then makes the new widget start from its first option. A key per page is seeded from
+    the kept choices on each visit instead (tests/analytics/test_browser_dashboard.py shows the reset without it)."""
+    return f"dash.w.{st.session_state.get(state.DASH_PAGE, '')}.{key}"
+
+
 def _widget(kind: Callable, label: str, key: str, default: Any, **kwargs: Any) -> Any:
     """A widget whose value survives moving between the dashboard pages (widget state does not)."""
-    widget_key = f"dash.w.{key}"
+    widget_key = _widget_key(key)
     options = kwargs.get("options")
     if options is not None and st.session_state.get(widget_key, default) not in options:
         st.session_state.pop(widget_key, None)
@@ -90,7 +99,7 @@ def _widget(kind: Callable, label: str, key: str, default: Any, **kwargs: Any) -
 def set_unit(unit_id: int) -> None:
     """Move the drill position (used as a button callback, before the unit picker is drawn)."""
     st.session_state[state.DASH_UNIT] = unit_id
-    st.session_state.pop("dash.w.unit", None)
+    st.session_state.pop(_widget_key("unit"), None)
     _keep("unit", unit_id)
 
 
@@ -103,17 +112,21 @@ def current_unit(db: Database, user: Principal) -> OrgUnit:
     return unit
 
 
-def filter_bar(db: Database, user: Principal, *, survey: bool = True, channel: bool = True) -> DashboardContext:
-    """The filters in the sidebar; returns them with the drill position."""
+def filter_bar(db: Database, user: Principal, *, page: str, survey: bool = True, channel: bool = True,
+               period: bool = True) -> DashboardContext:
+    """The filters in the sidebar of dashboard ``page`` (a short name); returns them with the drill position.
+    A page whose figures a filter does not change leaves it out (its kept choice stays for the other pages)."""
+    st.session_state[state.DASH_PAGE] = page
     day = today()
     units = orgs.list_units(db, user.scope)
     by_id = {u.id: u for u in units}
     with st.sidebar:
         st.subheader(t("dash.filters"))
         unit_now = current_unit(db, user)
-        if st.session_state.get("dash.w.unit") not in by_id:
-            st.session_state["dash.w.unit"] = unit_now.id
-        unit_id = st.selectbox(t("dash.unit"), list(by_id), key="dash.w.unit",
+        unit_key = _widget_key("unit")
+        if st.session_state.get(unit_key) not in by_id:
+            st.session_state[unit_key] = unit_now.id
+        unit_id = st.selectbox(t("dash.unit"), list(by_id), key=unit_key,
                                format_func=lambda i: "　" * (by_id[i].level - user.unit_level) + by_id[i].name)
         st.session_state[state.DASH_UNIT] = unit_id
         survey_id = version = None
@@ -140,8 +153,10 @@ def filter_bar(db: Database, user: Principal, *, survey: bool = True, channel: b
                               format_func=lambda i: names.get(i, t("dash.campaign_none"))) or None
         if campaign_id not in names:
             campaign_id = None
-        preset = _widget(st.selectbox, t("dash.period"), "period", "30d", options=list(PERIOD_PRESETS),
-                         format_func=lambda p: t(f"dash.period.{p}"))
+        preset = "all"
+        if period:
+            preset = _widget(st.selectbox, t("dash.period"), "period", "30d", options=list(PERIOD_PRESETS),
+                             format_func=lambda p: t(f"dash.period.{p}"))
         since = until = None
         if preset == "custom":
             since = _widget(st.date_input, t("dash.since"), "since", day - dt.timedelta(days=29))

@@ -54,7 +54,7 @@ def test_overview_shows_the_storage_figures_and_drills_down(demo_db) -> None:
     assert not at.exception
     today = settings.now().date()
     survey = A.surveys_answered(demo_db, leader.scope)[0].survey_id  # the filter starts on the most answered survey
-    assert at.selectbox(key="dash.w.survey").value == survey
+    assert at.selectbox(key="dash.w.overview.survey").value == survey
     f = A.overview(demo_db, leader.scope, A.Filters(survey_id=survey, since=today - dt.timedelta(days=29), until=today),
                    today).figures
     rate = next(m for m in at.metric if m.label == "满意率")
@@ -81,7 +81,7 @@ def test_town_leader_sees_only_the_own_town(demo_db) -> None:
         assert other.unit_name not in text, page
     at = page_test("pages/dashboard.py", leader)
     at.run(timeout=60)
-    units = at.selectbox(key="dash.w.unit")
+    units = at.selectbox(key="dash.w.overview.unit")
     assert other.unit_id not in units.options and str(other.unit_id) not in [str(o) for o in units.options]
 
 
@@ -139,3 +139,4 @@ def test_export_prepares_files_and_audits(demo_db) -> None:
     assert not at.exception
     actions = {e.action for e in audit.recent(demo_db, action_prefix="export.")}
     assert actions == {"export.dashboard_report", "export.responses_csv", "export.responses_xlsx"}
+
