@@ -215,12 +215,11 @@ def open_database(path: str | Path, *, migrate: bool = True, read_only: bool = F
     conn = _connect(str(path), read_only)
     db = Database(conn, str(path))
     try:
-        if migrate:
+        if migrate and not read_only:  # a read-only open can only read what is there
             migrations.apply(db)
-            if not read_only:
-                from storage import visit_status  # derived rows left behind by a stopped process or a migration
+            from storage import visit_status  # derived rows left behind by a stopped process or a migration
 
-                visit_status.settle(db)
+            visit_status.settle(db)
         else:
             migrations.check_not_newer(db)
     except BaseException:

@@ -118,9 +118,12 @@ def _grid_counts_cte(scope: Scope, campaign: Campaign, periods: Sequence[Period]
     cte, params = _grids_cte(scope, campaign)
     new_sql, new_params = "", []
     for i, (since, until) in enumerate(periods):
-        new_sql += (f", count(*) FILTER (WHERE covered AND (CAST(? AS DATE) IS NULL OR first_covered_on >= ?)"
-                    f" AND (CAST(? AS DATE) IS NULL OR first_covered_on <= ?)) AS new{i}")
-        new_params += [since, since, until, until]
+        # only the bounds given, as a CASE: a FILTER with date tests cost ~15 ms each at 350k rows, this ~3 ms
+        bounds = [(">=", since), ("<=", until)]
+        new_sql += (", sum(CASE WHEN covered"
+                    + "".join(f" AND first_covered_on {op} ?" for op, day in bounds if day is not None)
+                    + f" THEN 1 ELSE 0 END) AS new{i}")
+        new_params += [day for _, day in bounds if day is not None]
     new_gc = "".join(f", coalesce(cov.new{i}, 0) AS new{i}" for i in range(len(periods)))
     sql = f"""{cte},
         tot AS (SELECT grid_id, count(*) AS n FROM households WHERE active AND grid_id IN (SELECT id FROM cg) GROUP BY 1),

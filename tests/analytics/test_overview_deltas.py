@@ -9,29 +9,20 @@ import statistics
 
 import pytest
 
-import demo
 import settings
 from auth.principal import Principal
 from cli.stats import stats
 from i18n import t
 from storage import analytics as A
-from storage import campaigns, orgs, users
+from storage import campaigns, orgs
 from storage.db import Database, Scope
 from tests.analytics.test_visit_counts import _first_covered
+from tests.analytics.conftest import principal
 from tests.conftest import page_test
 
 
-@pytest.fixture
-def demo_db(app_db):
-    demo.load_demo(app_db, households=400, seed=3, responses=3000, today=dt.date.today())
-    A.refresh_rollups(app_db, settle=False)
-    return app_db
-
-
 def _leader(db: Database) -> Principal:
-    user = users.get_user_by_username(db, "leader")
-    assert user is not None
-    return Principal.from_user(user)
+    return principal(db, "leader")
 
 
 def _raised(db: Database, since: dt.date, until: dt.date) -> dict:

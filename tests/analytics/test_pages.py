@@ -6,28 +6,16 @@ import datetime as dt
 
 import pytest
 
-import demo
 import settings
-from auth.principal import Principal
+from tests.analytics.conftest import principal
 from tests.conftest import page_test
 from storage import analytics as A
-from storage import users
 from storage.db import Scope
 
 PAGES = ("pages/dashboard.py", "pages/dashboard_visits.py", "pages/dashboard_problems.py", "pages/dashboard_voices.py")
 
 
-@pytest.fixture
-def demo_db(app_db):
-    demo.load_demo(app_db, households=400, seed=3, responses=3000, today=dt.date.today())
-    A.refresh_rollups(app_db, settle=False)
-    return app_db
-
-
-def _principal(db, username: str) -> Principal:
-    user = users.get_user_by_username(db, username)
-    assert user is not None
-    return Principal.from_user(user)
+_principal = principal
 
 
 def _texts(at) -> str:

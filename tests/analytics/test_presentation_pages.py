@@ -4,7 +4,7 @@ labels, and one set of problem state names."""
 from __future__ import annotations
 
 from i18n import t
-from tests.analytics.test_pages import _principal, demo_db  # noqa: F401  (the demo_db fixture)
+from tests.analytics.conftest import principal as _principal
 from tests.conftest import page_test
 
 PILLS = "dash.word_pills"
