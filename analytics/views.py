@@ -76,9 +76,9 @@ def visit_summary(db: Database, scope: Scope, campaign_id: int | None, today: dt
     by_unit: list[worklists.CoverageRow] = []
     periods = [p for p in (period, previous) if p is not None]
     if group_level is None:
-        total, counts = worklists.campaign_counts(db, scope, campaign.id, periods)
+        total, counts = worklists.campaign_counts(db, scope, campaign, periods)
     else:
-        total, counts, by_unit = worklists.campaign_counts_by_unit(db, scope, campaign.id, group_level)
+        total, counts, by_unit = worklists.campaign_counts_by_unit(db, scope, campaign, group_level)
     new = iter(total.newly_covered)
     newly = next(new, None) if period is not None else None
     newly_previous = next(new, None) if previous is not None else None
