@@ -12,7 +12,7 @@ from analytics.filters import previous_period
 from analytics.kpi import Delta, delta
 from analytics.ranking import RankedUnit, rank_units, red_black_lists
 from storage import analytics as A
-from storage import campaigns, worklists
+from storage import campaigns, visit_status, worklists
 from storage.db import Database, Scope
 from storage.orgs import OrgUnit, get_unit
 from storage.problems import ProblemSummary
@@ -63,6 +63,9 @@ class VisitSummary:
         return max(0, int(-(-(self.households * self.coverage_target - self.covered) // 1)))
 
 
+_campaign_counts: VersionedCache[tuple[worklists.CoverageRow, worklists.WorklistCounts]] = VersionedCache()
+
+
 def visit_summary(db: Database, scope: Scope, campaign_id: int | None, today: dt.date,
                   group_level: int | None = None, period: worklists.Period | None = None,
                   previous: worklists.Period | None = None) -> VisitSummary | None:
@@ -76,7 +79,10 @@ def visit_summary(db: Database, scope: Scope, campaign_id: int | None, today: dt
     by_unit: list[worklists.CoverageRow] = []
     periods = [p for p in (period, previous) if p is not None]
     if group_level is None:
-        total, counts = worklists.campaign_counts(db, scope, campaign, periods)
+        # Kept until the visit status next changes: leaders' live refreshes with no visit saved in between share
+        # one read (~40 ms at 416k households). The number is read before computing (analytics.cache).
+        total, counts = _campaign_counts.get(db, (scope.path, campaign, tuple(periods)), visit_status.generation(),
+                                             lambda: worklists.campaign_counts(db, scope, campaign, periods))
     else:
         total, counts, by_unit = worklists.campaign_counts_by_unit(db, scope, campaign, group_level)
     new = iter(total.newly_covered)
@@ -155,6 +161,7 @@ _problem_views: VersionedCache[problem_table.ProblemFigures] = VersionedCache()
 def forget_cached() -> None:
     """Drop every kept view (benchmarks time the first computation this way); the problems stay in memory."""
     _problem_views.clear()
+    _campaign_counts.clear()
 
 
 def problems_view(db: Database, scope: Scope, f: A.Filters, parent_id: int | None,

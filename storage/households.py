@@ -133,6 +133,7 @@ def upsert_households(
             ).first() or (0, 0)
             if progress:
                 progress(0.3)
+            visit_status.counts_changed(tx)  # households added or back: the coverage counts change
             # households moved to another grid (or back in the registry) count there from now on
             visit_status.touch(tx, [r[0] for r in tx.query(
                 f"""SELECT h.id FROM households h JOIN {view} s ON s.code = h.code

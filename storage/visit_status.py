@@ -123,6 +123,12 @@ def touch(tx: Tx, household_ids: Iterable[int | None]) -> None:
         _mark(tx, "INSERT INTO visit_status_dirty (household_id) SELECT unnest(?::BIGINT[])", [ids])
 
 
+def counts_changed(tx: Tx) -> None:
+    """Record that this transaction changed what the coverage counts read besides the status rows (households
+    added or moved): no row to rebuild, but ``generation`` moves on after it commits."""
+    _mark(tx, "INSERT INTO visit_status_dirty (everything) VALUES (FALSE)", [])
+
+
 def invalidate_all(tx: Tx) -> None:
     """Record that every household's status must be rebuilt (bulk loads and clears, a new campaign: its rows come
     from the visits already in its window, as a campaign may be created after them)."""
@@ -137,12 +143,21 @@ def rebuild(tx: Tx) -> None:
 _locks: weakref.WeakKeyDictionary[Database, threading.Lock] = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
 _log = logging.getLogger(__name__)
+_generation = 0  # this process's settles that changed something (DuckDB lets one process write the file)
+
+
+def generation() -> int:
+    """A number that moves on after every settle that committed changes: coverage figures computed at the same
+    number are still current (each write that changes them records a mark: touch, counts_changed,
+    invalidate_all)."""
+    return _generation
 
 
 def settle(db: Database) -> None:
     """Bring the status rows up to date with everything recorded as changed and committed (one refresh at a time)."""
     with _locks_guard:
         lock = _locks.setdefault(db, threading.Lock())
+    global _generation
     with lock:
         try:
             with db.transaction() as tx:
@@ -155,5 +170,7 @@ def settle(db: Database) -> None:
                 else:
                     _build(tx, homes)
                 tx.execute("DELETE FROM visit_status_dirty WHERE list_contains(?, seq)", [[m[0] for m in marks]])
+            with _locks_guard:  # after the commit: a figure filed under the new number saw the new rows
+                _generation += 1
         except Exception:  # the write itself is committed; its marks stay and the next settle retries them
             _log.exception("visit status refresh failed; it is retried on the next write or start")

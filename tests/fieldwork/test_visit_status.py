@@ -138,3 +138,54 @@ def test_a_database_reopened_after_a_stop_settles_what_was_left(tmp_path):
     db = open_database(path)
     assert _snapshot(db) == expected
     db.close()
+
+
+
+def test_the_kept_visit_summary_follows_every_write_that_changes_the_counts(world):
+    """analytics.views keeps the overview's coverage counts until storage.visit_status.generation moves on: after
+    each kind of write the kept summary equals a fresh read, and a refresh with nothing written keeps it."""
+    from analytics import views
+
+    w = world
+    today = dt.date(2026, 11, 20)
+    periods = ((dt.date(2026, 11, 1), today), (dt.date(2026, 10, 1), dt.date(2026, 10, 31)))
+
+    scopes = (ALL, Scope(w.tree.unit("T1C1G1").path))  # the district, and one grid a household leaves
+
+    def kept():
+        out = []
+        for scope in scopes:
+            s = views.visit_summary(w.db, scope, w.campaign_id, today, period=periods[0], previous=periods[1])
+            out.append((s.households, s.covered, s.attempted, s.make_up, s.return_visits, s.newly_covered,
+                        s.newly_covered_previous))
+        return out
+
+    def fresh():
+        out = []
+        for scope in scopes:
+            total, counts = worklists.campaign_counts(w.db, scope, w.campaign_id, periods)
+            out.append((total.households, total.covered, total.attempted, counts.make_up, counts.return_visits,
+                        *total.newly_covered))
+        return out
+
+    def registry_row(code, grid):
+        data = registry_csv([(code, "住户", "13900009999", "和平路99号", grid, 3, "")]).encode("utf-8")
+        parse = registry.parse_households(data, "r.csv", registry.GridLookup.of(households.grids(w.db, ALL)))
+        households.upsert_households(w.db, ALL, parse.records)
+
+    first = kept()
+    assert first == fresh()
+    number = visit_status.generation()
+    assert kept() == first and visit_status.generation() == number  # nothing written: kept, nothing settled
+    writes = [
+        ("covered", lambda: _visit(w, "H101", D(2026, 11, 3, 9))),
+        ("attempted", lambda: _visit(w, "H102", D(2026, 11, 4, 9), "not_home")),
+        ("follow-up asked", lambda: _visit(w, "H201", D(2026, 11, 5, 10), follow_up=True)),
+        ("household added", lambda: registry_row("H901", "T1C1G1")),
+        ("household moved", lambda: registry_row("H101", "T1C1G2")),
+    ]
+    for step, write in writes:
+        before = kept()
+        write()
+        assert kept() == fresh(), step
+        assert kept() != before, step  # each write changes a count here, so a stale summary would show
