@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from analytics import problem_table
@@ -18,6 +19,14 @@ from storage.orgs import OrgUnit, get_unit
 from storage.problems import ProblemSummary
 
 NOWHERE = Scope("/nowhere/")  # a scope that matches no unit
+
+
+def questionnaire_order(rows: Sequence[A.QuestionCounts],
+                        labels: dict[tuple[str, str], str]) -> list[A.QuestionCounts]:
+    """``rows`` in the order of ``labels`` (built from the survey definition, so the questionnaire's order, matrix
+    rows in their order); rows without a label keep their order after the rest."""
+    position = {key: i for i, key in enumerate(labels)}
+    return sorted(rows, key=lambda q: position.get((q.question_id, q.row_id), len(position)))
 
 
 def view_scope(scope: Scope, f: A.Filters) -> Scope:
@@ -136,18 +145,17 @@ def problem_deltas(raised: problem_table.RaisedProblems,
 
 def overview_view(db: Database, scope: Scope, f: A.Filters, today: dt.date) -> OverviewView:
     previous_filters = previous_period(f, today)
+    before = (previous_filters.since, previous_filters.until) if previous_filters else None
     narrowed = view_scope(scope, f)
     problem_figures = problems_view(db, scope, f, None, today)  # shared with the problems page and kept
-    overview = A.overview(db, scope, f, today,
-                          (previous_filters.since, previous_filters.until) if previous_filters else None)
+    overview = A.overview(db, scope, f, today, before)
     return OverviewView(
         filters=f,
         today=today,
         overview=overview,
         previous_filters=previous_filters,
         previous=overview.previous,
-        visits=visit_summary(db, narrowed, f.campaign_id, today, period=(f.since, f.until or today),
-                             previous=(previous_filters.since, previous_filters.until) if previous_filters else None),
+        visits=visit_summary(db, narrowed, f.campaign_id, today, period=(f.since, f.until or today), previous=before),
         problems=problem_figures.summary,
         resolution=problem_figures.resolution,
         raised=problem_figures.period,

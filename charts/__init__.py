@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from analytics.ranking import RankedUnit
+from analytics.views import questionnaire_order
 from i18n import t
 from storage.analytics import QuestionCounts, TrendPoint
 
@@ -85,13 +86,6 @@ def ranked_bars(units: Sequence[RankedUnit], lang: str, direct_label: str = "{na
 
 # The legend lists the five levels in scale order, 非常满意 first, whatever order the bars are drawn in.
 _LEGEND_RANK = {5: 1, 4: 2, 3: 3, 2: 4, 1: 5}
-
-
-def questionnaire_order(rows: Sequence[QuestionCounts], labels: dict[tuple[str, str], str]) -> list[QuestionCounts]:
-    """``rows`` in the order of ``labels`` (built from the survey definition, so the questionnaire's order, matrix
-    rows in their order); rows without a label keep their order after the rest."""
-    position = {key: i for i, key in enumerate(labels)}
-    return sorted(rows, key=lambda q: position.get((q.question_id, q.row_id), len(position)))
 
 
 def level_distribution(counts: Sequence[QuestionCounts], labels: dict[tuple[str, str], str],

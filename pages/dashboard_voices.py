@@ -70,12 +70,13 @@ def live_view() -> None:
         st.subheader(t("dash.words"))
         st.caption(t("dash.words_pick"))
         options = [w for w, _ in top]
+        counts = dict(top)
         word = st.session_state.get(state.DASH_WORD)
         if word in options and st.session_state.get(WORD_PILLS) != word:
             st.session_state[WORD_PILLS] = word  # the shown word stays picked across refreshes
         # wrap: all 40 words on as many rows as they need (in a column Streamlit would keep them on one row).
         st.pills(t("dash.words"), options, key=WORD_PILLS, label_visibility="collapsed", on_change=pick_word,
-                 format_func=lambda w: f"{w} · {dict(top)[w]}", wrap=True, width="stretch")
+                 format_func=lambda w: f"{w} · {counts[w]}", wrap=True, width="stretch")
         st.dataframe([{t("dash.col.word"): w, t("dash.col.count"): n} for w, n in top], hide_index=True,
                      width="stretch")
     with right:

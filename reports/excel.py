@@ -11,7 +11,7 @@ from typing import Any
 
 import xlsxwriter
 
-from analytics.views import DrillView, OverviewView
+from analytics.views import DrillView, OverviewView, questionnaire_order
 from auth.principal import Principal
 from i18n import t
 from reports.safe import safe_cell, safe_row
@@ -164,10 +164,8 @@ def view_report(db: Database, principal: Principal, filters_line: str, ov: Overv
                  _dec(p.figures.index)] for p in trend])
     if questions:
         levels = sorted(level_names, reverse=True)
-        position = {key: i for i, key in enumerate(labels)}  # labels follow the questionnaire's order
         rows = [[labels[(q.question_id, q.row_id)], q.n, *[q.counts.get(level, 0) for level in levels]]
-                for q in sorted(questions, key=lambda q: position.get((q.question_id, q.row_id), len(position)))
-                if (q.question_id, q.row_id) in labels]
+                for q in questionnaire_order(questions, labels) if (q.question_id, q.row_id) in labels]
         book.sheet(t("report.sheet.questions", lang), t("dash.questions", lang), head,
                    [t("report.col.question", lang), "n", *[level_names[x] for x in levels]], rows, [48] + [12] * 6)
     data = book.bytes()

@@ -129,6 +129,25 @@ CHROMIUM_ARGS = [
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
+def prepared_db(data_dir: Path) -> Database:
+    """The app's database file in ``data_dir``, prepared as the app's first start does (close it before start_app)."""
+    import settings
+    from services.startup import prepare
+
+    db = open_database(data_dir / "minyi.duckdb")
+    prepare(db, settings.load({"MINYI_DB": str(data_dir / "minyi.duckdb")}))
+    return db
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    """Sign in through the login form and wait for the page it leads to."""
+    page.goto(url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    settle(page, 300)
+
+
 def settle(page, pause_ms: int = 150) -> None:
     """Wait until the script run the last action started has finished (the pause lets it start)."""
     page.wait_for_timeout(pause_ms)

@@ -8,9 +8,10 @@ import re
 import pytest
 
 import demo
+import settings
 from storage import links, orgs
-from storage.db import Scope, open_database
-from tests.conftest import READY, pick, settle, start_app, stop_app
+from storage.db import Scope
+from tests.conftest import READY, pick, prepared_db, settle, sign_in, start_app, stop_app
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +23,7 @@ def _metric(page, label: str) -> int:
 
 
 def test_overview_drill_two_levels_and_live_update(tmp_path, browser) -> None:
-    db = open_database(tmp_path / "minyi.duckdb")
-    from services.startup import prepare
-    import settings
-
-    prepare(db, settings.load({"MINYI_DB": str(tmp_path / "minyi.duckdb")}))
+    db = prepared_db(tmp_path)
     demo.load_demo(db, households=300, seed=5, responses=2000, today=dt.date.today())
     district = orgs.roots(db)[0]
     town = orgs.children(db, district.id, Scope.everything())[0]
@@ -40,11 +37,7 @@ def test_overview_drill_two_levels_and_live_update(tmp_path, browser) -> None:
     app = start_app(tmp_path)
     try:
         page = browser.new_page(viewport={"width": 1500, "height": 2400})
-        page.goto(app.url + "/login")
-        page.fill("#username", "leader")
-        page.fill("#password", demo.DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector(READY)
+        sign_in(page, app.url, "leader", demo.DEMO_PASSWORD)
         page.goto(app.url + "/dashboard")
         page.wait_for_selector(READY)
         page.get_by_text("群众满意度测评看板").first.wait_for()
@@ -96,21 +89,13 @@ def _selected(page, label: str) -> str:
 
 def test_filters_and_pause_stay_as_chosen_across_the_dashboard_pages(tmp_path, browser) -> None:
     """A leader sets the period and pauses live refresh, then moves through the dashboard pages by the menu."""
-    db = open_database(tmp_path / "minyi.duckdb")
-    from services.startup import prepare
-    import settings
-
-    prepare(db, settings.load({"MINYI_DB": str(tmp_path / "minyi.duckdb")}))
+    db = prepared_db(tmp_path)
     demo.load_demo(db, households=120, seed=7, responses=300, today=dt.date.today())
     db.close()
     app = start_app(tmp_path)
     try:
         page = browser.new_page(viewport={"width": 1366, "height": 1400})
-        page.goto(app.url + "/login")
-        page.fill("#username", "leader")
-        page.fill("#password", demo.DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector(READY)
+        sign_in(page, app.url, "leader", demo.DEMO_PASSWORD)
         page.goto(app.url + "/dashboard")
         page.get_by_text("群众满意度测评看板").first.wait_for()
         settle(page)

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from storage import open_database
-from tests.conftest import TEST_PASSWORD, pick, settle, start_app, stop_app
+from tests.conftest import TEST_PASSWORD, pick, prepared_db, settle, sign_in, start_app, stop_app
 from tests.fieldwork.conftest import live_window, seed_world
 
 pytestmark = pytest.mark.browser
@@ -32,22 +32,14 @@ def _fill_visit_form(page) -> None:
 
 
 def test_cadre_visit_problem_and_close_out(tmp_path, browser):
-    db = open_database(tmp_path / "minyi.duckdb")
-    from services.startup import prepare
-    import settings
-
-    prepare(db, settings.load({"MINYI_DB": str(tmp_path / "minyi.duckdb")}))
+    db = prepared_db(tmp_path)
     world = seed_world(db, window=live_window())
     h101 = world.hh["H101"]
     db.close()
     app = start_app(tmp_path)
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 2400})
-        page.goto(app.url + "/login")
-        page.fill("#username", "cadre1")
-        page.fill("#password", TEST_PASSWORD)
-        page.click("button[type=submit]")
-        settle(page, 300)
+        sign_in(page, app.url, "cadre1", TEST_PASSWORD)
 
         page.goto(app.url + "/worklists")
         settle(page, 300)
@@ -123,11 +115,7 @@ def test_cadre_visit_problem_and_close_out(tmp_path, browser):
 
 
 def test_admin_imports_a_gbk_registry_with_a_bad_row(tmp_path, browser):
-    db = open_database(tmp_path / "minyi.duckdb")
-    from services.startup import prepare
-    import settings
-
-    prepare(db, settings.load({"MINYI_DB": str(tmp_path / "minyi.duckdb")}))
+    db = prepared_db(tmp_path)
     seed_world(db, window=live_window())
     db.close()
     registry = tmp_path / "名册.csv"
@@ -143,11 +131,7 @@ def test_admin_imports_a_gbk_registry_with_a_bad_row(tmp_path, browser):
     app = start_app(tmp_path)
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 2000})
-        page.goto(app.url + "/login")
-        page.fill("#username", "admin1")
-        page.fill("#password", TEST_PASSWORD)
-        page.click("button[type=submit]")
-        settle(page, 300)
+        sign_in(page, app.url, "admin1", TEST_PASSWORD)
         page.goto(app.url + "/households")
         settle(page, 300)
         page.get_by_text("导入住户名册").click()
