@@ -108,7 +108,8 @@ def upsert_households(
     Set-based: the records are registered as an Arrow table and merged with
     ``UPDATE … FROM`` / ``INSERT … SELECT``. Tags are replaced for the households
     in the file when ``replace_tags`` (the file had a 标签 column). Raises
-    HouseholdsOutOfScope when a code belongs to a household outside ``scope``.
+    HouseholdsOutOfScope when a code belongs to a household outside ``scope`` or a record's grid is not a grid
+    inside ``scope``.
     """
     stamp = now()
     staged = as_table(records)
@@ -125,6 +126,15 @@ def upsert_households(
             ).rows
             if foreign:
                 raise HouseholdsOutOfScope([r[0] for r in foreign])
+            # the target grid must be a grid inside the importer's scope too, whatever the caller checked
+            outside = tx.query(
+                f"""SELECT s.code FROM {view} s LEFT JOIN org_units g ON g.id = s.grid_id
+                    AND g.level = (SELECT max(level) FROM org_levels) AND g.path LIKE ?
+                    WHERE g.id IS NULL ORDER BY s.code LIMIT 100""",
+                [scope.like],
+            ).rows
+            if outside:
+                raise HouseholdsOutOfScope([r[0] for r in outside])
             changed = """(h.head_name IS DISTINCT FROM s.head_name OR h.phone IS DISTINCT FROM s.phone
                 OR h.address IS DISTINCT FROM s.address OR h.grid_id IS DISTINCT FROM s.grid_id
                 OR h.members IS DISTINCT FROM s.members OR NOT h.active)"""

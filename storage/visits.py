@@ -90,10 +90,7 @@ def record_visit_tx(tx: Tx, scope: Scope, visit: NewVisit, holidays: frozenset[d
     """Save a visit with its form response, problems and confirmations inside the caller's transaction."""
     if visit.outcome not in rules.OUTCOMES:
         raise VisitRefused("visits.err.outcome")
-    existing = tx.query("SELECT id, response_id FROM visits WHERE client_key = ?", [visit.client_key]).first()
-    if existing is not None:
-        pids = tx.query("SELECT id FROM problems WHERE visit_id = ? ORDER BY id", [existing[0]]).rows
-        return VisitResult(int(existing[0]), False, existing[1], tuple(int(r[0]) for r in pids))
+    # Scope first: a client key of a visit outside ``scope`` (or of another household) must hand back nothing.
     home = tx.query(
         """SELECT h.grid_id FROM households h JOIN org_units g ON g.id = h.grid_id
            WHERE h.id = ? AND h.active AND g.path LIKE ?""",
@@ -101,6 +98,16 @@ def record_visit_tx(tx: Tx, scope: Scope, visit: NewVisit, holidays: frozenset[d
     ).first()
     if home is None:
         raise VisitRefused("visits.err.household")
+    existing = tx.query(
+        """SELECT v.id, v.response_id, v.household_id = ? AND o.path LIKE ? FROM visits v
+           JOIN org_units o ON o.id = v.org_unit_id WHERE v.client_key = ?""",
+        [visit.household_id, scope.like, visit.client_key],
+    ).first()
+    if existing is not None:
+        if not existing[2]:
+            raise VisitRefused("visits.err.household")
+        pids = tx.query("SELECT id FROM problems WHERE visit_id = ? ORDER BY id", [existing[0]]).rows
+        return VisitResult(int(existing[0]), False, existing[1], tuple(int(r[0]) for r in pids))
     grid_id = int(home[0])
     if visit.outcome != "met" and (visit.response is not None or visit.problems or visit.confirmations):
         raise VisitRefused("visits.err.not_met")
