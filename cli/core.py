@@ -121,7 +121,7 @@ def cmd_survey_list(args: argparse.Namespace) -> int:
     db = open_db()
     data = [{"id": s.id, "title": s.title, "kind": s.kind, "status": s.status,
              "current_version": s.current_version, "versions": s.versions}
-            for s in survey_store.list_surveys(db, include_archived=True)]
+            for s in survey_store.list_surveys(db, Scope.everything(), include_archived=True)]
     if args.json:
         print_json(data)
     else:

@@ -8,7 +8,7 @@ from ui.session import require, t
 
 user = require("admin")
 st.title(t("audit.title"))
-entries = audit.recent(database(), limit=500)
+entries = audit.recent(database(), user.scope, limit=500)
 st.dataframe(
     [
         {t("audit.when"): e.occurred_at, t("audit.who"): e.actor_name or "", t("audit.action"): e.action,

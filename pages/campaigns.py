@@ -41,7 +41,7 @@ for c in found:
 
 st.subheader(t("campaigns.new"))
 units = orgs.list_units(db, user.scope)
-visit_surveys = [s for s in survey_store.list_surveys(db) if s.kind == "visit"] or survey_store.list_surveys(db)
+visit_surveys = [s for s in survey_store.list_surveys(db, user.scope) if s.kind == "visit"] or survey_store.list_surveys(db, user.scope)
 with st.form("campaigns.new_form"):
     name = st.text_input(t("campaigns.name"), value=f"{today.year}年冬季大走访", max_chars=100, key="campaigns.name")
     scope_units = st.multiselect(t("campaigns.units"), units, default=units[:1], key="campaigns.units",
@@ -69,10 +69,10 @@ with st.form("campaigns.new_form"):
 
 st.subheader(t("campaigns.categories"))
 with st.form("campaigns.categories_form"):
-    text = st.text_area(t("campaigns.categories_help"), value="\n".join(problem_store.problem_categories(db)),
+    text = st.text_area(t("campaigns.categories_help"), value="\n".join(problem_store.problem_categories(db, user.scope)),
                         key="campaigns.categories", height=220)
     if st.form_submit_button(t("common.save")):
-        saved = problem_store.set_problem_categories(db, text.splitlines())
+        saved = problem_store.set_problem_categories(db, user.scope, text.splitlines())
         audit.record(db, "fieldwork.categories", actor_id=user.user_id, actor_name=user.username,
-                     detail={"categories": saved})
+                     target=user.scope.path, detail={"categories": saved})
         st.success(t("campaigns.categories_saved", n=len(saved)))

@@ -23,7 +23,7 @@ db = database()
 at = settings_module.now()
 base_url = settings_module.load().public_base_url
 
-open_surveys = [s for s in survey_store.list_surveys(db) if s.is_open(at)]
+open_surveys = [s for s in survey_store.list_surveys(db, user.scope) if s.is_open(at)]
 if not open_surveys:
     st.info(t("links.no_open_surveys"))
     st.stop()

@@ -22,7 +22,7 @@ viewer = user.user_id if user.role == "cadre" else None
 c1, c2, c3 = st.columns(3)
 states = c1.multiselect(t("problems.state"), list(workflow.STATES), default=list(workflow.OPEN_STATES),
                         format_func=lambda s: t(f"state.{s}"), key="problems.states")
-categories = problem_store.problem_categories(db)
+categories = problem_store.problem_categories(db, user.scope)
 category = c2.selectbox(t("problems.category"), [None, *categories], key="problems.category",
                         format_func=lambda c: t("common.all") if c is None else c)
 units = orgs.list_units(db, user.scope)

@@ -68,7 +68,7 @@ with tab_survey:
             st.link_button(t("import.open_builder"), f"/builder?s={outcome.survey_id}")
 
 with tab_paper:
-    published = [row for row in survey_store.list_surveys(db) if row.current_version is not None]
+    published = [row for row in survey_store.list_surveys(db, user.scope) if row.current_version is not None]
     if not published:
         st.info(t("import.no_published"))
     else:

@@ -20,7 +20,7 @@ if errors and user.is_admin:
         st.text(error.message(lang()))  # st.text: never rendered as markdown/HTML
 
 db = database()
-rows = survey_store.list_surveys(db)
+rows = survey_store.list_surveys(db, user.scope)
 if not rows:
     st.info(t("surveys.none"))
 st.dataframe(

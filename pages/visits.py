@@ -16,7 +16,7 @@ from storage import households as household_store
 from storage import problems as problem_store
 from storage import visits as visit_store
 from storage import worklists
-from storage.db import Database
+from storage.db import Database, Scope
 from fieldwork.problems import SATISFACTION_LEVELS, TransitionError
 from ui import state
 from ui.resources import database
@@ -95,7 +95,7 @@ confirmations: list[visit_store.Confirmation] = []
 problem_errors: list[str] = []
 facts = None  # what the visit form itself says about follow-up, note and problems
 if outcome == "met":
-    categories = fw.categories(db)
+    categories = fw.categories(db, Scope(home.grid_path))  # the list in force in the household's grid
     if loaded is not None:
         survey, version = loaded
         st.markdown(f"**{t('visits.form')}**")

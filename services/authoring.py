@@ -66,13 +66,9 @@ def json_ready(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def can_edit(db: Database, principal: Principal, survey_id: str) -> bool:
-    """Admins edit every survey; leaders only those owned by a unit in their subtree."""
-    if principal.role == "admin":
-        return True
-    if principal.role != "leader":
-        return False
-    path = survey_store.owner_unit_path(db, survey_id)
-    return path is not None and principal.can_see(path)
+    """Admins and leaders edit the surveys owned inside their subtree (the built-in ones belong to the root):
+    the subtree rule every other query follows, so a town admin cannot close a district survey."""
+    return principal.role in EDIT_ROLES and survey_store.owned_within(db, principal.scope, survey_id)
 
 
 def _require_edit(db: Database, principal: Principal, survey_id: str) -> survey_store.SurveyRow:
@@ -85,12 +81,10 @@ def _require_edit(db: Database, principal: Principal, survey_id: str) -> survey_
 
 
 def editable_surveys(db: Database, principal: Principal, include_archived: bool = False) -> list[survey_store.SurveyRow]:
-    """The surveys this principal may edit (admins: all; leaders: owned within their scope)."""
-    if principal.role == "admin":
-        return survey_store.list_surveys(db, include_archived=include_archived)
-    if principal.role == "leader":
-        return survey_store.list_owned_surveys(db, principal.scope, include_archived=include_archived)
-    return []
+    """The surveys this principal may edit: those owned inside their subtree (admins and leaders alike)."""
+    if principal.role not in EDIT_ROLES:
+        return []
+    return survey_store.list_owned_surveys(db, principal.scope, include_archived=include_archived)
 
 
 def _audit(db: Database, principal: Principal | None, action: str, survey_id: str, **detail: Any) -> None:

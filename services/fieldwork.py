@@ -197,6 +197,7 @@ def sheet_visits(
     return out
 
 
-def categories(db: Database) -> list[str]:
-    return problem_store.problem_categories(db)
+def categories(db: Database, scope: Scope) -> list[str]:
+    """The problem categories in force for the unit at the top of ``scope`` (inherited down the tree)."""
+    return problem_store.problem_categories(db, scope)
 

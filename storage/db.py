@@ -68,6 +68,12 @@ class Scope:
         return unit_path.startswith(self.path)
 
     @property
+    def is_top(self) -> bool:
+        """The whole tree or a root unit's subtree (paths like ``/1/``): what owns the unowned built-in surveys,
+        the tree-wide settings and the audit entries of no unit."""
+        return self.path.count("/") <= 2
+
+    @property
     def like(self) -> str:
         """The LIKE pattern matching this subtree (paths never contain % or _)."""
         return self.path + "%"

@@ -369,29 +369,44 @@ def categories_in_use(db: Database, scope: Scope) -> list[str]:
     return [r[0] for r in rows]
 
 
-def problem_categories(db: Database | Tx) -> list[str]:
-    """The configured category list (app_meta 'fieldwork.problem_categories', one per line), else the default."""
-    value = db.query("SELECT value FROM app_meta WHERE key = 'fieldwork.problem_categories'").single_value()
-    if value:
-        found = [line.strip() for line in str(value).splitlines() if line.strip()]
+def _unit_chain(scope: Scope) -> list[int]:
+    """The unit ids of ``scope``'s path, root first (the unit at the top of the scope last)."""
+    return [int(part) for part in scope.path.strip("/").split("/") if part]
+
+
+def problem_categories(db: Database | Tx, scope: Scope) -> list[str]:
+    """The category list in force for the unit at the top of ``scope``: its own, else the nearest ancestor's,
+    else the default (a unit's list is inherited down the tree until a unit below sets its own)."""
+    chain = _unit_chain(scope)
+    if chain:
+        value = db.query(
+            """SELECT categories FROM unit_problem_categories WHERE list_contains(?, org_unit_id)
+               ORDER BY list_position(?, org_unit_id) DESC LIMIT 1""",
+            [chain, chain],
+        ).single_value()
+        found = [line.strip() for line in str(value or "").splitlines() if line.strip()]
         if found:
             return found
     return list(rules.DEFAULT_PROBLEM_CATEGORIES)
 
 
-def set_problem_categories(db: Database, categories: Sequence[str]) -> list[str]:
-    """Replace the configured category list (blank and repeated names dropped); an empty list restores the default."""
+def set_problem_categories(db: Database, scope: Scope, categories: Sequence[str]) -> list[str]:
+    """Replace the category list of the unit at the top of ``scope`` (blank and repeated names dropped); an empty
+    list drops the unit's own list, so it inherits again. Returns the list now in force there."""
+    chain = _unit_chain(scope)
+    if not chain:
+        raise PermissionError("problem categories belong to a unit")
     clean: list[str] = []
     for name in categories:
         name = name.strip()[:20]
         if name and name not in clean:
             clean.append(name)
     with db.transaction() as tx:
-        tx.execute("DELETE FROM app_meta WHERE key = 'fieldwork.problem_categories'")
+        tx.execute("DELETE FROM unit_problem_categories WHERE org_unit_id = ?", [chain[-1]])
         if clean:
-            tx.execute("INSERT INTO app_meta (key, value, updated_at) VALUES ('fieldwork.problem_categories', ?, ?)",
-                       ["\n".join(clean), now()])
-    return clean or list(rules.DEFAULT_PROBLEM_CATEGORIES)
+            tx.execute("INSERT INTO unit_problem_categories (org_unit_id, categories, updated_at) VALUES (?, ?, ?)",
+                       [chain[-1], "\n".join(clean), now()])
+    return problem_categories(db, scope)
 
 
 def assignable_users(db: Database, scope: Scope) -> list[tuple[int, str, str]]:

@@ -44,9 +44,31 @@ def get_survey(db: Database | Tx, survey_id: str) -> SurveyRow | None:
     return SurveyRow(*row) if row else None
 
 
-def list_surveys(db: Database, include_archived: bool = False) -> list[SurveyRow]:
-    sql = _SELECT + ("" if include_archived else " WHERE s.status <> 'archived'") + " ORDER BY s.created_at, s.id"
-    return [SurveyRow(*r) for r in db.query(sql).rows]
+def _visible(scope: Scope) -> tuple[str, list]:
+    """Surveys owned by a unit inside ``scope`` or above it (its ancestors), and the unowned built-in surveys,
+    which belong to the root: a survey of another branch of the tree is never among them."""
+    return ("(s.owner_unit_id IS NULL OR o.path LIKE ? OR starts_with(?, o.path))", [scope.like, scope.path])
+
+
+def _owned(scope: Scope) -> tuple[str, list]:
+    """Surveys owned by a unit inside ``scope``; the unowned built-in surveys only for the top of the tree."""
+    return ("(o.path LIKE ? OR (? AND s.owner_unit_id IS NULL))", [scope.like, scope.is_top])
+
+
+def list_surveys(db: Database | Tx, scope: Scope, include_archived: bool = False) -> list[SurveyRow]:
+    """The surveys staff of ``scope`` may see and use: those of their subtree and above (built-in ones included)."""
+    where, params = _visible(scope)
+    sql = (_SELECT + " LEFT JOIN org_units o ON o.id = s.owner_unit_id WHERE " + where
+           + ("" if include_archived else " AND s.status <> 'archived'") + " ORDER BY s.created_at, s.id")
+    return [SurveyRow(*r) for r in db.query(sql, params).rows]
+
+
+def owned_within(db: Database | Tx, scope: Scope, survey_id: str) -> bool:
+    """Whether ``scope`` owns the survey (a unit of the subtree, or the top of the tree for a built-in survey):
+    what editing, publishing, closing and scheduling require."""
+    where, params = _owned(scope)
+    sql = "SELECT 1 FROM surveys s LEFT JOIN org_units o ON o.id = s.owner_unit_id WHERE s.id = ? AND " + where
+    return db.query(sql, [survey_id, *params]).first() is not None
 
 
 def create_survey(
@@ -156,7 +178,7 @@ def survey_exists(db: Database | Tx, survey_id: str) -> bool:
 
 
 def owner_unit_path(db: Database | Tx, survey_id: str) -> str | None:
-    """The materialized path of the unit that owns a survey (None for built-in / district-wide surveys)."""
+    """The materialized path of the unit that owns a survey (None for the built-in surveys, owned by the root)."""
     value = db.query(
         "SELECT o.path FROM surveys s JOIN org_units o ON o.id = s.owner_unit_id WHERE s.id = ?", [survey_id]
     ).single_value()
@@ -164,13 +186,14 @@ def owner_unit_path(db: Database | Tx, survey_id: str) -> str | None:
 
 
 def list_owned_surveys(db: Database, scope: Scope, include_archived: bool = False) -> list[SurveyRow]:
-    """Surveys owned by a unit inside ``scope`` (what a leader may edit), filtered in SQL."""
+    """Surveys owned inside ``scope`` (what its admins and leaders may edit), filtered in SQL."""
+    where, params = _owned(scope)
     sql = (
-        _SELECT + " JOIN org_units o ON o.id = s.owner_unit_id WHERE o.path LIKE ?"
+        _SELECT + " LEFT JOIN org_units o ON o.id = s.owner_unit_id WHERE " + where
         + ("" if include_archived else " AND s.status <> 'archived'")
         + " ORDER BY s.created_at, s.id"
     )
-    return [SurveyRow(*r) for r in db.query(sql, [scope.like]).rows]
+    return [SurveyRow(*r) for r in db.query(sql, params).rows]
 
 
 def clear_draft(db: Database | Tx, survey_id: str) -> None:

@@ -125,6 +125,6 @@ def test_export_prepares_files_and_audits(demo_db) -> None:
     at.run(timeout=60)
     at.button(key="dash.export.prepare").click().run(timeout=120)
     assert not at.exception
-    actions = {e.action for e in audit.recent(demo_db, action_prefix="export.")}
+    actions = {e.action for e in audit.recent(demo_db, Scope.everything(), action_prefix="export.")}
     assert actions == {"export.dashboard_report", "export.responses_csv", "export.responses_xlsx"}
 

@@ -103,7 +103,7 @@ def test_exports_are_scoped_neutralised_and_audited(dataset) -> None:
     assert "筛选条件" in book["总体"]["A2"].value
     drill_codes = [row[1].value for row in book["分级"].iter_rows(min_row=5)]
     assert drill_codes == ["T1"]
-    actions = [e.action for e in audit.recent(db, action_prefix="export.")]
+    actions = [e.action for e in audit.recent(db, Scope.everything(), action_prefix="export.")]
     assert sorted(actions) == ["export.dashboard_report", "export.responses_csv", "export.responses_xlsx"]
 
 

@@ -7,6 +7,7 @@ import pytest
 from services import authoring
 from services.survey_catalog import survey_version
 from storage import audit
+from storage.db import Scope
 from storage import surveys as survey_store
 from storage.responses import NewResponse, write_response
 from settings import now
@@ -57,7 +58,7 @@ def test_draft_publish_and_new_version_keep_old_version_and_response_versions(db
     old, new = survey_version(db, sid, 1)[0], survey_version(db, sid, 2)[0]
     assert authoring.version_changes(old, new) == {"overall": "label_changed", "why": "unchanged", "age": "added"}
     assert authoring.question_history(db, sid) == {"overall": [(2, "label_changed")], "age": [(2, "added")]}
-    actions = [e.action for e in audit.recent(db, action_prefix="survey.")]
+    actions = [e.action for e in audit.recent(db, Scope.everything(), action_prefix="survey.")]
     assert actions.count("survey.publish") == 2
 
 
@@ -102,7 +103,7 @@ def test_schedule_duplicate_archive(db, tree, admin):
     assert survey_store.get_survey(db, copy_id).current_version is None
     authoring.archive(db, admin, sid)
     assert survey_store.get_survey(db, sid).status == "archived"
-    assert sid not in [r.id for r in survey_store.list_surveys(db)]
+    assert sid not in [r.id for r in survey_store.list_surveys(db, Scope.everything())]
 
 
 def test_leaders_edit_only_surveys_owned_in_their_scope(db, tree, principal_factory):

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from services import authoring, paper_import
 from services.evaluation import evaluation_results, export_xlsx
 from storage import audit
+from storage.db import Scope
 from surveys import load_templates, survey_from_dict
 from surveys.evaluation import (
     GradeRule,
@@ -123,7 +124,7 @@ def test_results_from_stored_answers_are_anonymous_scoped_and_exported(db, tree,
     assert cells[2][:2] == ("名次", "评议对象") and cells[3][:2] == (1, "张三") and cells[3][-1] == "优秀"
     comments = list(sheet[1].iter_rows(values_only=True))
     assert ("张三", "'=HYPERLINK(\"x\")") in comments  # formula neutralised
-    assert [e.action for e in audit.recent(db, action_prefix="evaluation.")] == ["evaluation.export"]
+    assert [e.action for e in audit.recent(db, Scope.everything(), action_prefix="evaluation.")] == ["evaluation.export"]
 
 
 def test_subject_list_from_excel_or_csv_skips_a_header():

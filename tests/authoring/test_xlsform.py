@@ -8,6 +8,7 @@ import pytest
 
 from services import authoring
 from storage import surveys as survey_store
+from storage.db import Scope
 from surveys import AllOf, AnyOf, Comparison, MultiChoiceQuestion, NumberQuestion, SingleChoiceQuestion, TextQuestion
 from surveys import survey_from_dict
 from surveys.xlsform import xlsform_to_dict
@@ -152,14 +153,14 @@ def test_not_a_workbook_and_missing_survey_sheet_are_reported(db, tree, principa
     _, report = xlsform_to_dict(buffer.getvalue(), "nosheet.xlsx")
     assert report_of(report) == [(0, "", "no_survey_sheet")]
     admin = principal_factory("admin1", "admin", tree.district)
-    before = survey_store.list_surveys(db)
+    before = survey_store.list_surveys(db, Scope.everything())
     for content, name, code in [(buffer.getvalue(), "nosheet.xlsx", "no_survey_sheet"),
                                 (b"PK\x03\x04 not really a zip", "bad.xlsx", "not_xlsx")]:
         with pytest.raises(authoring.UnreadableWorkbook) as refused:
             authoring.import_xlsform(db, admin, content, filename=name, publish_now=True)
         assert [i.code for i in refused.value.issues] == [code]
         assert "survey" in refused.value.issues[0].message("zh") or "xlsx" in refused.value.issues[0].message("zh")
-    assert survey_store.list_surveys(db) == before  # nothing created for a file that is not an XLSForm
+    assert survey_store.list_surveys(db, Scope.everything()) == before  # nothing created for a file that is not an XLSForm
 
 
 def test_import_xlsform_service_publishes_a_clean_form(db, tree, principal_factory):

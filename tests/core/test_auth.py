@@ -13,6 +13,7 @@ from auth import accounts, sessions, setup
 from auth.passwords import hash_password, policy_problem, verify_password
 from auth.routes import ROUTES
 from storage import audit, users
+from storage.db import Scope
 from storage.db import shared_database
 from tests.conftest import TEST_PASSWORD, build_tree, make_principal
 
@@ -39,7 +40,7 @@ def test_sign_in_success_and_failure_are_audited(db, tree):
     assert accounts.sign_in(db, "li", "nope").error == "auth.bad_credentials"
     ok = accounts.sign_in(db, "li", TEST_PASSWORD, ip="10.0.0.1")
     assert ok.principal is not None and ok.principal.username == "li"
-    actions = [e.action for e in audit.recent(db)]
+    actions = [e.action for e in audit.recent(db, Scope.everything())]
     assert actions[:2] == ["auth.login", "auth.login_failed"]
 
 

@@ -23,7 +23,7 @@ HEAD = ["户编号", "户主姓名", "联系电话", "地址", "所属网格", "
 def _exported(w) -> bytes:
     items = worklists.make_up_visits(w.db, w.cadre1.scope, w.campaign_id)
     rows = [[i.code, i.head_name, i.phone, i.address, i.grid_name, i.attempts, "", ""] for i in items]
-    return visit_sheet(HEAD, rows, problems.problem_categories(w.db))
+    return visit_sheet(HEAD, rows, problems.problem_categories(w.db, w.cadre1.scope))
 
 
 def _fill(data: bytes, values: dict[str, dict[str, object]]) -> bytes:
@@ -40,7 +40,7 @@ def _fill(data: bytes, values: dict[str, dict[str, object]]) -> bytes:
 
 
 def _parse(w, data: bytes, name: str = "走访表.xlsx") -> tuple[registry.SheetParse, dict[str, int]]:
-    sheet, codes, _ = fw.read_visit_sheet(w.db, w.cadre1.scope, data, name, categories=problems.problem_categories(w.db),
+    sheet, codes, _ = fw.read_visit_sheet(w.db, w.cadre1.scope, data, name, categories=problems.problem_categories(w.db, w.cadre1.scope),
                                           today=TODAY, window=WINDOW)
     return sheet, codes
 
