@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import secrets
 from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from storage import audit
 from storage.analytics import QuestionCounts, RawResponse, TrendPoint
 from storage.db import Database
 from surveys import MatrixQuestion, MultiChoiceQuestion, NoteQuestion, Survey
+from surveys.constants import KIND_EVALUATION
 
 RAW_LIMIT = 200_000  # responses per raw export; more is a sign the filters are too wide for a spreadsheet
 
@@ -196,16 +198,25 @@ def _choice_labels(survey: Survey) -> dict[str, dict[str, str]]:
 
 
 def _raw_table(survey: Survey, responses: Sequence[RawResponse], lang: str) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a raw export. A 民主评议 ballot never leaves with anything that links it to a voter:
+    no response id, unit, channel or time, and the ballots in a random order (README: results never link a
+    grade to a voter)."""
     columns = _answer_columns(survey, lang)
     labels = _choice_labels(survey)
     multi = {q.id for q in survey.questions if isinstance(q, MultiChoiceQuestion)}
-    header = [t(k, lang) for k in ("report.col.response_id", "report.col.survey", "report.col.version",
-                                   "report.col.unit_code", "report.col.unit", "report.col.channel",
-                                   "report.col.submitted_at")] + [label for _, _, label in columns]
+    ballots = survey.kind == KIND_EVALUATION
+    heads = ("report.col.survey", "report.col.version") if ballots else (
+        "report.col.response_id", "report.col.survey", "report.col.version", "report.col.unit_code", "report.col.unit",
+        "report.col.channel", "report.col.submitted_at")
+    header = [t(k, lang) for k in heads] + [label for _, _, label in columns]
+    if ballots:
+        responses = list(responses)
+        secrets.SystemRandom().shuffle(responses)
     rows = []
     for r in responses:
-        row: list[Any] = [r.id, r.survey_id, r.survey_version, r.unit_code, r.unit_name,
-                          t(f"dash.channel.{r.channel}", lang), r.submitted_at.strftime("%Y-%m-%d %H:%M:%S")]
+        row: list[Any] = [r.survey_id, r.survey_version] if ballots else [
+            r.id, r.survey_id, r.survey_version, r.unit_code, r.unit_name, t(f"dash.channel.{r.channel}", lang),
+            r.submitted_at.strftime("%Y-%m-%d %H:%M:%S")]
         for qid, row_id, _ in columns:
             values = r.answers.get((qid, row_id), [])
             shown = [labels.get(qid, {}).get(str(v), v) for v in values]
