@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 import streamlit as st
 
 from auth.routes import ROUTES
+from reports.routes import ROUTES as DOWNLOAD_ROUTES
 from services.startup import start_app
 
 
@@ -28,4 +29,4 @@ async def lifespan(_app):
     yield
 
 
-app = st.App("app.py", routes=ROUTES, lifespan=lifespan)
+app = st.App("app.py", routes=[*ROUTES, *DOWNLOAD_ROUTES], lifespan=lifespan)

@@ -18,6 +18,8 @@ from ui.dashboard import (  # noqa: E402
     ensure_refresher, filter_bar, language, live_controls, number, percent, set_unit, updated_caption,
 )
 from ui.problem_kpis import render_problem_kpis  # noqa: E402
+from ui import downloads  # noqa: E402
+from ui.links import route_link  # noqa: E402
 from ui.resources import database  # noqa: E402
 import settings as settings_module  # noqa: E402
 
@@ -217,10 +219,15 @@ with st.expander(t("dash.export"), icon=":material/download:"):
                 files["responses.xlsx"] = excel.raw_responses_xlsx(db, user, found[0], raw, line, lang)
         else:
             st.info(t("dash.export_pick_survey"))
-        st.session_state[state.DASH_EXPORT] = files
-    files = st.session_state.get(state.DASH_EXPORT, {})
+        # each file behind a single-use link for this user only (never st.download_button: /media is public)
+        st.session_state[state.DASH_EXPORT] = {
+            name: downloads.ticket_link(user, f"minyi-{ctx.today}-{name}",
+                                        downloads.CSV if name.endswith(".csv") else downloads.XLSX, data)
+            for name, data in files.items()}
+    links = st.session_state.get(state.DASH_EXPORT, {})
     labels_by_file = {"report.xlsx": "dash.export_report", "responses.csv": "dash.export_raw_csv",
                       "responses.xlsx": "dash.export_raw_xlsx"}
-    for name, data in files.items():
-        st.download_button(t(labels_by_file[name]), data, file_name=f"minyi-{ctx.today}-{name}",
-                           key=f"dash.export.{name}", on_click="ignore")
+    if links:
+        st.caption(t("download.ready"))
+    for name, url in links.items():
+        route_link(t(labels_by_file[name]), url)

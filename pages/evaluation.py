@@ -15,13 +15,14 @@ from storage import surveys as survey_store  # noqa: E402
 from surveys import constants as c  # noqa: E402
 from surveys.evaluation import GradeRule, GradeRules, evaluation_question, grade_label  # noqa: E402
 from services.survey_catalog import survey_version  # noqa: E402
+from ui import downloads  # noqa: E402
 from ui.resources import database  # noqa: E402
 
 L = lang()
 db = database()
 st.title(t("evaluation.title"))
 
-candidates = [row for row in survey_store.list_surveys(db) if row.kind == c.KIND_EVALUATION and row.current_version is not None]
+candidates = [row for row in survey_store.list_surveys(db, user.scope) if row.kind == c.KIND_EVALUATION and row.current_version is not None]
 if not candidates:
     st.info(t("evaluation.none"))
     st.stop()
@@ -58,7 +59,5 @@ if with_comments:
         st.dataframe([{t("evaluation.col.subject"): r.name, t("evaluation.col.comment"): text}
                       for r in with_comments for text in r.comments], hide_index=True)
 
-if st.button(t("evaluation.export"), key="evaluation.export.prepare"):
-    data = export_xlsx(db, user, report, L)
-    st.download_button(t("evaluation.export"), data, file_name=f"{survey_id}_results.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="evaluation.export.file")
+downloads.offer(f"evaluation.export.{survey_id}", t("evaluation.export"), user, f"{survey_id}_results.xlsx",
+                downloads.XLSX, lambda: export_xlsx(db, user, report, L))

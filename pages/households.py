@@ -14,6 +14,7 @@ from storage import campaigns as campaign_store
 from storage import households as household_store
 from storage import worklists
 from storage.db import Database
+from ui import downloads
 from ui.resources import database
 from ui.session import require, t
 from ui.survey_form import plain
@@ -128,5 +129,9 @@ def _record_export() -> None:
                  detail={"rows": len(rows), "search": search, "tag": tag, "status": status})
 
 
-st.download_button(t("households.export"), lambda: xlsx_bytes(headers, rows, sheet="住户"), file_name="households.xlsx",
-                   key="households.export", on_click=_record_export)
+def _export() -> bytes:
+    _record_export()
+    return xlsx_bytes(headers, rows, sheet="住户")
+
+
+downloads.offer("households.export", t("households.export"), user, "households.xlsx", downloads.XLSX, _export)

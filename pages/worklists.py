@@ -14,6 +14,7 @@ from storage import campaigns as campaign_store
 from storage import visits as visit_store
 from storage import worklists
 from storage.db import Database, Scope
+from ui import downloads
 from ui.resources import database
 from i18n import t as translate
 from ui.session import lang, require, t
@@ -86,7 +87,7 @@ def _return_rows(items: list[worklists.ReturnItem]) -> list[list]:
 MAKE_UP_SHEET = ["户编号", "户主姓名", "联系电话", "地址", "所属网格", "已走访次数", "最近走访", "最近结果"]
 RETURN_SHEET = ["户编号", "户主姓名", "联系电话", "地址", "所属网格", "未销号问题", "不满意", "需回头访", "办理期限", "紧急程度"]
 EXPORT_LIMIT = 50_000
-categories = fw.categories(db)
+categories = fw.categories(db, user.scope)
 tab1, tab2 = st.tabs([t("worklists.make_up", n=counts.make_up), t("worklists.return", n=counts.return_visits)])
 with tab1:
     if not make_up:
@@ -96,12 +97,13 @@ with tab1:
                    t("col.last_attempt"), t("col.last_outcome")]
         st.dataframe([dict(zip(headers, r)) for r in _make_up_rows(make_up)], hide_index=True)
         # The sheet is built only when asked for, with the whole list (not just the rows shown).
-        st.download_button(
-            t("worklists.export"),
-            lambda: visit_sheet(MAKE_UP_SHEET, _make_up_rows(worklists.make_up_visits(
-                db, scope, campaign.id, limit=EXPORT_LIMIT, search=search)), categories),
-            file_name=f"补课访_{today}.xlsx", key="worklists.export_make_up",
-            on_click=_record_export, args=("make_up", min(counts.make_up, EXPORT_LIMIT)))
+        def _make_up_sheet() -> bytes:
+            _record_export("make_up", min(counts.make_up, EXPORT_LIMIT))
+            return visit_sheet(MAKE_UP_SHEET, _make_up_rows(worklists.make_up_visits(
+                db, scope, campaign.id, limit=EXPORT_LIMIT, search=search)), categories)
+
+        downloads.offer("worklists.export_make_up", t("worklists.export"), user, f"补课访_{today}.xlsx",
+                        downloads.XLSX, _make_up_sheet)
 with tab2:
     if not returns:
         st.info(t("worklists.return_empty"))
@@ -109,12 +111,13 @@ with tab2:
         headers = [t("col.code"), t("col.head_name"), t("col.phone"), t("col.address"), t("col.grid"),
                    t("col.open_problems"), t("col.dissatisfied"), t("col.follow_up"), t("col.due"), t("col.urgency")]
         st.dataframe([dict(zip(headers, r)) for r in _return_rows(returns)], hide_index=True)
-        st.download_button(
-            t("worklists.export"),
-            lambda: visit_sheet(RETURN_SHEET, _return_rows(worklists.return_visits(
-                db, scope, campaign.id, limit=EXPORT_LIMIT, search=search)), categories),
-            file_name=f"回头访_{today}.xlsx", key="worklists.export_return",
-            on_click=_record_export, args=("return", min(counts.return_visits, EXPORT_LIMIT)))
+        def _return_sheet() -> bytes:
+            _record_export("return", min(counts.return_visits, EXPORT_LIMIT))
+            return visit_sheet(RETURN_SHEET, _return_rows(worklists.return_visits(
+                db, scope, campaign.id, limit=EXPORT_LIMIT, search=search)), categories)
+
+        downloads.offer("worklists.export_return", t("worklists.export"), user, f"回头访_{today}.xlsx",
+                        downloads.XLSX, _return_sheet)
 
 # --- the offline path: a filled sheet comes back ----------------------------------------
 if user.role in ("cadre", "admin"):

@@ -16,5 +16,6 @@ DASH_PAGE = "minyi.dash.page"  # ui/dashboard.py: the dashboard page running now
 DASH_UNIT = "minyi.dash.unit"  # pages/dashboard*.py: id of the unit the dashboards are drilled into
 DASH_LIVE = "minyi.dash.live"  # pages/dashboard*.py: (live on, interval seconds)
 DASH_WORD = "minyi.dash.word"  # pages/dashboard_voices.py: the word whose texts are shown
-DASH_EXPORT = "minyi.dash.export"  # pages/dashboard.py: prepared export files (name -> bytes)
+DASH_EXPORT = "minyi.dash.export"  # pages/dashboard.py: prepared export files (name -> single-use /download link)
 BUILDER_SWITCH_TO = "minyi.builder.switch_to"  # pages/builder.py: survey id to select on the next run (set after the chooser exists)
+DOWNLOAD_LINKS = "minyi.download_links"  # ui/downloads.py: export key -> its single-use /download link

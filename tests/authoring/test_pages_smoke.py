@@ -38,5 +38,5 @@ def test_evaluation_page_shows_ranked_results_without_voters(app_db):
     assert table.iloc[2]["评定结果"] == "无投票"
     assert any("有效票数：3" in cap.value for cap in at.caption)
     assert not any("admin1" in str(v) for v in table.values.ravel())
-    at.button(key="evaluation.export.prepare").click().run()
+    at.button(key="evaluation.export.minzhu_pingyi_dangyuan.prepare").click().run()
     assert not at.exception

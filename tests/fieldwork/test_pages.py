@@ -194,10 +194,10 @@ def test_campaigns_page_shows_coverage_and_creates_a_campaign(app_world):
 def test_exports_of_personal_data_are_audited(app_world):
     w = app_world
     at = page_test("pages/households.py", w.leader).run()
-    at.download_button(key="households.export").click().run()
+    at.button(key="households.export.prepare").click().run()
     assert not at.exception
     at = page_test("pages/worklists.py", w.cadre1).run()
-    at.download_button(key="worklists.export_make_up").click().run()
+    at.button(key="worklists.export_make_up.prepare").click().run()
     assert not at.exception
     rows = w.db.query("SELECT actor_name, action, detail FROM audit_log WHERE action LIKE 'export.%' ORDER BY id").rows
     assert [(r[0], r[1]) for r in rows] == [("leader1", "export.households"), ("cadre1", "export.worklist")]
@@ -235,7 +235,7 @@ def test_admin_configures_problem_categories(app_world):
     at.text_area(key="campaigns.categories").set_value("物业管理\n 噪音扰民 \n\n物业管理")
     at.button[1].click().run()
     assert not at.exception
-    assert problem_store.problem_categories(w.db) == ["物业管理", "噪音扰民"]
+    assert problem_store.problem_categories(w.db, w.admin.scope) == ["物业管理", "噪音扰民"]
     visit = page_test("pages/visits.py", w.cadre1).run()
     _pick(visit, "visits.household", "H101").run()
     visit.number_input(key=f"{_prefix(visit)}.np").set_value(1).run()

@@ -1,0 +1,51 @@
+"""Single-use download tickets for exports of personal data (served by reports/routes.py, never by /media)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from settings import now
+from storage.db import Database
+
+TICKET_MINUTES = 5
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    mime: str
+    data: bytes
+
+
+def _hash(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def issue_ticket(db: Database, user_id: int, filename: str, mime: str, data: bytes,
+                 minutes: int = TICKET_MINUTES) -> str:
+    """Keep an export for ``user_id`` and return the ticket (from ``secrets``; only its hash is stored).
+    Tickets past their time are dropped here, so no export lingers in the database."""
+    ticket = secrets.token_urlsafe(32)
+    at = now()
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM download_tickets WHERE expires_at <= ?", [at])
+        tx.execute(
+            """INSERT INTO download_tickets (ticket_hash, user_id, filename, mime, data, created_at, expires_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [_hash(ticket), user_id, filename, mime, data, at, at + dt.timedelta(minutes=minutes)],
+        )
+    return ticket
+
+
+def claim_ticket(db: Database, ticket: str, user_id: int) -> Download | None:
+    """The export behind ``ticket`` if it was issued to ``user_id`` and has not expired; it is deleted in the same
+    statement, so a ticket is used once (None for anything else: unknown, used, expired or another user's)."""
+    row = db.query(
+        """DELETE FROM download_tickets WHERE ticket_hash = ? AND user_id = ? AND expires_at > ?
+           RETURNING filename, mime, data""",
+        [_hash(ticket), user_id, now()],
+    ).first()
+    return Download(str(row[0]), str(row[1]), bytes(row[2])) if row else None
