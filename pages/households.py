@@ -60,7 +60,7 @@ if user.role == "admin":
                         counts = fw.import_households(db, user.scope, check, skip_bad_rows=skip,
                                                       progress=lambda f: bar.progress(0.5 + f / 2))
                     except household_store.HouseholdsOutOfScope as exc:
-                        st.error(t("households.err.codes_elsewhere", codes=plain("、".join(exc.codes[:20]))))
+                        st.error(t(exc.key, codes=plain("、".join(exc.codes[:20]))))
                     except Exception:  # the transaction rolled back: nothing was written
                         st.error(t("households.import_failed"))
                     else:

@@ -17,11 +17,20 @@ _views = itertools.count()
 
 
 class HouseholdsOutOfScope(ValueError):
-    """Some household codes in the file belong to households outside the importer's subtree."""
+    """Some household codes in the file belong to households outside the importer's subtree; ``key`` is the
+    i18n key of the message."""
+
+    key = "households.err.codes_elsewhere"
 
     def __init__(self, codes: list[str]) -> None:
-        super().__init__("households.err.codes_elsewhere")
+        super().__init__(self.key)
         self.codes = codes
+
+
+class GridsOutOfScope(HouseholdsOutOfScope):
+    """Some households in the file are put in a grid outside the importer's subtree (or in no grid at all)."""
+
+    key = "households.err.grid_elsewhere"
 
 
 @dataclass(frozen=True)
@@ -134,7 +143,7 @@ def upsert_households(
                 [scope.like],
             ).rows
             if outside:
-                raise HouseholdsOutOfScope([r[0] for r in outside])
+                raise GridsOutOfScope([r[0] for r in outside])
             changed = """(h.head_name IS DISTINCT FROM s.head_name OR h.phone IS DISTINCT FROM s.phone
                 OR h.address IS DISTINCT FROM s.address OR h.grid_id IS DISTINCT FROM s.grid_id
                 OR h.members IS DISTINCT FROM s.members OR NOT h.active)"""

@@ -16,7 +16,7 @@ def test_a_household_import_cannot_put_households_in_a_grid_outside_the_importer
     town1 = world.tree.unit("T1").scope
     foreign_grid = world.tree.unit("T2C1G1")
     before = world.db.query("SELECT count(*) FROM households").single_value()
-    with pytest.raises(households.HouseholdsOutOfScope) as refused:
+    with pytest.raises(households.GridsOutOfScope) as refused:
         households.upsert_households(world.db, town1, [
             HouseholdRecord(row=2, code="HX1", head_name="外来", phone=None, address="x", grid_id=foreign_grid.id,
                             members=1, tags=())])
