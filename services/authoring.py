@@ -197,10 +197,13 @@ def publish(db: Database, principal: Principal | None, survey_id: str) -> int:
 
 
 def duplicate(db: Database, principal: Principal, survey_id: str, new_id: str, title: str) -> str:
-    """A new survey whose draft copies the source's working definition; responses are not copied."""
+    """A new survey whose draft copies the source's working definition; responses are not copied. The source must be
+    a survey of the principal's subtree or above (another branch's drafts are not theirs to read)."""
     definition = working_definition(db, survey_id)
     if definition is None:
         raise AuthoringError("authoring.err.unknown_survey", id=survey_id)
+    if not survey_store.visible_within(db, principal.scope, survey_id):
+        raise AuthoringError("authoring.err.forbidden", id=survey_id)
     copy = {**definition, c.ID: new_id or f"{survey_id}_copy", c.TITLE: title or definition.get(c.TITLE, survey_id)}
     return create_survey(db, principal, copy, source="duplicate")
 

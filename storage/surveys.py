@@ -63,6 +63,13 @@ def list_surveys(db: Database | Tx, scope: Scope, include_archived: bool = False
     return [SurveyRow(*r) for r in db.query(sql, params).rows]
 
 
+def visible_within(db: Database | Tx, scope: Scope, survey_id: str) -> bool:
+    """Whether staff of ``scope`` may see the survey (one of list_surveys(scope)): what copying it requires."""
+    where, params = _visible(scope)
+    sql = "SELECT 1 FROM surveys s LEFT JOIN org_units o ON o.id = s.owner_unit_id WHERE s.id = ? AND " + where
+    return db.query(sql, [survey_id, *params]).first() is not None
+
+
 def owned_within(db: Database | Tx, scope: Scope, survey_id: str) -> bool:
     """Whether ``scope`` owns the survey (a unit of the subtree, or the top of the tree for a built-in survey):
     what editing, publishing, closing and scheduling require."""

@@ -202,6 +202,7 @@ READS: dict[str, Callable[[TwoTowns, Scope], Any]] = {
     "surveys.list_owned_surveys": lambda x, s: survey_store.list_owned_surveys(x.db, s),
     "surveys.list_surveys": lambda x, s: survey_store.list_surveys(x.db, s),
     "surveys.owned_within": lambda x, s: survey_store.owned_within(x.db, s, x.survey),
+    "surveys.visible_within": lambda x, s: survey_store.visible_within(x.db, s, x.survey),
     "users.list_users": lambda x, s: users.list_users(x.db, s),
     "visits.get_visit": lambda x, s: visits.get_visit(x.db, s, x.visit),
     "visits.recent_visits": lambda x, s: visits.recent_visits(x.db, s),

@@ -116,3 +116,14 @@ def test_the_survey_list_page_hides_another_towns_surveys(app_world):
     assert not at.exception
     assert "t2_secret" not in at.dataframe[0].value.to_string()
     assert "qunzhong_manyidu" in at.dataframe[0].value.to_string()
+
+
+def test_a_town_admin_cannot_copy_another_towns_survey(db, tree, staff):
+    install_templates(db)
+    t2_survey = authoring.create_survey(db, staff["t2"], authoring.blank_definition("t2_only", "二街道内部问卷"))
+    with pytest.raises(authoring.AuthoringError) as refused:
+        authoring.duplicate(db, staff["t1"], t2_survey, "stolen", "照抄")
+    assert refused.value.key == "authoring.err.forbidden" and not survey_store.survey_exists(db, "stolen")
+    # a survey from above (the district's built-in ones) may be copied into the town's own
+    copy = authoring.duplicate(db, staff["t1"], "qunzhong_manyidu", "t1_copy", "一街道满意度")
+    assert authoring.can_edit(db, staff["t1"], copy)
