@@ -43,9 +43,11 @@ def issue_ticket(db: Database, user_id: int, filename: str, mime: str, data: byt
 def claim_ticket(db: Database, ticket: str, user_id: int) -> Download | None:
     """The export behind ``ticket`` if it was issued to ``user_id`` and has not expired; it is deleted in the same
     statement, so a ticket is used once (None for anything else: unknown, used, expired or another user's)."""
+    at = now()
     row = db.query(
         """DELETE FROM download_tickets WHERE ticket_hash = ? AND user_id = ? AND expires_at > ?
            RETURNING filename, mime, data""",
-        [_hash(ticket), user_id, now()],
+        [_hash(ticket), user_id, at],
     ).first()
+    db.execute("DELETE FROM download_tickets WHERE expires_at <= ?", [at])  # no export outlives its ticket
     return Download(str(row[0]), str(row[1]), bytes(row[2])) if row else None

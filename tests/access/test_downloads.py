@@ -63,6 +63,7 @@ def test_an_expired_ticket_is_refused_and_dropped(app_world, client, monkeypatch
     later = settings.now() + dt.timedelta(minutes=6)
     monkeypatch.setattr(downloads, "now", lambda: later)
     assert _get(client, f"/download/{ticket}", _cookie(w.db, w.admin)).status_code == 404
+    assert w.db.query("SELECT count(*) FROM download_tickets").single_value() == 0  # the expired file is gone
     downloads.issue_ticket(w.db, w.admin.user_id, "b.csv", "text/csv", b"y")
     assert w.db.query("SELECT filename FROM download_tickets").rows == [("b.csv",)]
 
