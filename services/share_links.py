@@ -58,7 +58,7 @@ def create(
     for an open survey and a unit inside ``scope``."""
     at = settings_module.now()
     survey = survey_store.get_survey(db, survey_id)
-    if survey is None:
+    if survey is None or not survey_store.visible_within(db, scope, survey_id):  # another branch's survey: unknown here
         raise LinkRequestError("links.error.unknown_survey", survey=survey_id)
     if not survey.is_open(at):
         raise LinkRequestError("links.error.survey_not_open", survey=survey_id)

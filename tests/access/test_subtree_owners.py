@@ -127,3 +127,18 @@ def test_a_town_admin_cannot_copy_another_towns_survey(db, tree, staff):
     # a survey from above (the district's built-in ones) may be copied into the town's own
     copy = authoring.duplicate(db, staff["t1"], "qunzhong_manyidu", "t1_copy", "一街道满意度")
     assert authoring.can_edit(db, staff["t1"], copy)
+
+
+def test_no_share_link_for_another_towns_survey(db, tree, staff):
+    from services import share_links
+
+    t2_survey = authoring.create_survey(db, staff["t2"], authoring.blank_definition("t2_only", "二街道内部问卷"))
+    draft = authoring.working_definition(db, t2_survey)
+    draft["pages"][0]["questions"].append({"id": "q1", "type": "rating", "label": "满意吗"})
+    authoring.save_draft(db, staff["t2"], t2_survey, draft)
+    authoring.publish(db, staff["t2"], t2_survey)
+    authoring.set_status(db, staff["t2"], t2_survey, "open")
+    with pytest.raises(share_links.LinkRequestError) as refused:
+        share_links.create(db, survey_id=t2_survey, unit_code="T1C1G1", scope=staff["t1"].scope)
+    assert refused.value.key == "links.error.unknown_survey"
+    assert share_links.create(db, survey_id=t2_survey, unit_code="T2C1G1", scope=staff["t2"].scope).tokens
