@@ -69,8 +69,10 @@ def test_cadre_visit_problem_and_close_out(tmp_path, browser):
         settle(page, 300)
         page.get_by_role("tab", name="补课访（2）").wait_for()  # H101 left the make-up list
         page.get_by_role("tab", name="回头访（1）").wait_for()  # and is on the return list
-        with page.expect_download() as download:  # the paper sheet of the make-up list
-            page.get_by_role("button", name="导出 Excel 纸质走访表").first.click()
+        page.get_by_role("button", name="导出 Excel 纸质走访表 · 生成下载文件").first.click()  # the make-up list's sheet
+        settle(page, 300)
+        with page.expect_download() as download:  # fetched once through /download, never from /media
+            page.locator('a[href^="/download/"]').first.click()
         assert download.value.suggested_filename.endswith(".xlsx")
         sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
         assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == ["H102", "H103"]
