@@ -10,9 +10,10 @@ from collections.abc import Mapping
 # no emphasis, link, image, raw HTML, heading, list, table, `:red[…]` directive, `$…$` formula, `&…;` entity.
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # Streamlit's markdown also rewrites some patterns in the text after escapes are resolved (GFM's bare-URL and
-# e-mail autolinks, `:material/icon:` and emoji shortcodes), which a backslash cannot stop. An invisible word
-# joiner inside each pattern breaks it: after every colon (`https:⁠//`, `:⁠material/…`, `:⁠smile:`), before
-# every `@` (`a⁠@b.c`) and inside `www⁠.`.
+# e-mail autolinks and `:material/icon:` icons), which a backslash cannot stop (measured in Chromium:
+# `https\://x\.y` still became a link). An invisible word joiner (U+2060) inside each pattern breaks it: after
+# every colon (so `https:` never meets `//`, nor `:` a `material/` or an emoji shortcode), before every `@` and between
+# `www` and its dot.
 _JOINER = "\u2060"
 _BREAK_AFTER = re.compile(r"(:)")
 _BREAK_BEFORE = re.compile(r"(?=@)|(?<=www)(?=\.)", re.IGNORECASE)
@@ -20,7 +21,10 @@ _BREAK_BEFORE = re.compile(r"(?=@)|(?<=www)(?=\.)", re.IGNORECASE)
 
 def plain(text: object) -> str:
     """``text`` (a name, title, label or answer someone typed or a file carried) as markdown that Streamlit
-    shows exactly as written: for st.markdown/caption/title/info…, and every widget label or option label."""
+    shows exactly as written: for st.markdown, st.write, st.caption, st.title/header/subheader, st.info/warning/
+    error/success, st.toast, st.table cells, metric labels and values, and every widget label, tooltip and radio,
+    pills, segmented-control or select-slider option. Not for what Streamlit shows as plain text and so would show
+    the backslashes of: selectbox and multiselect options, st.text, st.code, st.dataframe headers and cells."""
     value = _BREAK_BEFORE.sub(_JOINER, str(text))
     value = _BREAK_AFTER.sub(r"\1" + _JOINER, value)
     return _ASCII_PUNCTUATION.sub(r"\\\1", value)
