@@ -7,7 +7,7 @@ from auth import setup
 from storage.db import StorageError
 from ui.resources import database
 from ui.links import route_link
-from ui.markup import plain
+from ui.markup import plain, plain_values
 from ui.session import current_user, lang, t
 
 # Public page: no access check needed beyond choosing what to show.
@@ -18,7 +18,7 @@ try:
     db = database()
     needs_setup = setup.needs_setup(db)
 except StorageError as exc:
-    st.error(t(exc.code, detail=exc.detail, **exc.params))
+    st.error(t(exc.code, **plain_values({"detail": exc.detail, **exc.params})))
     st.stop()
 
 user = current_user()
