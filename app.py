@@ -5,6 +5,7 @@ import streamlit as st
 from storage.db import StorageError
 from ui import page_cache
 from ui.links import route_link
+from ui.markup import plain
 from ui.navigation import routable_for, visible_to
 from ui.resources import database
 from ui.session import current_user, lang, language_switch, t
@@ -35,7 +36,7 @@ if entry.roles or entry.url_path == "home":  # staff pages and home get the menu
     with st.sidebar:
         st.markdown(f"### {t('app.name')}")
         if user:
-            st.caption(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}"), unit=user.unit_name))
+            st.caption(t("app.signed_in_as", name=plain(user.display_name), role=t(f"role.{user.role}"), unit=plain(user.unit_name)))
             groups: dict[str, list] = {}
             for e in entries:
                 if e.in_menu and e.roles and user.role in e.roles:

@@ -1,4 +1,7 @@
-"""Plotly figures with Chinese labels and one colour per satisfaction level."""
+"""Plotly figures with Chinese labels and one colour per satisfaction level.
+
+Plotly reads HTML in every string it draws, so each stored text (unit, question, grade and category names) goes in
+through ui.markup.chart_text; catalogue text and numbers are the only markup-free strings used as they are."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from analytics.ranking import RankedUnit
 from analytics.views import questionnaire_order
 from i18n import t
 from storage.analytics import QuestionCounts, TrendPoint
+from ui.markup import chart_text
 
 # One colour per level, the same in every chart: 5 非常满意 … 1 非常不满意.
 LEVEL_COLOURS = {5: "#1a7f37", 4: "#7cc47f", 3: "#c9c9c9", 2: "#f08c4a", 1: "#c8161d"}
@@ -63,7 +67,7 @@ def ranked_bars(units: Sequence[RankedUnit], lang: str, direct_label: str = "{na
     names, values, low, high, colours, texts = [], [], [], [], [], []
     for u in rows:
         f = u.row.figures
-        name = direct_label.format(name=u.row.unit_name) if u.row.direct else u.row.unit_name
+        name = direct_label.format(name=chart_text(u.row.unit_name)) if u.row.direct else chart_text(u.row.unit_name)
         names.append(f"{u.rank}. {name}" if u.ranked else name)
         values.append(f.rate.value * 100)
         low.append((f.rate.value - f.rate.low) * 100)
@@ -94,8 +98,9 @@ def level_distribution(counts: Sequence[QuestionCounts], labels: dict[tuple[str,
     the middle level split across it; shares in percent of that question's answers."""
     fig = go.Figure()
     rows = questionnaire_order([q for q in counts if q.n and set(q.counts) <= set(LEVEL_COLOURS)], labels)
-    names = [labels.get((q.question_id, q.row_id), q.row_id or q.question_id) for q in rows]
+    names = [chart_text(labels.get((q.question_id, q.row_id), q.row_id or q.question_id)) for q in rows]
     order = (3, 2, 1, 4, 5)  # left side drawn outward from the centre, then the right side
+    level_names = {level: chart_text(name) for level, name in level_names.items()}
     for level in order:
         share = [q.counts.get(level, 0) / q.n * 100 for q in rows]
         if level == 3:
@@ -207,9 +212,10 @@ def category_states(by: dict[str, dict[str, int]], states: Sequence[str], state_
     colours = {"new": LEVEL_COLOURS[1], "assigned": LEVEL_COLOURS[2], "in_progress": "#f5c04a",
                "resolved": LEVEL_COLOURS[4], "closed": LEVEL_COLOURS[5]}
     categories = sorted(by, key=lambda c: -sum(by[c].values()))
+    shown = [chart_text(c) for c in categories]
     fig = go.Figure()
     for state in states:
-        fig.add_bar(x=categories, y=[by[c].get(state, 0) for c in categories], name=state_names[state],
+        fig.add_bar(x=shown, y=[by[c].get(state, 0) for c in categories], name=chart_text(state_names[state]),
                     marker_color=colours.get(state, MUTED))
     fig.update_layout(barmode="stack")
     fig = _layout(fig, 360)

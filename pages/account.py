@@ -3,12 +3,13 @@
 import streamlit as st
 
 from auth import accounts
+from ui.markup import plain
 from ui.resources import database
 from ui.session import require, t
 
 user = require()
 st.title(t("nav.account"))
-st.write(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}"), unit=user.unit_name))
+st.write(t("app.signed_in_as", name=plain(user.display_name), role=t(f"role.{user.role}"), unit=plain(user.unit_name)))
 
 with st.form("change_password", clear_on_submit=False):
     st.subheader(t("auth.change_password"))

@@ -22,8 +22,9 @@ from surveys import SurveyDefinitionError  # noqa: E402
 from surveys import constants as c  # noqa: E402
 from surveys.evaluation import evaluation_definition  # noqa: E402
 from ui import state  # noqa: E402
+from ui.markup import plain, plain_values  # noqa: E402
 from ui.resources import database, templates  # noqa: E402
-from ui.survey_form import plain, render_page  # noqa: E402
+from ui.survey_form import render_page  # noqa: E402
 
 L = lang()
 db = database()
@@ -39,7 +40,7 @@ def save(survey_id: str, definition: dict[str, Any], message: str = "builder.sav
     try:
         authoring.save_draft(db, user, survey_id, definition)
     except authoring.AuthoringError as exc:
-        st.error(t(exc.key, **exc.params))
+        st.error(t(exc.key, **plain_values(exc.params)))
         st.stop()
     notice(message, **params)
     st.rerun()
@@ -47,7 +48,7 @@ def save(survey_id: str, definition: dict[str, Any], message: str = "builder.sav
 
 pending = st.session_state.pop(state.BUILDER_NOTICE, None)
 if pending:
-    st.success(t(pending[0], **pending[1]))
+    st.success(t(pending[0], **plain_values(pending[1])))
 
 # --- create -------------------------------------------------------------------
 template_surveys = templates().surveys
@@ -74,7 +75,7 @@ with st.expander(t("builder.create"), expanded=not editable):
                 subjects_text = "\n".join([*subjects_text.splitlines(), *names])
                 st.caption(t("builder.subjects_read", n=len(names)))
             except PaperImportError as exc:
-                st.error(exc.issue.message(L))
+                st.error(plain(exc.issue.message(L)))
     if st.button(t("builder.create_button"), key="builder.new.create", type="primary"):
         title = new_title.strip()
         wanted = new_id.strip().lower()
@@ -217,7 +218,7 @@ def question_editor(question: dict[str, Any]) -> None:
     qid = question[c.ID]
     key = f"builder.q.{qid}."
     qtype = question[c.TYPE]
-    st.subheader(t("builder.edit_question", id=qid), anchor=False)
+    st.subheader(t("builder.edit_question", id=plain(qid)), anchor=False)
     new: dict[str, Any] = {c.ID: st.text_input(t("builder.q.id"), value=qid, key=f"{key}id").strip(), c.TYPE: qtype}
     new[c.LABEL] = st.text_area(t("builder.q.label"), value=question.get(c.LABEL, ""), key=f"{key}label", height=70)
     hint = st.text_input(t("builder.q.hint"), value=question.get(c.HINT) or "", key=f"{key}hint")
@@ -376,7 +377,7 @@ with tab_questions:
                                           format_func=lambda i: t("builder.page", n=i + 1))
             with st.container(width=380, border=True):
                 if model.title:
-                    st.subheader(model.title, anchor=False)
+                    st.subheader(plain(model.title), anchor=False)
                 # A fresh key per draft state: a widget whose options changed must not keep a stale value.
                 digest = hashlib.sha1(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:10]
                 render_page(model, int(page_index), {}, lang=L, key_prefix=f"builder.preview.{survey_id}.{digest}")
@@ -448,7 +449,7 @@ with tab_publish:
         try:
             version = authoring.publish(db, user, survey_id)
         except (authoring.AuthoringError, SurveyDefinitionError) as exc:
-            st.error(t(exc.key, **exc.params) if isinstance(exc, authoring.AuthoringError) else exc.message(L))
+            st.error(t(exc.key, **plain_values(exc.params)) if isinstance(exc, authoring.AuthoringError) else plain(exc.message(L)))
         else:
             notice("builder.published", version=version)
             st.rerun()
@@ -463,7 +464,7 @@ with tab_publish:
             try:
                 authoring.set_status(db, user, survey_id, status)
             except authoring.AuthoringError as exc:
-                st.error(t(exc.key, **exc.params))
+                st.error(t(exc.key, **plain_values(exc.params)))
             else:
                 notice("builder.status_set", status=t(f"survey.status.{status}"))
                 st.rerun()
@@ -481,7 +482,7 @@ with tab_publish:
                                dt.datetime.combine(open_day, open_time) if opens_on else None,
                                dt.datetime.combine(close_day, close_time) if closes_on else None)
         except authoring.AuthoringError as exc:
-            st.error(t(exc.key, **exc.params))
+            st.error(t(exc.key, **plain_values(exc.params)))
         else:
             notice("builder.schedule_saved")
             st.rerun()

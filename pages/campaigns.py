@@ -14,9 +14,9 @@ from storage import orgs
 from storage import surveys as survey_store
 from storage import worklists
 from storage.db import Database
+from ui.markup import plain
 from ui.resources import database
 from ui.session import require, t
-from ui.survey_form import plain
 
 user: Principal = require("admin")
 db: Database = database()
@@ -30,7 +30,7 @@ for c in found:
     total = worklists.coverage(db, user.scope, c.id)[0]
     rate = f"{total.covered / total.households:.1%}" if total.households else "—"
     with st.container(border=True):
-        st.markdown(f"**{c.name.replace('*', '')}**")
+        st.markdown(f"**{plain(c.name)}**")
         st.caption(f"{c.starts_on} – {c.ends_on} · {t('campaigns.coverage')} {rate} "
                    f"({total.covered}/{total.households}) · {t('campaigns.target')} {c.coverage_target:.0%}")
         rows = worklists.coverage(db, user.scope, c.id, group_level=min(user.unit_level + 1, 4))

@@ -17,6 +17,7 @@ from ui import state  # noqa: E402
 from ui.dashboard import (  # noqa: E402
     ensure_refresher, filter_bar, language, live_controls, number, percent, set_unit, updated_caption,
 )
+from ui.markup import plain  # noqa: E402
 from ui.problem_kpis import render_problem_kpis  # noqa: E402
 from ui import downloads  # noqa: E402
 from ui.links import route_link  # noqa: E402
@@ -112,11 +113,11 @@ def drill_table(drill: views.DrillView) -> list[dict]:
 
 def render_drill(drill: views.DrillView) -> None:
     parent = drill.parent
-    st.subheader(t("dash.drill_level", name=parent.name))
+    st.subheader(t("dash.drill_level", name=plain(parent.name)))
     if parent.id != user.unit_id and parent.parent_id is not None:
         up = orgs.get_unit(db, parent.parent_id)
         if up is not None and user.can_see(up.path):
-            if st.button(t("dash.drill_up", name=up.name), key="dash.drill.up", icon=":material/arrow_upward:"):
+            if st.button(t("dash.drill_up", name=plain(up.name)), key="dash.drill.up", icon=":material/arrow_upward:"):
                 set_unit(up.id)
                 st.rerun()
     if not drill.ranked:
@@ -140,7 +141,7 @@ def render_drill(drill: views.DrillView) -> None:
         st.caption(t("dash.drill_into"))
         cols = st.columns(min(6, len(openable)))
         for i, row in enumerate(sorted(openable, key=lambda r: r.unit_code)):
-            if cols[i % len(cols)].button(row.unit_name, key=f"dash.drill.{row.unit_id}"):
+            if cols[i % len(cols)].button(plain(row.unit_name), key=f"dash.drill.{row.unit_id}"):
                 set_unit(row.unit_id)
                 st.rerun()
     red_col, black_col = st.columns(2)
@@ -181,7 +182,7 @@ def render_trends(f: analytics.Filters) -> None:
         detractors = sum(n for v, n in q.counts.items() if v <= 6)
         score = analytics.nps(promoters, detractors, q.n)
         st.markdown(f"**{t('dash.nps_title')}** · {number(score.value)} (n={q.n})")
-        st.caption(label)
+        st.caption(plain(label))
         st.plotly_chart(charts.nps_bar(promoters, q.n - promoters - detractors, detractors, lang),
                         width="stretch", key=f"dash.nps.{qid}")
 

@@ -12,6 +12,7 @@ from storage import analytics  # noqa: E402
 from ui.dashboard import (  # noqa: E402
     ensure_refresher, filter_bar, language, live_controls, percent, updated_caption,
 )
+from ui.markup import plain  # noqa: E402
 from ui.resources import database  # noqa: E402
 
 db = database()
@@ -30,7 +31,7 @@ def live_view() -> None:
     if summary is None:
         st.info(t("dash.no_campaign"))
         return
-    st.subheader(summary.campaign_name)
+    st.subheader(plain(summary.campaign_name))
     c = st.columns(4)
     c[0].metric(t("dash.coverage"), percent(summary.coverage),
                 help=t("dash.coverage_help", covered=summary.covered, households=summary.households,

@@ -12,6 +12,7 @@ from storage import analytics  # noqa: E402
 from surveys import TextQuestion  # noqa: E402
 from ui import state  # noqa: E402
 from ui.dashboard import ensure_refresher, filter_bar, live_controls, updated_caption  # noqa: E402
+from ui.markup import plain  # noqa: E402
 from ui.resources import database  # noqa: E402
 
 TEXT_LIMIT = 5000
@@ -76,7 +77,7 @@ def live_view() -> None:
             st.session_state[WORD_PILLS] = word  # the shown word stays picked across refreshes
         # wrap: all 40 words on as many rows as they need (in a column Streamlit would keep them on one row).
         st.pills(t("dash.words"), options, key=WORD_PILLS, label_visibility="collapsed", on_change=pick_word,
-                 format_func=lambda w: f"{w} · {counts[w]}", wrap=True, width="stretch")
+                 format_func=lambda w: f"{plain(w)} · {counts[w]}", wrap=True, width="stretch")
         st.dataframe([{t("dash.col.word"): w, t("dash.col.count"): n} for w, n in top], hide_index=True,
                      width="stretch")
     with right:
@@ -89,7 +90,7 @@ def live_view() -> None:
                                             questions if source != "problems" else [], limit=100)
         if source == "answers":
             behind = [s for s in behind if s.source == "answer"]
-        st.subheader(t("dash.texts_behind", word=word, n=len(behind)))
+        st.subheader(t("dash.texts_behind", word=plain(word), n=len(behind)))
         # Residents' words are shown in a dataframe: never rendered as markdown or HTML.
         # The unit with its parent (several communities have a 第3网格). Identical texts given in one unit on one
         # day are one row; their number is a column only when some row stands for more than one.

@@ -16,6 +16,7 @@ from surveys import constants as c  # noqa: E402
 from surveys.evaluation import GradeRule, GradeRules, evaluation_question, grade_label  # noqa: E402
 from services.survey_catalog import survey_version  # noqa: E402
 from ui import downloads  # noqa: E402
+from ui.markup import plain  # noqa: E402
 from ui.resources import database  # noqa: E402
 
 L = lang()
@@ -32,7 +33,7 @@ loaded = survey_version(db, survey_id)
 assert loaded is not None
 scale = evaluation_question(loaded[0]).scale
 values = [int(choice.value) for choice in scale]
-labels = [grade_label(scale, v, L) for v in values]
+labels = [plain(grade_label(scale, v, L)) for v in values]  # go into widget labels (markdown)
 
 SHARES = {"1/4": Fraction(1, 4), "1/3": Fraction(1, 3), "1/2": Fraction(1, 2), "2/3": Fraction(2, 3)}
 with st.expander(t("evaluation.rules")):
@@ -45,7 +46,7 @@ with st.expander(t("evaluation.rules")):
     best_share = st.selectbox(t("evaluation.rule_best", grade=labels[0]), list(SHARES), index=2, key="evaluation.rule.best")
     rules.append(GradeRule(values[0], (values[0],), SHARES[best_share]))
     fallback = values[1] if len(values) >= 3 else values[0]
-    st.caption(t("evaluation.rule_fallback", grade=grade_label(scale, fallback, L)))
+    st.caption(t("evaluation.rule_fallback", grade=plain(grade_label(scale, fallback, L))))
 
 report = evaluation_results(db, survey_id, user.scope, GradeRules(tuple(rules), fallback))
 assert report is not None

@@ -7,6 +7,7 @@ from auth import setup
 from storage.db import StorageError
 from ui.resources import database
 from ui.links import route_link
+from ui.markup import plain, plain_values
 from ui.session import current_user, lang, t
 
 # Public page: no access check needed beyond choosing what to show.
@@ -17,7 +18,7 @@ try:
     db = database()
     needs_setup = setup.needs_setup(db)
 except StorageError as exc:
-    st.error(t(exc.code, detail=exc.detail, **exc.params))
+    st.error(t(exc.code, **plain_values({"detail": exc.detail, **exc.params})))
     st.stop()
 
 user = current_user()
@@ -28,5 +29,5 @@ if user is None:
     st.write(t("app.public_intro"))
     route_link(t("app.sign_in"), f"/login?lang={lang()}", primary=True)
 else:
-    st.subheader(t("app.welcome", name=user.display_name))
-    st.write(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}"), unit=user.unit_name))
+    st.subheader(t("app.welcome", name=plain(user.display_name)))
+    st.write(t("app.signed_in_as", name=plain(user.display_name), role=t(f"role.{user.role}"), unit=plain(user.unit_name)))

@@ -15,9 +15,9 @@ from storage import households as household_store
 from storage import worklists
 from storage.db import Database
 from ui import downloads
+from ui.markup import plain, plain_values
 from ui.resources import database
 from ui.session import require, t
-from ui.survey_form import plain
 
 user: Principal = require("admin", "leader")
 db: Database = database()
@@ -40,7 +40,7 @@ if user.role == "admin":
                 check = fw.check_households(db, user.scope, data, upload.name,
                                             progress=lambda f: bar.progress(min(f, 1.0) * 0.5))
             except registry.RegistryFileError as exc:
-                st.error(t(exc.code, **exc.params))
+                st.error(t(exc.code, **plain_values(exc.params)))
             else:
                 bar.progress(0.5)
                 preview = registry.read_table(data, upload.name, limit=20)
@@ -79,7 +79,7 @@ if user.role == "admin":
             try:
                 units = registry.parse_units(unit_file.getvalue(), unit_file.name, household_store.unit_levels(db))
             except registry.RegistryFileError as exc:
-                st.error(t(exc.code, **exc.params))
+                st.error(t(exc.code, **plain_values(exc.params)))
             else:
                 if units.errors:
                     _error_table(units.errors)

@@ -14,6 +14,7 @@ from storage import links as link_store
 from storage import orgs
 from storage import surveys as survey_store
 from ui import link_resources
+from ui.markup import plain_values
 from ui.resources import database
 from ui.session import require, t
 
@@ -55,7 +56,7 @@ with st.expander(t("links.create"), expanded=False), st.form("links.create_form"
             )
             st.success(t("links.created", count=len(created.tokens)))
         except share_links.LinkRequestError as exc:
-            st.error(t(exc.key, **exc.params))
+            st.error(t(exc.key, **plain_values(exc.params)))
 
 st.subheader(t("links.list"))
 link_resources.open_counter().flush(db)  # opens are counted in batches by the fill page: write the rest now

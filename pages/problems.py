@@ -9,6 +9,7 @@ from settings import now
 from storage import orgs
 from storage import problems as problem_store
 from storage.db import Database
+from ui.markup import plain_values
 from ui.resources import database
 from ui.session import require, t
 
@@ -75,7 +76,7 @@ if found:
                                                   assignee_user_id=person,
                                                   assignee_unit_id=to_unit.id if to_unit else None)
                 except workflow.TransitionError as exc:
-                    st.error(t(exc.code, **exc.params))
+                    st.error(t(exc.code, **plain_values(exc.params)))
                 else:
                     st.success(t("problems.assigned", n=n))
                     st.rerun()
@@ -115,7 +116,7 @@ if found:
                     step = problem_store.transition(db, user.scope, p.id, pressed, actor_id=user.user_id,
                                                     viewer_id=viewer, reason=reason)
             except workflow.TransitionError as exc:
-                st.error(t(exc.code, **exc.params))
+                st.error(t(exc.code, **plain_values(exc.params)))
             else:
                 st.success(t("problems.done", state=t(f"state.{step.to_state}")))
                 st.rerun()

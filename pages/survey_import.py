@@ -15,6 +15,7 @@ from storage import surveys as survey_store  # noqa: E402
 from surveys import SurveyDefinitionError  # noqa: E402
 from surveys.errors import ImportIssue  # noqa: E402
 from ui import state  # noqa: E402
+from ui.markup import plain  # noqa: E402
 from ui.resources import database  # noqa: E402
 
 L = lang()
@@ -82,7 +83,7 @@ with tab_paper:
                 plan = paper_import.plan_import(db, user, survey_id, content, paper.name)
             except paper_import.PaperImportError as exc:
                 st.session_state.pop(state.PAPER_PLAN, None)
-                st.error(exc.issue.message(L))
+                st.error(plain(exc.issue.message(L)))
             else:
                 st.session_state[state.PAPER_PLAN] = (hashlib.sha256(content).hexdigest(), paper.name, plan)
         held = st.session_state.get(state.PAPER_PLAN)

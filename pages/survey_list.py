@@ -7,6 +7,7 @@ import streamlit as st
 from services.survey_catalog import survey_version
 from storage import surveys as survey_store
 from ui.links import route_link
+from ui.markup import plain
 from ui.resources import database, templates
 from ui.session import lang, require, t
 
@@ -37,7 +38,7 @@ for r in rows:
     if loaded is None:
         continue
     survey, version = loaded
-    with st.expander(f"{r.title} · v{version}"):
+    with st.expander(f"{plain(r.title)} · v{version}"):
         route_link(t("surveys.open_builder"), f"/builder?s={quote(r.id)}")
         for page in survey.pages:
             if page.title:

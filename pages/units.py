@@ -3,9 +3,9 @@
 import streamlit as st
 
 from storage import orgs
+from ui.markup import plain
 from ui.resources import database
 from ui.session import lang, require, t
-from ui.survey_form import plain
 
 user = require("admin")
 st.title(t("units.title"))

@@ -5,6 +5,7 @@ import streamlit as st
 from auth import accounts
 from storage import audit, orgs, users
 from storage.users import ROLES
+from ui.markup import plain
 from ui.resources import database
 from ui.session import require, t
 
@@ -44,7 +45,7 @@ with st.form("add_user", clear_on_submit=False):
             except ValueError as exc:
                 st.error(t(str(exc)))
             else:
-                st.success(t("users.created", username=username.strip()))
+                st.success(t("users.created", username=plain(username.strip())))
 
 others = [u for u in people if u.id != admin.user_id]
 if others:
@@ -60,7 +61,7 @@ if others:
             if error:
                 st.error(t(error))
             else:
-                st.success(t("users.reset_done", username=target.username))
+                st.success(t("users.reset_done", username=plain(target.username)))
         if toggle:
             users.set_active(db, target.id, not target.active)
             if target.active:

@@ -19,8 +19,9 @@ from storage import worklists
 from storage.db import Database, Scope
 from fieldwork.problems import SATISFACTION_LEVELS, TransitionError
 from ui import state
+from ui.markup import plain, plain_values
 from ui.resources import database
-from ui.survey_form import page_count, plain, render_page
+from ui.survey_form import page_count, render_page
 from ui.session import lang, require, t
 
 user: Principal = require("cadre", "admin")
@@ -78,7 +79,7 @@ if home is None:
     st.stop()
 
 # --- record a visit -----------------------------------------------------------------
-st.subheader(t("visits.record", code=home.code))
+st.subheader(t("visits.record", code=plain(home.code)))
 keys = st.session_state.setdefault(state.VISIT_KEYS, {})
 client_key = keys.setdefault(home.id, str(uuid.uuid4()))  # created when the form is first shown
 prefix = f"visits.f.{client_key[:8]}"
@@ -131,7 +132,7 @@ if outcome == "met":
         st.markdown(f"**{t('visits.confirm_title')}**")
         levels = [None, 5, 4, 3, 2, 1]
         for p in resolved:
-            choice = st.radio(t("visits.confirm_q", text=p.description[:40]), levels, horizontal=True,
+            choice = st.radio(t("visits.confirm_q", text=plain(p.description[:40])), levels, horizontal=True,
                               format_func=lambda v: t("visits.confirm_skip") if v is None else SATISFACTION_LEVELS[v],
                               key=f"{prefix}.confirm.{p.id}")
             if choice is not None:
@@ -166,7 +167,7 @@ if st.button(t("visits.save"), type="primary", key=f"{prefix}.save"):
         except visit_store.VisitRefused as exc:
             st.error(t(exc.code))
         except TransitionError as exc:
-            st.error(t(exc.code, **exc.params))
+            st.error(t(exc.code, **plain_values(exc.params)))
         else:
             keys.pop(home.id, None)
             st.session_state.get(state.VISIT_ERRORS, {}).pop(home.id, None)

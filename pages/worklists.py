@@ -15,6 +15,7 @@ from storage import visits as visit_store
 from storage import worklists
 from storage.db import Database, Scope
 from ui import downloads
+from ui.markup import plain_values
 from ui.resources import database
 from i18n import t as translate
 from ui.session import lang, require, t
@@ -130,7 +131,7 @@ if user.role in ("cadre", "admin"):
             sheet, households, headers = fw.read_visit_sheet(db, user.scope, data, upload.name, categories=categories,
                                                              today=today, window=(campaign.starts_on, campaign.ends_on))
         except registry.RegistryFileError as exc:
-            st.error(t(exc.code, **exc.params))
+            st.error(t(exc.code, **plain_values(exc.params)))
             st.stop()
         bad_rows = len({e.row for e in sheet.errors})
         st.info(t("worklists.sheet_summary", total=sheet.total_rows, good=len(sheet.visits), skipped=sheet.skipped,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +28,7 @@ from surveys import (
 )
 from surveys.constants import TEXT_MAX_LENGTH
 from surveys.model import condition_questions
+from ui.markup import plain
 
 # Constant CSS only (never user text): scale options as large, thumb-sized chips
 # that wrap on a 360–414 px screen; widget labels a little larger than default.
@@ -41,15 +41,8 @@ label[data-testid="stRadioOption"] p{font-size:1.02rem}
 div[data-testid="stRadio"]>label[data-testid="stWidgetLabel"] p{font-size:1.05rem;font-weight:600}
 </style>"""
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 _DATE_FLOOR = dt.date(1900, 1, 1)
 _DATE_CEILING = dt.date(2100, 12, 31)
-
-
-def plain(text: str) -> str:
-    """User text (labels from admins, answers from residents) made inert for
-    Streamlit's markdown labels: every markdown/HTML punctuation is escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def page_count(survey: Survey) -> int:

@@ -7,6 +7,7 @@ import pytest
 from auth import accounts
 from storage import orgs, users
 from tests.conftest import TEST_PASSWORD, build_tree, make_principal, page_test
+from tests.core.stored_text import live_markup, shown
 
 
 @pytest.fixture
@@ -110,7 +111,8 @@ def test_units_page_shows_a_typed_name_as_text_not_markdown(seeded):
     assert not at.exception
     assert orgs.get_unit_by_code(db, "T1C1G8").name == "[网格](http://evil.example)**8**"  # stored as typed
     message = at.success[0].value  # markdown source: every link and emphasis mark escaped, so shown literally
-    assert r"\[网格\]\(http\://evil\.example\)\*\*8\*\*" in message
+    assert not live_markup(message)
+    assert shown(message) == "已创建 [网格](http://evil.example)**8**。"
 
 
 def test_units_page_refuses_a_taken_code(seeded):
