@@ -94,7 +94,7 @@ def hostile(app_db: Database) -> HostileWorld:
     starts, ends = live_window()
     campaign_id = campaigns.create_campaign(db, Scope.everything(), name=HOSTILE, unit_ids=[tree.district.id],
                                             starts_on=starts, ends_on=ends)
-    problem_store.set_problem_categories(db, [HOSTILE, "环境卫生"])
+    problem_store.set_problem_categories(db, tree.district.scope, [HOSTILE, "环境卫生"])
     visit_store.record_visit(db, Scope.everything(), visit_store.NewVisit(
         client_key="v1", household_id=household_id, cadre_id=admin_id, visited_at=dt.datetime.now(),
         outcome="met", campaign_id=campaign_id,
