@@ -236,3 +236,36 @@ def test_full_disk_acknowledges_only_what_survives_a_reopen(small_disk, caplog):
     assert _stored(db) == set(keys)
     assert db.query("SELECT count(*) FROM answers").single_value() == 4 * len(keys)
     db.close()
+
+
+# --- what the resident sees -----------------------------------------------------------------------------------------
+
+
+def test_fill_page_keeps_the_answers_and_says_unavailable_when_the_commit_fails(app_db, monkeypatch):
+    from tests.conftest import page_test
+    from tests.sharing.test_fill_page import THANKS, _fill_page_two, _key
+
+    import ui.survey_form
+
+    monkeypatch.setattr(ui.survey_form, "ONE_SCREEN_MAX_QUESTIONS", 3)
+    unit = orgs.create_unit(app_db, "C1", "幸福社区", 3)
+    token = make_link(app_db, publish(app_db), unit.id)[0]
+    failing = [True]
+    fail_commits(app_db, monkeypatch, lambda n: failing[0])
+    at = page_test("pages/fill.py", t=token)
+    at.run()
+    at.radio(key=_key(token, "overall")).set_value(5)
+    at.button(key="fill.forward").click().run()
+    _fill_page_two(at, token)
+    at.button(key="fill.forward").click().run()
+    assert not at.exception
+    assert not at.success  # no thank-you: nothing was stored
+    assert [w.value for w in at.warning] == ["系统繁忙，暂时无法提交。您的回答已保留，请稍后再点“提交”。"]
+    assert at.radio(key=_key(token, "recommend")).value == 9  # the answers are still on screen
+    assert app_db.query("SELECT count(*) FROM responses").single_value() == 0
+    failing[0] = False  # the disk has room again; the resident presses Submit once more
+    at.button(key="fill.forward").click().run()
+    assert at.success[0].value == THANKS
+    assert app_db.query("SELECT count(*) FROM answers a JOIN responses r ON r.id = a.response_id"
+                        " WHERE r.link_token = ? AND a.question_id = 'recommend' AND a.value_num = 9",
+                        [token]).single_value() == 1
