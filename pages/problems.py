@@ -8,7 +8,7 @@ from fieldwork.masking import mask_name
 from settings import now
 from storage import orgs
 from storage import problems as problem_store
-from storage.db import Database
+from storage.db import Database, StorageError
 from ui.resources import database
 from ui.session import require, t
 
@@ -76,6 +76,8 @@ if found:
                                                   assignee_unit_id=to_unit.id if to_unit else None)
                 except workflow.TransitionError as exc:
                     st.error(t(exc.code, **exc.params))
+                except StorageError as exc:  # a concurrent change that never settled, or storage unavailable
+                    st.error(t(exc.code))
                 else:
                     st.success(t("problems.assigned", n=n))
                     st.rerun()
@@ -116,6 +118,8 @@ if found:
                                                     viewer_id=viewer, reason=reason)
             except workflow.TransitionError as exc:
                 st.error(t(exc.code, **exc.params))
+            except StorageError as exc:  # a concurrent change that never settled, or storage unavailable
+                st.error(t(exc.code))
             else:
                 st.success(t("problems.done", state=t(f"state.{step.to_state}")))
                 st.rerun()

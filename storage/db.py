@@ -209,21 +209,25 @@ class Database:
         concurrent transaction (two saves of the same row at the same moment), run it again from the start, up to
         ``attempts`` times in all, then raise WriteConflict. ``work`` must only act through ``tx``: a retry re-reads
         what the winner committed, so a second save of the same thing finds it saved, and a state change finds the
-        new state and is re-checked against it."""
+        new state and is re-checked against it. Any other DuckDB failure (a full disk) is logged with its cause and
+        raised as StorageUnavailable: nothing was stored. The work's own exceptions (refusals) pass through."""
         for attempt in range(1, attempts + 1):
             began: list[Tx] = []
             try:
                 with self.transaction() as tx:
                     began.append(tx)
                     return work(tx)
-            except duckdb.TransactionException as exc:
-                if not is_write_conflict(exc) or (began and began[0].committed):  # a hook after COMMIT: not redone
+            except duckdb.Error as exc:
+                if began and began[0].committed:  # raised by a hook after COMMIT: the work is done, not redone
                     raise
+                if not is_write_conflict(exc):
+                    log.error("%s failed, nothing stored: %s", what, exc, exc_info=exc)
+                    raise StorageUnavailable(str(exc)) from exc
                 log.info("%s lost a write conflict (attempt %d of %d): %s", what, attempt, attempts, exc)
                 if attempt == attempts:
                     log.warning("%s still conflicting after %d attempts: %s", what, attempts, exc)
                     raise WriteConflict(str(exc)) from exc
-                time.sleep(0.005 * attempt)
+            time.sleep(0.005 * attempt)
         raise AssertionError("unreachable")
 
     def close(self) -> None:
