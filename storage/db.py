@@ -72,13 +72,20 @@ class StorageUnavailable(StorageError):
 # update!", "Conflict on tuple deletion!", a catalog write-write conflict) or at COMMIT, when both inserted the same
 # unique key ("Failed to commit: PRIMARY KEY or UNIQUE constraint violation"). Running the work again sees the
 # winner's row. Everything else (e.g. "Failed to commit: Could not write file ...: No space left on device") is not
-# a conflict and is never retried as one.
+# a conflict and is never retried as one. A duplicate *client key* at the statement is a race too: the same form
+# (double tap, second tab) committed by a transaction that began after this one's snapshot, so the NOT EXISTS check
+# missed it; run again, the work finds it stored. A duplicate of any other key (an id a sequence handed out again)
+# is not a race and is not retried.
 _CONFLICT_MARKS = ("conflict on ", "write-write conflict", "failed to commit: primary key or unique constraint")
+_CLIENT_KEY_TAKEN = 'duplicate key "client_key:'
 
 
 def is_write_conflict(exc: BaseException) -> bool:
     """Whether ``exc`` says a concurrent transaction won a race for the same row (so the work may simply be redone)."""
-    return isinstance(exc, duckdb.TransactionException) and any(mark in str(exc).lower() for mark in _CONFLICT_MARKS)
+    text = str(exc).lower()
+    if isinstance(exc, duckdb.ConstraintException):
+        return _CLIENT_KEY_TAKEN in text
+    return isinstance(exc, duckdb.TransactionException) and any(mark in text for mark in _CONFLICT_MARKS)
 
 
 @dataclass(frozen=True)
