@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
 from services.survey_catalog import survey_version
 from sharing.states import LinkFacts, LinkState, evaluate
 from storage import links as link_store
@@ -300,7 +298,7 @@ class GroupWriter:
                 batch.append(item)
             try:
                 self._store_group(batch)
-            except BaseException as exc:  # never leave a resident waiting on a dead writer
+            except Exception as exc:  # never leave a resident waiting on a dead writer
                 log.exception("the response writer failed")
                 for item in batch:
                     if item.result is None and item.error is None:
