@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import duckdb
+
 from services.survey_catalog import survey_version
 from sharing.states import LinkFacts, LinkState, evaluate
 from storage import links as link_store
@@ -96,14 +98,22 @@ def facts_of(link: link_store.ShareLink | None) -> LinkFacts | None:
 
 
 def open_link(db: Database, token: str | None, at: datetime) -> OpenedLink:
-    """Resolve a (normalized) token to its state, link and the survey version to show."""
+    """Resolve a (normalized) token to its state, link and the survey version to show.
+
+    A storage failure is logged with its cause and raised as StorageUnavailable (the page says it cannot open the
+    survey right now); it is never taken for a state of the link.
+    """
     if token is None:
         return OpenedLink(LinkState.UNKNOWN)
-    link = link_store.get_link(db, token, at)
-    state = evaluate(facts_of(link), at)
-    if link is None or state is not LinkState.OK:
-        return OpenedLink(state, link)
-    loaded = survey_version(db, link.survey_id)
+    try:
+        link = link_store.get_link(db, token, at)
+        state = evaluate(facts_of(link), at)
+        if link is None or state is not LinkState.OK:
+            return OpenedLink(state, link)
+        loaded = survey_version(db, link.survey_id)
+    except duckdb.Error as exc:
+        log.error("opening link %s failed: %s", token, exc, exc_info=exc)
+        raise StorageUnavailable(str(exc)) from exc
     if loaded is None:
         return OpenedLink(LinkState.CLOSED, link)
     survey, version = loaded

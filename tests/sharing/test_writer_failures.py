@@ -269,3 +269,22 @@ def test_fill_page_keeps_the_answers_and_says_unavailable_when_the_commit_fails(
     assert app_db.query("SELECT count(*) FROM answers a JOIN responses r ON r.id = a.response_id"
                         " WHERE r.link_token = ? AND a.question_id = 'recommend' AND a.value_num = 9",
                         [token]).single_value() == 1
+
+
+def test_fill_page_says_it_cannot_open_the_survey_when_storage_fails_and_logs_why(app_db, monkeypatch, caplog):
+    from storage import links as link_store
+    from tests.conftest import page_test
+
+    unit = orgs.create_unit(app_db, "C1", "幸福社区", 3)
+    token = make_link(app_db, publish(app_db), unit.id)[0]
+
+    def broken(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not read from file "minyi.duckdb": Input/output error')
+
+    monkeypatch.setattr(link_store, "get_link", broken)
+    with caplog.at_level(logging.ERROR):
+        at = page_test("pages/fill.py", t=token)
+        at.run()
+    assert not at.exception  # no traceback for a resident
+    assert [e.value for e in at.error] == ["系统暂时无法打开问卷，请稍后再试。"]
+    assert any(token in r.getMessage() and "Input/output error" in r.getMessage() for r in caplog.records)
