@@ -324,8 +324,11 @@ class GroupWriter:
         try:
             decided, alone = self._store_batch(batch)
         except Exception as exc:
-            log.warning("group commit of %d responses failed, storing each on its own: %s", len(batch), exc,
-                        exc_info=exc)
+            if _retryable(exc):  # e.g. a client key raced in from the single-use path: routine
+                log.info("group commit of %d responses lost a race, storing each on its own: %s", len(batch), exc)
+            else:
+                log.warning("group commit of %d responses failed, storing each on its own: %s", len(batch), exc,
+                            exc_info=exc)
             decided, alone = [], batch
         for item, result in decided:  # committed: now they may be told
             item.result = result
