@@ -14,7 +14,7 @@ _NEXTVAL = re.compile(r"^nextval\('(?:\"?main\"?\.)?\"?([A-Za-z_][A-Za-z0-9_]*)\
 
 @dataclass(frozen=True)
 class SequenceUse:
-    """One column that takes its default from a sequence, and how far each has got."""
+    """One column that takes its default from a sequence: its largest value and the sequence's last one."""
 
     table: str
     column: str
@@ -36,7 +36,8 @@ def sequence_uses(db: "Database | Tx") -> list[SequenceUse]:
                      " WHERE database_name = current_database() AND schema_name = 'main'").rows}
     rows = db.query(
         """SELECT table_name, column_name, column_default FROM duckdb_columns()
-           WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal AND column_default LIKE 'nextval(%'
+           WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal
+             AND column_default LIKE 'nextval(%'
            ORDER BY table_name, column_name""").rows
     uses = []
     for table, column, default in rows:
