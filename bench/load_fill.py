@@ -14,13 +14,23 @@ rendered), p50/p95 whole-session time, server CPU ms per submission, server
 RSS over the run, and checks stored responses == acknowledged thank-yous
 after stopping the app (DuckDB lets one process hold the file).
 
+With --kill, every resident writes a mark of its own into the free-text
+question, the app is killed with SIGKILL once half the sessions are done,
+started again on the same database, and the rest are played against it;
+afterwards each acknowledged resident's mark is looked up among the stored
+answers: acknowledged = stored, and the residents whose submit was in flight
+at the kill (their page died with the process) are counted apart.
+
     /work/venv/bin/python bench/load_fill.py --sessions 2000 --concurrency 50
+    /work/venv/bin/python bench/load_fill.py --sessions 1000 --concurrency 50 --kill
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -92,8 +102,8 @@ def rerun(ws: websocket.WebSocket, token: str, states: list[WidgetState]) -> Run
             return result
 
 
-def answers_for(page: RunResult, rng: random.Random) -> tuple[list[WidgetState], str | None]:
-    """Widget states for one page's answers, plus the forward button's id."""
+def answers_for(page: RunResult, rng: random.Random, mark: str | None = None) -> tuple[list[WidgetState], str | None]:
+    """Widget states for one page's answers, plus the forward button's id; ``mark`` is written as the free text."""
     states: list[WidgetState] = []
     forward = None
     for key, widget in page.widgets.items():
@@ -107,7 +117,7 @@ def answers_for(page: RunResult, rng: random.Random) -> tuple[list[WidgetState],
             # Streamlit 1.67 sends a radio's value as its formatted option string
             states.append(WidgetState(id=widget.id, string_value=widget.options[index]))
         elif widget.kind == "text_area":
-            states.append(WidgetState(id=widget.id, string_value=rng.choice(SUGGESTIONS)))
+            states.append(WidgetState(id=widget.id, string_value=mark or rng.choice(SUGGESTIONS)))
         elif widget.kind == "button" and key == "fill.forward":
             forward = widget.id
     return states, forward
@@ -120,15 +130,17 @@ class Outcome:
     session_seconds: float
     error: str | None = None
     runs: int = 0
+    mark: str | None = None
+    server: int = 0  # which start of the app served it (0, then 1 after a --kill restart)
 
 
-def resident(ws_url: str, token: str, rng: random.Random) -> Outcome:
+def resident(ws_url: str, token: str, rng: random.Random, mark: str | None = None) -> Outcome:
     started = time.perf_counter()
     ws = websocket.create_connection(ws_url, subprotocols=["streamlit"], timeout=60)
     try:
         page = rerun(ws, token, [])
         for runs in range(2, 12):  # at most 10 screens
-            states, forward = answers_for(page, rng)
+            states, forward = answers_for(page, rng, mark)
             if forward is None:
                 return Outcome(False, 0.0, time.perf_counter() - started, "no forward button")
             trigger = WidgetState(id=forward, trigger_value=True)
@@ -179,13 +191,31 @@ def stored_responses(data_dir: Path, token: str) -> int:
         db.close()
 
 
+def stored_marks(data_dir: Path, token: str) -> list[str]:
+    """The residents' marks found among the stored free-text answers of the link (one per stored response)."""
+    from storage.db import open_database
+
+    db = open_database(data_dir / "minyi.duckdb")
+    try:
+        return [r[0] for r in db.query(
+            """SELECT a.value_text FROM answers a JOIN responses r ON r.id = a.response_id
+               WHERE r.link_token = ? AND a.value_text LIKE 'bench-mark-%'""", [token]).rows]
+    finally:
+        db.close()
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=2000, help="residents in total")
     parser.add_argument("--concurrency", type=int, default=50, help="residents answering at the same time")
     parser.add_argument("--warmup", type=int, default=50, help="sessions run before measuring")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--kill", action="store_true",
+                        help="kill -9 the app half-way, restart it on the same database and check every "
+                             "acknowledged resident's answers are stored")
     args = parser.parse_args(argv)
+    if args.kill:
+        return kill_run(args)
 
     from tests.conftest import start_app, stop_app
 
@@ -252,6 +282,90 @@ def main(argv: list[str]) -> int:
     if errors:
         print(f"failed sessions {len(errors)}; first: {errors[0]}")
     return 0 if stored == acknowledged and not errors else 1
+
+
+def kill_run(args: argparse.Namespace) -> int:
+    """--kill: residents answer, the app is SIGKILLed half-way and started again, residents go on."""
+    from tests.conftest import start_app, stop_app
+
+    data_dir = Path(tempfile.mkdtemp(prefix="minyi-bench-kill-"))
+    token = prepare_database(data_dir, "http://127.0.0.1")
+    app = start_app(data_dir)
+    print(f"app {app.url} pid {app.process.pid}; link token {token}; data {data_dir}")
+    lock = threading.Lock()
+    serving = threading.Event()
+    serving.set()
+    current = {"app": app, "start": 0}
+    outcomes: list[Outcome] = []
+    next_index = [0]
+    kill_after = args.sessions // 2
+    restart_seconds = [0.0]
+
+    def kill_and_restart() -> None:
+        serving.clear()
+        victim = current["app"]
+        os.kill(victim.process.pid, signal.SIGKILL)
+        victim.process.wait()
+        began = time.perf_counter()
+        (data_dir / "server.log").rename(data_dir / "server-killed.log")
+        current["app"] = start_app(data_dir)
+        restart_seconds[0] = time.perf_counter() - began
+        current["start"] = 1
+        print(f"killed pid {victim.process.pid} (SIGKILL) after {kill_after} sessions; restarted as pid "
+              f"{current['app'].process.pid} in {restart_seconds[0]:.1f} s")
+        serving.set()
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        while True:
+            with lock:
+                if next_index[0] >= args.sessions:
+                    return
+                index = next_index[0]
+                next_index[0] += 1
+            serving.wait()
+            started_on = current["start"]
+            url = current["app"].url.replace("http://", "ws://") + "/_stcore/stream"
+            mark = f"bench-mark-{index:06d}"
+            try:
+                outcome = resident(url, token, rng, mark)
+            except Exception as exc:  # the page died with the process: the resident saw no thank-you
+                outcome = Outcome(False, 0.0, 0.0, f"{type(exc).__name__}: {exc}")
+            outcome.mark, outcome.server = mark, started_on
+            with lock:
+                outcomes.append(outcome)
+                due = len(outcomes) == kill_after
+            if due:
+                threading.Thread(target=kill_and_restart, daemon=True).start()
+
+    wall_start = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(args.seed + i,)) for i in range(args.concurrency)]
+    try:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        serving.wait(120)
+    finally:
+        stop_app(current["app"])
+    wall = time.perf_counter() - wall_start
+    marks = stored_marks(data_dir, token)
+    stored = set(marks)
+    acknowledged = {o.mark for o in outcomes if o.acknowledged}
+    lost = acknowledged - stored
+    unanswered = [o for o in outcomes if not o.acknowledged]
+    in_flight_stored = {o.mark for o in unanswered} & stored
+    print(f"sessions {len(outcomes)}, concurrency {args.concurrency}, wall {wall:.1f} s "
+          f"(restart {restart_seconds[0]:.1f} s)")
+    print(f"acknowledged before the kill {sum(o.acknowledged and o.server == 0 for o in outcomes)}, "
+          f"after the restart {sum(o.acknowledged and o.server == 1 for o in outcomes)}")
+    print(f"residents whose page died with the process {len(unanswered)} "
+          f"(of them stored anyway: {len(in_flight_stored)}; no thank-you was shown, a second Submit would find it)")
+    print(f"acknowledged {len(acknowledged)}, stored {len(acknowledged & stored)} of them, lost {len(lost)}")
+    print(f"stored responses {len(marks)} ({len(marks) - len(stored)} stored twice)")
+    ok = not lost and len(marks) == len(stored) and stored <= {o.mark for o in outcomes}
+    print("acknowledged = stored" if ok and acknowledged == stored - in_flight_stored else "MISMATCH")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -108,24 +108,24 @@ def load_demo(
         )
     password_hash = _hash(DEMO_PASSWORD)  # one argon2 hash reused by every demo account: acceptable for demo data only
 
+    # One transaction: a load stopped part-way (kill -9, a full disk) leaves nothing of it behind, and the id
+    # sequences are moved past the explicit ids before it commits, so no committed state has rows ahead of them.
+    # DuckDB writes the chunks' row groups to the file as they fill, so memory stays flat as before.
+    version = installed[SATISFACTION_SURVEY][0]
     with db.transaction() as tx:
         say(f"写入组织、账号、{len(district.households):,} 户…")
         _insert_static(tx, district, password_hash, now, installed)
         say(f"写入 {len(district.visit_batch):,} 条走访记录表…")
         _insert_responses(tx, district.visit_batch, installed[VISIT_SURVEY][0])
+        written = 0
+        for batch in district.response_batches():
+            _insert_responses(tx, batch, version)
+            written += len(batch)
+            say(f"测评答卷 {written:,} / {district.responses:,}")
+        bulk.advance_sequences(tx)
         visit_status.invalidate_all(tx)
         bulk.set_meta(tx, bulk.DEMO_ROOT_KEY, district.org_units.path[0], now)
         bulk.set_meta(tx, bulk.DEMO_META_KEY, str(seed), now)
-    # Responses go in chunk by chunk, one transaction each, so memory stays flat.
-    written = 0
-    version = installed[SATISFACTION_SURVEY][0]
-    for batch in district.response_batches():
-        with db.transaction() as tx:
-            _insert_responses(tx, batch, version)
-        written += len(batch)
-        say(f"测评答卷 {written:,} / {district.responses:,}")
-    with db.transaction() as tx:
-        bulk.advance_sequences(tx)
 
     accounts = {}
     for name, role, unit_id in zip(district.users.username, district.users.role, district.users.org_unit_id):

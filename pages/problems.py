@@ -8,7 +8,7 @@ from fieldwork.masking import mask_name
 from settings import now
 from storage import orgs
 from storage import problems as problem_store
-from storage.db import Database
+from storage.db import Database, StorageError
 from ui.markup import plain_values
 from ui.resources import database
 from ui.session import require, t
@@ -77,6 +77,8 @@ if found:
                                                   assignee_unit_id=to_unit.id if to_unit else None)
                 except workflow.TransitionError as exc:
                     st.error(t(exc.code, **plain_values(exc.params)))
+                except StorageError as exc:  # a concurrent change that never settled, or storage unavailable
+                    st.error(t(exc.code))
                 else:
                     st.success(t("problems.assigned", n=n))
                     st.rerun()
@@ -117,6 +119,8 @@ if found:
                                                     viewer_id=viewer, reason=reason)
             except workflow.TransitionError as exc:
                 st.error(t(exc.code, **plain_values(exc.params)))
+            except StorageError as exc:  # a concurrent change that never settled, or storage unavailable
+                st.error(t(exc.code))
             else:
                 st.success(t("problems.done", state=t(f"state.{step.to_state}")))
                 st.rerun()

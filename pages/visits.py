@@ -16,7 +16,7 @@ from storage import households as household_store
 from storage import problems as problem_store
 from storage import visits as visit_store
 from storage import worklists
-from storage.db import Database, Scope
+from storage.db import Database, Scope, StorageError
 from fieldwork.problems import SATISFACTION_LEVELS, TransitionError
 from ui import state
 from ui.markup import plain, plain_values
@@ -168,6 +168,8 @@ if st.button(t("visits.save"), type="primary", key=f"{prefix}.save"):
             st.error(t(exc.code))
         except TransitionError as exc:
             st.error(t(exc.code, **plain_values(exc.params)))
+        except StorageError as exc:  # logged in storage; the entries stay on the page, the same key saves once
+            st.error(t(exc.code))
         else:
             keys.pop(home.id, None)
             st.session_state.get(state.VISIT_ERRORS, {}).pop(home.id, None)
@@ -197,7 +199,7 @@ if past:
                     visit_store.correct_visit(db, user.scope, target.id, actor_id=user.user_id,
                                               changes={"outcome": new_outcome, "follow_up": new_follow,
                                                        "note": new_note.strip() or None})
-                except visit_store.VisitRefused as exc:
+                except (visit_store.VisitRefused, StorageError) as exc:
                     st.error(t(exc.code))
                 else:
                     st.success(t("visits.corrected"))
@@ -206,7 +208,7 @@ if past:
             if st.button(t("visits.amend"), key=f"visits.amend_go.{target.id}"):
                 try:
                     visit_store.amend_visit(db, user.scope, target.id, actor_id=user.user_id, note=amendment)
-                except visit_store.VisitRefused as exc:
+                except (visit_store.VisitRefused, StorageError) as exc:
                     st.error(t(exc.code))
                 else:
                     st.success(t("visits.corrected"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -15,13 +16,20 @@ import duckdb
 from services.survey_catalog import survey_version
 from sharing.states import LinkFacts, LinkState, evaluate
 from storage import links as link_store
-from storage.db import Database
+from storage.db import Database, StorageUnavailable, is_write_conflict
 from storage.responses import NewResponse, write_response_tx, write_responses_tx
 from surveys import AnswerError, Survey, answer_rows, satisfaction_summary, validate_answers
+
+log = logging.getLogger("minyi.submissions")
 
 # A capped link or a single-use token is claimed by a row UPDATE; concurrent
 # submissions on the same row conflict and retry until the winner committed.
 CLAIM_ATTEMPTS = 10
+
+
+class SubmitUnavailable(StorageUnavailable):
+    """Nothing was stored (the commit failed, or conflicts never settled): the resident is told the service is
+    unavailable and that the answers are kept, and may press Submit again (same client key: never stored twice)."""
 
 
 @dataclass(frozen=True)
@@ -90,14 +98,22 @@ def facts_of(link: link_store.ShareLink | None) -> LinkFacts | None:
 
 
 def open_link(db: Database, token: str | None, at: datetime) -> OpenedLink:
-    """Resolve a (normalized) token to its state, link and the survey version to show."""
+    """Resolve a (normalized) token to its state, link and the survey version to show.
+
+    A storage failure is logged with its cause and raised as StorageUnavailable (the page says it cannot open the
+    survey right now); it is never taken for a state of the link.
+    """
     if token is None:
         return OpenedLink(LinkState.UNKNOWN)
-    link = link_store.get_link(db, token, at)
-    state = evaluate(facts_of(link), at)
-    if link is None or state is not LinkState.OK:
-        return OpenedLink(state, link)
-    loaded = survey_version(db, link.survey_id)
+    try:
+        link = link_store.get_link(db, token, at)
+        state = evaluate(facts_of(link), at)
+        if link is None or state is not LinkState.OK:
+            return OpenedLink(state, link)
+        loaded = survey_version(db, link.survey_id)
+    except duckdb.Error as exc:
+        log.error("opening link %s failed: %s", token, exc, exc_info=exc)
+        raise StorageUnavailable(str(exc)) from exc
     if loaded is None:
         return OpenedLink(LinkState.CLOSED, link)
     survey, version = loaded
@@ -142,24 +158,39 @@ def submit(
     return store_with_retries(db, response, token, at)
 
 
+def _retryable(exc: BaseException) -> bool:
+    """A race another transaction won (the link row claimed, the same client key committed): worth another try."""
+    return isinstance(exc, link_store.ClaimConflict) or is_write_conflict(exc)
+
+
 def store_with_retries(db: Database, response: NewResponse, token: str, at: datetime) -> SubmitResult:
-    """Store one validated response in its own transaction, retrying write conflicts."""
+    """Store one validated response in its own transaction, retrying write conflicts.
+
+    A result is returned only once its transaction has committed. Any other storage failure (a full disk, a
+    duplicate id, anything unexpected) is logged with its cause and raised as SubmitUnavailable: it is never
+    reported as a state of the link.
+    """
     client_key = response.client_key
     for attempt in range(CLAIM_ATTEMPTS):
         try:
             return _store(db, response, token, at)
-        except (link_store.ClaimConflict, duckdb.TransactionException, duckdb.ConstraintException):
+        except Exception as exc:
+            if not _retryable(exc):
+                log.error("storing response %s on link %s failed: %s", client_key, token, exc, exc_info=exc)
+                raise SubmitUnavailable(str(exc)) from exc
             # Another transaction holds the link row or the same client key right
             # now. Try again: once it commits, this attempt finds the client key
             # stored (a double tap), the token used, or the cap reached.
-            pass
         time.sleep(0.005 * (attempt + 1))
     existing = link_store.existing_response_id(db, client_key)
     if existing is not None:
         return SubmitResult("duplicate", existing)
     link = link_store.get_link(db, token, at)
     state = evaluate(facts_of(link), at)
-    return SubmitResult("refused", state=state if state is not LinkState.OK else LinkState.CAPPED)
+    if state is not LinkState.OK:  # the race was lost to a resident who used the token or reached the cap
+        return SubmitResult("refused", state=state)
+    log.error("storing response %s on link %s still conflicted after %d attempts", client_key, token, CLAIM_ATTEMPTS)
+    raise SubmitUnavailable(f"write conflicts on link {token} did not settle")
 
 
 class _Refused(Exception):
@@ -208,7 +239,8 @@ class _Pending:
     response: NewResponse
     at: datetime
     done: threading.Event = field(default_factory=threading.Event)
-    result: SubmitResult | None = None
+    result: SubmitResult | None = None  # set only once the transaction that decided it has committed
+    error: BaseException | None = None  # why nothing was stored
 
 
 class GroupWriter:
@@ -222,6 +254,13 @@ class GroupWriter:
     response in its own transaction, ~2.5 ms each in a batch of 10. A
     response is acknowledged only after its commit; single-use tokens and
     capped links (which need a row claim) are stored one by one as before.
+
+    When the shared transaction fails, at any statement or at COMMIT (a full
+    disk), nothing of it was stored and no resident of the batch has been
+    answered yet: the failure is logged and each response is tried again in
+    a transaction of its own; one that fails again is answered with
+    SubmitUnavailable (the page keeps the answers and the resident can press
+    Submit again: the client key makes that the same response).
     """
 
     MAX_BATCH = 64
@@ -234,11 +273,16 @@ class GroupWriter:
         self._thread.start()
 
     def store(self, token: str, response: NewResponse, at: datetime) -> SubmitResult:
-        """Queue one response and wait for its commit (TimeoutError if the writer is stuck)."""
+        """Queue one response and wait for its commit; SubmitUnavailable when nothing could be stored (or the
+        writer did not answer in time: then it may still commit, and a second Submit finds it as a duplicate)."""
         item = _Pending(token, response, at)
         self._queue.put(item)
-        if not item.done.wait(self.WAIT_SECONDS) or item.result is None:
-            raise TimeoutError("the response writer did not answer")
+        if not item.done.wait(self.WAIT_SECONDS):
+            log.error("the response writer did not answer within %.0f s (response %s)", self.WAIT_SECONDS,
+                      response.client_key)
+            raise SubmitUnavailable("the response writer did not answer")
+        if item.result is None:
+            raise SubmitUnavailable(str(item.error or "not stored")) from item.error
         return item.result
 
     def close(self) -> None:
@@ -263,23 +307,42 @@ class GroupWriter:
                     break
                 batch.append(item)
             try:
-                self._store_batch(batch)
-            except Exception:
-                # The shared transaction failed (e.g. the same client key raced
-                # in from a single-use path): store each on its own.
+                self._store_group(batch)
+            except Exception as exc:  # never leave a resident waiting on a dead writer
+                log.exception("the response writer failed")
                 for item in batch:
-                    if item.result is None:
-                        try:
-                            item.result = store_with_retries(self._db, item.response, item.token, item.at)
-                        except Exception:  # the waiting session shows "try again"; answers stay
-                            pass
-            for item in batch:
-                item.done.set()
+                    if item.result is None and item.error is None:
+                        item.error = exc
+            finally:
+                for item in batch:
+                    item.done.set()
             if stop:
                 return
 
-    def _store_batch(self, batch: list[_Pending]) -> None:
+    def _store_group(self, batch: list[_Pending]) -> None:
+        """Store a batch, setting each item's result only after the commit that decided it."""
+        try:
+            decided, alone = self._store_batch(batch)
+        except Exception as exc:
+            if _retryable(exc):  # e.g. a client key raced in from the single-use path: routine
+                log.info("group commit of %d responses lost a race, storing each on its own: %s", len(batch), exc)
+            else:
+                log.warning("group commit of %d responses failed, storing each on its own: %s", len(batch), exc,
+                            exc_info=exc)
+            decided, alone = [], batch
+        for item, result in decided:  # committed: now they may be told
+            item.result = result
+        for item in alone:
+            try:
+                item.result = store_with_retries(self._db, item.response, item.token, item.at)
+            except Exception as exc:  # logged by store_with_retries; the waiting session says "answers kept"
+                item.error = exc
+
+    def _store_batch(self, batch: list[_Pending]) -> tuple[list[tuple[_Pending, SubmitResult]], list[_Pending]]:
+        """One shared transaction: returns (item, result) pairs decided by it, valid once it has committed (this
+        returns only then), and the items that need a transaction of their own (single-use or capped links)."""
         alone: list[_Pending] = []
+        decided: list[tuple[_Pending, SubmitResult]] = []
         with self._db.transaction() as tx:
             facts: dict[str, link_store.SubmitFacts | None] = {}
             grouped: dict[str, list[_Pending]] = {}
@@ -291,8 +354,8 @@ class GroupWriter:
                 state = evaluate(_facts(f), item.at)
                 if f is None or state is not LinkState.OK or f.survey_id != item.response.survey_id:
                     existing = link_store.existing_response_id(tx, item.response.client_key)
-                    item.result = (SubmitResult("duplicate", existing) if existing is not None else
-                                   SubmitResult("refused", state=state if state is not LinkState.OK else LinkState.UNKNOWN))
+                    decided.append((item, SubmitResult("duplicate", existing) if existing is not None else
+                                    SubmitResult("refused", state=state if state is not LinkState.OK else LinkState.UNKNOWN)))
                 elif f.mode == "single_use" or f.response_cap is not None:
                     alone.append(item)
                 else:
@@ -304,6 +367,5 @@ class GroupWriter:
             for items, result in zip(grouped.values(), written):
                 for n, item in enumerate(items):
                     created = result.created and n == 0
-                    item.result = SubmitResult("stored" if created else "duplicate", result.response_id)
-        for item in alone:
-            item.result = store_with_retries(self._db, item.response, item.token, item.at)
+                    decided.append((item, SubmitResult("stored" if created else "duplicate", result.response_id)))
+        return decided, alone

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from storage import visit_status
+from storage import sequences, visit_status
 
 if TYPE_CHECKING:
     from storage.db import Database, Tx
 
 DEMO_META_KEY = "demo_loaded"
 DEMO_ROOT_KEY = "demo_root_unit"
-# Tables with an id sequence, in the order the demo fills them.
+# Tables with an id sequence the demo fills with explicit ids (every sequence is kept ahead: storage.sequences).
 SEQUENCES = {
     "org_units": "org_units_id_seq",
     "users": "users_id_seq",
@@ -50,27 +50,14 @@ def insert_arrow(tx: "Tx", table: str, data: pa.Table) -> int:
 
 def id_bases(db: "Database | Tx") -> dict[str, int]:
     """For each table, the first id that neither an existing row nor its sequence has used."""
-    last = dict(db.query("SELECT sequence_name, coalesce(last_value, 0) FROM duckdb_sequences()").rows)
-    bases = {}
-    for table, seq in SEQUENCES.items():
-        top = db.query(f"SELECT coalesce(max(id), 0) FROM {table}").single_value()
-        bases[table] = max(int(top), int(last.get(seq, 0))) + 1
-    return bases
+    uses = {use.table: use for use in sequences.sequence_uses(db) if use.column == "id"}
+    return {table: max(uses[table].top, uses[table].last) + 1 for table in SEQUENCES}
 
 
 def advance_sequences(tx: "Tx") -> None:
-    """Move every id sequence past the largest id in its table.
-
-    DuckDB (2.0) has no ALTER SEQUENCE ... RESTART and refuses to drop a sequence a
-    column DEFAULT depends on, so the sequence is stepped with nextval over a range
-    (about 30 ms per million steps).
-    """
-    last = dict(tx.query("SELECT sequence_name, coalesce(last_value, 0) FROM duckdb_sequences()").rows)
-    for table, seq in SEQUENCES.items():
-        top = int(tx.query(f"SELECT coalesce(max(id), 0) FROM {table}").single_value())
-        behind = top - int(last.get(seq, 0))
-        if behind > 0:
-            tx.query(f"SELECT max(nextval('{seq}')) FROM range({behind})")
+    """Move every id sequence past the largest id in its table, inside the bulk load's transaction, so that no
+    committed state ever has rows ahead of their sequence."""
+    sequences.repair(tx)
 
 
 def demo_root(db: "Database | Tx") -> str | None:

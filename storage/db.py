@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 import settings
+
+log = logging.getLogger("minyi.storage")
+T = TypeVar("T")
+# A write that lost a write-write conflict is run again from the start this many times in all.
+CONFLICT_ATTEMPTS = 5
 
 
 class StorageError(Exception):
@@ -47,6 +54,38 @@ class DatabaseTooNew(StorageError):
     """The file was written by a newer Minyi than this code knows."""
 
     code = "storage.too_new"
+
+
+class WriteConflict(StorageError):
+    """Someone else changed the same row at the same moment, every time this write was tried."""
+
+    code = "storage.writer.conflict"
+
+
+class StorageUnavailable(StorageError):
+    """A write failed for a reason other than a conflict (a full disk, a broken file): nothing was stored."""
+
+    code = "storage.writer.unavailable"
+
+
+# How DuckDB reports that a concurrent transaction got to the same row first: at the statement ("Conflict on
+# update!", "Conflict on tuple deletion!", a catalog write-write conflict) or at COMMIT, when both inserted the same
+# unique key ("Failed to commit: PRIMARY KEY or UNIQUE constraint violation"). Running the work again sees the
+# winner's row. Everything else (e.g. "Failed to commit: Could not write file ...: No space left on device") is not
+# a conflict and is never retried as one. A duplicate *client key* at the statement is a race too: the same form
+# (double tap, second tab) committed by a transaction that began after this one's snapshot, so the NOT EXISTS check
+# missed it; run again, the work finds it stored. A duplicate of any other key (an id a sequence handed out again)
+# is not a race and is not retried.
+_CONFLICT_MARKS = ("conflict on ", "write-write conflict", "failed to commit: primary key or unique constraint")
+_CLIENT_KEY_TAKEN = 'duplicate key "client_key:'
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` says a concurrent transaction won a race for the same row (so the work may simply be redone)."""
+    text = str(exc).lower()
+    if isinstance(exc, duckdb.ConstraintException):
+        return _CLIENT_KEY_TAKEN in text
+    return isinstance(exc, duckdb.TransactionException) and any(mark in text for mark in _CONFLICT_MARKS)
 
 
 @dataclass(frozen=True)
@@ -107,6 +146,7 @@ class Tx:
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self._cur = cursor
+        self.committed = False
         self.after_commit_hooks: dict[str, Callable[[Database], None]] = {}
 
     def after_commit(self, key: str, hook: Callable[["Database"], None]) -> None:
@@ -172,9 +212,36 @@ class Database:
                     pass  # the transaction was already aborted by the failure
                 raise
             else:
-                cur.execute("COMMIT")
+                cur.execute("COMMIT")  # a failed COMMIT (a full disk) raises: nothing was stored
+                tx.committed = True
         for hook in tx.after_commit_hooks.values():
             hook(self)
+
+    def in_transaction(self, work: Callable[[Tx], T], *, attempts: int = CONFLICT_ATTEMPTS, what: str = "write") -> T:
+        """Run ``work(tx)`` in a transaction and return its result; when it loses a write-write conflict to a
+        concurrent transaction (two saves of the same row at the same moment), run it again from the start, up to
+        ``attempts`` times in all, then raise WriteConflict. ``work`` must only act through ``tx``: a retry re-reads
+        what the winner committed, so a second save of the same thing finds it saved, and a state change finds the
+        new state and is re-checked against it. Any other DuckDB failure (a full disk) is logged with its cause and
+        raised as StorageUnavailable: nothing was stored. The work's own exceptions (refusals) pass through."""
+        for attempt in range(1, attempts + 1):
+            began: list[Tx] = []
+            try:
+                with self.transaction() as tx:
+                    began.append(tx)
+                    return work(tx)
+            except duckdb.Error as exc:
+                if began and began[0].committed:  # raised by a hook after COMMIT: the work is done, not redone
+                    raise
+                if not is_write_conflict(exc):
+                    log.error("%s failed, nothing stored: %s", what, exc, exc_info=exc)
+                    raise StorageUnavailable(str(exc)) from exc
+                log.info("%s lost a write conflict (attempt %d of %d): %s", what, attempt, attempts, exc)
+                if attempt == attempts:
+                    log.warning("%s still conflicting after %d attempts: %s", what, attempts, exc)
+                    raise WriteConflict(str(exc)) from exc
+            time.sleep(0.005 * attempt)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         if not self._closed:
@@ -223,9 +290,14 @@ def open_database(path: str | Path, *, migrate: bool = True, read_only: bool = F
     try:
         if migrate and not read_only:  # a read-only open can only read what is there
             migrations.apply(db)
-            from storage import visit_status  # derived rows left behind by a stopped process or a migration
+            from storage import sequences, visit_status
 
-            visit_status.settle(db)
+            # before any insert: rows ahead of their sequence (a bulk load stopped before it moved them on) would
+            # make every insert into that table fail on its primary key
+            for use in sequences.repair(db):
+                log.warning("id sequence %s was %d behind %s.%s (largest %d): moved past it", use.sequence,
+                            use.behind, use.table, use.column, use.top)
+            visit_status.settle(db)  # derived rows left behind by a stopped process or a migration
         else:
             migrations.check_not_newer(db)
     except BaseException:

@@ -266,9 +266,12 @@ def transition_tx(
 
 def transition(db: Database, scope: Scope, problem_id: int, action: str, *, actor_id: int | None,
                at: dt.datetime | None = None, **kwargs: object) -> workflow.Transition:
-    """One transition in its own transaction (see transition_tx)."""
-    with db.transaction() as tx:
-        return transition_tx(tx, scope, problem_id, action, actor_id=actor_id, at=at or now(), **kwargs)  # type: ignore[arg-type]
+    """One transition in its own transaction (see transition_tx). Two at the same moment on the same problem: the
+    loser runs again against the winner's state, so it is applied after it or refused as that state requires."""
+    stamp = at or now()
+    return db.in_transaction(
+        lambda tx: transition_tx(tx, scope, problem_id, action, actor_id=actor_id, at=stamp, **kwargs),  # type: ignore[arg-type]
+        what=f"problem {problem_id} {action}")
 
 
 def assign_many(
@@ -284,10 +287,13 @@ def assign_many(
 ) -> int:
     """Assign several problems in ONE transaction: all or none (any refusal raises TransitionError)."""
     stamp = at or now()
-    with db.transaction() as tx:
+
+    def assign(tx: Tx) -> None:
         for pid in problem_ids:
             transition_tx(tx, scope, pid, "assign", actor_id=actor_id, at=stamp, reason=note,
                           assignee_user_id=assignee_user_id, assignee_unit_id=assignee_unit_id)
+
+    db.in_transaction(assign, what=f"assigning {len(problem_ids)} problems")
     return len(problem_ids)
 
 

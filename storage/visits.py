@@ -143,21 +143,21 @@ def record_visit_tx(tx: Tx, scope: Scope, visit: NewVisit, holidays: frozenset[d
 
 
 def record_visit(db: Database, scope: Scope, visit: NewVisit, holidays: frozenset[dt.date] | None = None) -> VisitResult:
-    """Save one visit atomically and idempotently (by client key): everything or nothing.
+    """Save one visit atomically and idempotently (by client key): everything or nothing. A save that loses a race
+    with a concurrent save (the same visit from a second tab, a confirmation of the same problem) runs again and
+    finds the winner's rows (WriteConflict if that never settles; StorageUnavailable when nothing can be written).
 
     Refuses (VisitRefused / TransitionError) a household outside ``scope``, an
     unknown outcome, answers or problems on a visit where nobody was met, and a
     confirmation of a problem that is not the household's or not resolved.
     """
-    with db.transaction() as tx:
-        return record_visit_tx(tx, scope, visit, holidays)
+    return db.in_transaction(lambda tx: record_visit_tx(tx, scope, visit, holidays), what=f"visit {visit.client_key}")
 
 
 def record_visits(db: Database, scope: Scope, visits: Sequence[NewVisit],
                   holidays: frozenset[dt.date] | None = None) -> list[VisitResult]:
     """Save many visits (a filled paper sheet) in ONE transaction: all or none."""
-    with db.transaction() as tx:
-        return [record_visit_tx(tx, scope, v, holidays) for v in visits]
+    return db.in_transaction(lambda tx: [record_visit_tx(tx, scope, v, holidays) for v in visits], what="visit sheet")
 
 
 _SELECT = """SELECT v.id, v.household_id, h.code, v.org_unit_id, v.cadre_id, u.display_name, v.campaign_id, v.visited_at,
@@ -206,32 +206,37 @@ def correct_visit(
     A correction may not take a visit with answers or problems away from 'met'.
     """
     stamp = at or now()
-    with db.transaction() as tx:
-        visit = get_visit(tx, scope, visit_id)
-        if visit is None:
-            raise VisitRefused("visits.err.not_found")
-        if visit.cadre_id != actor_id or stamp - visit.created_at > dt.timedelta(hours=rules.CORRECTION_HOURS):
-            raise VisitRefused("visits.err.correction_closed")
-        fields = {k: v for k, v in changes.items() if k in _CORRECTABLE}
-        if "outcome" in fields and fields["outcome"] not in rules.OUTCOMES:
-            raise VisitRefused("visits.err.outcome")
-        if fields.get("outcome", "met") != "met" and (
-            visit.response_id is not None
-            or tx.query("SELECT 1 FROM problems WHERE visit_id = ?", [visit_id]).first()
-        ):
-            raise VisitRefused("visits.err.not_met")
-        if not fields:
-            return
-        before = {k: getattr(visit, k) for k in fields}
-        sets = ", ".join(f"{k} = ?" for k in fields)
-        tx.execute(f"UPDATE visits SET {sets}, updated_at = ? WHERE id = ?", [*fields.values(), stamp, visit_id])
-        visit_status.touch(tx, [visit.household_id])
-        tx.execute(
-            """INSERT INTO visit_events (visit_id, occurred_at, actor_id, action, before_value, after_value)
-               VALUES (?, ?, ?, 'correct', ?, ?)""",
-            [visit_id, stamp, actor_id, json.dumps(before, ensure_ascii=False, default=str),
-             json.dumps(fields, ensure_ascii=False, default=str)],
-        )
+    db.in_transaction(lambda tx: _correct_tx(tx, scope, visit_id, actor_id, changes, stamp), what=f"visit {visit_id}")
+
+
+def _correct_tx(tx: Tx, scope: Scope, visit_id: int, actor_id: int, changes: dict[str, object],
+                stamp: dt.datetime) -> None:
+    """One correction inside a transaction (run again from the start when a concurrent one got to the row first)."""
+    visit = get_visit(tx, scope, visit_id)
+    if visit is None:
+        raise VisitRefused("visits.err.not_found")
+    if visit.cadre_id != actor_id or stamp - visit.created_at > dt.timedelta(hours=rules.CORRECTION_HOURS):
+        raise VisitRefused("visits.err.correction_closed")
+    fields = {k: v for k, v in changes.items() if k in _CORRECTABLE}
+    if "outcome" in fields and fields["outcome"] not in rules.OUTCOMES:
+        raise VisitRefused("visits.err.outcome")
+    if fields.get("outcome", "met") != "met" and (
+        visit.response_id is not None
+        or tx.query("SELECT 1 FROM problems WHERE visit_id = ?", [visit_id]).first()
+    ):
+        raise VisitRefused("visits.err.not_met")
+    if not fields:
+        return
+    before = {k: getattr(visit, k) for k in fields}
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    tx.execute(f"UPDATE visits SET {sets}, updated_at = ? WHERE id = ?", [*fields.values(), stamp, visit_id])
+    visit_status.touch(tx, [visit.household_id])
+    tx.execute(
+        """INSERT INTO visit_events (visit_id, occurred_at, actor_id, action, before_value, after_value)
+           VALUES (?, ?, ?, 'correct', ?, ?)""",
+        [visit_id, stamp, actor_id, json.dumps(before, ensure_ascii=False, default=str),
+         json.dumps(fields, ensure_ascii=False, default=str)],
+    )
 
 
 def amend_visit(db: Database, scope: Scope, visit_id: int, *, actor_id: int, note: str,
@@ -239,11 +244,13 @@ def amend_visit(db: Database, scope: Scope, visit_id: int, *, actor_id: int, not
     """A later change: appended as an 'amend' event with its note; the saved visit itself stays as it was."""
     if not note.strip():
         raise VisitRefused("visits.err.note_required")
-    with db.transaction() as tx:
+    def amend(tx: Tx) -> None:
         if get_visit(tx, scope, visit_id) is None:
             raise VisitRefused("visits.err.not_found")
         tx.execute("INSERT INTO visit_events (visit_id, occurred_at, actor_id, action, note) VALUES (?, ?, ?, 'amend', ?)",
                    [visit_id, at or now(), actor_id, note.strip()])
+
+    db.in_transaction(amend, what=f"visit {visit_id} amendment")
 
 
 def visit_history(db: Database, scope: Scope, visit_id: int) -> list[VisitEvent]:

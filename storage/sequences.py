@@ -1,0 +1,87 @@
+"""Id sequences kept ahead of the ids already in their tables: found from the catalogue, checked and repaired on open."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.db import Database, Tx
+
+_NEXTVAL = re.compile(r"^nextval\('(?:\"?main\"?\.)?\"?([A-Za-z_][A-Za-z0-9_]*)\"?'\)$")
+
+
+@dataclass(frozen=True)
+class SequenceUse:
+    """One column that takes its default from a sequence: its largest value and the sequence's last one."""
+
+    table: str
+    column: str
+    sequence: str
+    top: int  # the largest value in the column (0 when empty)
+    last: int  # the sequence's last value handed out (0 when never used)
+
+    @property
+    def behind(self) -> int:
+        """How many values the sequence must step before nextval is past every row."""
+        return max(0, self.top - self.last)
+
+
+def sequence_uses(db: "Database | Tx") -> list[SequenceUse]:
+    """Every column of every table whose default is ``nextval('…')`` (read from the catalogue, so a table added by a
+    later migration is covered without being listed), with its largest value and its sequence's last value."""
+    last = {name: int(value or 0) for name, value in
+            db.query("SELECT sequence_name, last_value FROM duckdb_sequences()"
+                     " WHERE database_name = current_database() AND schema_name = 'main'").rows}
+    rows = db.query(
+        """SELECT table_name, column_name, column_default FROM duckdb_columns()
+           WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal
+             AND column_default LIKE 'nextval(%'
+           ORDER BY table_name, column_name""").rows
+    uses = []
+    for table, column, default in rows:
+        match = _NEXTVAL.match(str(default).strip())
+        if match is None or match.group(1) not in last:
+            continue
+        top = db.query(f'SELECT coalesce(max("{column}"), 0) FROM "{table}"').single_value()
+        uses.append(SequenceUse(table, column, match.group(1), int(top), last[match.group(1)]))
+    return uses
+
+
+def advance(tx: "Tx", sequence: str, steps: int) -> None:
+    """Step ``sequence`` forward ``steps`` times.
+
+    DuckDB (2.0) has no ALTER SEQUENCE ... RESTART and refuses to drop a sequence a column DEFAULT depends on, so
+    the sequence is stepped with nextval over a range (about 30 ms per million steps). Sequences are not
+    transactional: the steps stay taken even if the caller rolls back, which only leaves a gap in the ids.
+    """
+    if steps > 0:
+        tx.query(f"SELECT max(nextval('{sequence}')) FROM range({int(steps)})")
+
+
+def repair(db: "Database | Tx") -> list[SequenceUse]:
+    """Move every sequence past the largest value in every column it feeds; returns the ones that were behind.
+
+    Rows inserted with explicit ids (bulk loads) leave a sequence behind until it is moved on; if the process
+    stopped before that, the next insert would take an id a row already has and fail on the primary key.
+    """
+    uses = sequence_uses(db)
+    need: dict[str, int] = {}
+    for use in uses:
+        need[use.sequence] = max(need.get(use.sequence, 0), use.behind)
+    behind = [use for use in uses if use.behind > 0]
+    if not behind:
+        return []
+    from storage.db import Tx
+
+    def step(tx: "Tx") -> None:
+        for sequence, steps in need.items():
+            advance(tx, sequence, steps)
+
+    if isinstance(db, Tx):
+        step(db)
+    else:
+        with db.transaction() as tx:
+            step(tx)
+    return behind
