@@ -310,6 +310,10 @@ DECISIONS: dict[str, Decision] = {
     "campaigns.get_campaign": internal("by id for worklists.* and analytics, which filter the campaign's households by "
                                        "the caller's scope; pages pick the id from list_campaigns(scope)"),
     "db.open_database": internal("opens the file"), "db.shared_database": internal("opens the file"),
+    "db.is_write_conflict": internal("pure: classifies a storage error"),
+    "sequences.advance": internal("moves id sequences past the rows (bulk loads, open-time repair)"),
+    "sequences.repair": internal("open-time check of every id sequence against its table"),
+    "sequences.sequence_uses": internal("reads the catalogue: which column takes ids from which sequence"),
     "downloads.issue_ticket": internal("pages issue a ticket for the signed-in user's own id (ui/downloads.py)"),
     "households.as_table": internal("pure: records as an Arrow table"),
     "households.unit_levels": TREE,
