@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 import streamlit as st
 
 from auth.routes import ROUTES
+from light.routes import ROUTES as LIGHT_ROUTES
+from light.shell import ROUTES as SHELL_ROUTES
 from services.startup import start_app
 
 
@@ -28,4 +30,5 @@ async def lifespan(_app):
     yield
 
 
-app = st.App("app.py", routes=ROUTES, lifespan=lifespan)
+# The light fill path (/lite) and the browser check in front of /fill (light/shell.py).
+app = st.App("app.py", routes=ROUTES + LIGHT_ROUTES + SHELL_ROUTES, lifespan=lifespan)

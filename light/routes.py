@@ -102,6 +102,11 @@ def _href(path: str, token: str | None, lang: str) -> str:
     return f"{path}?{urlencode(params)}"
 
 
+def light_href(token: str | None, lang: str) -> str:
+    """The light path's address for a (normalized) token: the 简洁版 switch of the Streamlit fill page."""
+    return _href(PATH, token, lang)
+
+
 def _page(request: Request, lang: str, *, token: str | None = None, status: int = 200,
           cookies: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     """One light page; ``context`` fills page.html (every value is escaped by the template)."""
