@@ -6,11 +6,13 @@ feature deleted per run in an init script, then: does the first question
 show, and does a full answer submit?). The fill page broke without any of:
 globalThis, Object.entries, Object.fromEntries, Object.hasOwn (renders, but a
 tap throws and nothing submits), String.prototype.replaceAll,
-Array.prototype.includes, queueMicrotask (renders, taps do nothing),
-TextDecoder, AbortController, URLSearchParams, matchMedia, Proxy, Reflect.
+Array.prototype.includes, Array.prototype.toSorted (ES2023: renders, taps do
+nothing), queueMicrotask (the same), TextDecoder, AbortController,
+URLSearchParams, matchMedia, Proxy, Reflect, WeakMap.
 It still worked without AbortSignal.timeout, structuredClone,
 requestAnimationFrame, Array.prototype.at, Promise.allSettled, ResizeObserver,
-IntersectionObserver, crypto.randomUUID, Intl.Segmenter and many more
+IntersectionObserver, crypto.randomUUID, Intl.Segmenter, Object.groupBy,
+Set.prototype.union, Array.prototype.findLast, localStorage and more
 (tests/sharing/test_browser_light.py keeps one of each side honest).
 The bundle's syntax goes up to ES2022 class static blocks (`static{…}`), which
 deleting an API cannot simulate: the shim compiles a sample with
@@ -44,9 +46,9 @@ from sharing.tokens import normalize
 # Streamlit frontend cannot run in; see the module docstring for how the list was measured.
 REQUIRED = (
     "window.globalThis", "Object.entries", "Object.fromEntries", "Object.hasOwn", "String.prototype.replaceAll",
-    "Array.prototype.includes", "window.queueMicrotask", "window.TextDecoder", "window.AbortController",
-    "window.URLSearchParams", "window.matchMedia", "window.Proxy", "window.Reflect", "window.WebSocket",
-    "window.Promise", "window.fetch",
+    "Array.prototype.includes", "Array.prototype.toSorted", "window.queueMicrotask", "window.WeakMap",
+    "window.TextDecoder", "window.AbortController", "window.URLSearchParams", "window.matchMedia", "window.Proxy",
+    "window.Reflect", "window.WebSocket", "window.Promise", "window.fetch",
 )
 # The newest syntax the bundle uses (class static blocks, logical assignment, optional chaining).
 SYNTAX_SAMPLE = "class A{static{}};var b={};b.c??=1;return b?.c"
