@@ -83,7 +83,11 @@ def test_the_form_is_small_self_contained_and_submits_once(client, links):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)
     assert "<link" not in page.text and "<img" not in page.text
     meta = dict(hidden_fields(page.text))
-    assert re.fullmatch(r"[0-9a-f-]{36}", meta["k"])
+    assert re.fullmatch(r"[0-9a-f-]{36}", meta["k"]) and re.fullmatch(r"\d{14}", meta["s"])
+    # every resident gets their own client key; the rest of the first screen is the same page
+    other = client.get(f"/lite?t={token}").text
+    assert dict(hidden_fields(other))["k"] != meta["k"]
+    assert re.sub(r'name="[ks]" value="[^"]*"', "", other) == re.sub(r'name="[ks]" value="[^"]*"', "", page.text)
     answer = [*hidden_fields(page.text), *GOOD, ("go", "submit")]
     first = post(client, token, answer)
     assert first.status_code == 200 and "提交成功，感谢您的参与！" in first.text
