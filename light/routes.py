@@ -78,6 +78,7 @@ LANG_COOKIE = "minyi_lang"
 MAX_BODY_BYTES = 256 * 1024
 MAX_FIELDS = 2000  # a post with more values (e.g. 10,000) is refused before parsing them all
 FORM_TYPE = "application/x-www-form-urlencoded"
+THANKS = "fill.thanks_body"
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
                    trim_blocks=True, lstrip_blocks=True)
@@ -123,7 +124,7 @@ def light_href(token: str | None, lang: str) -> str:
     return _href(PATH, token, lang)
 
 
-def _page(request: Request, lang: str, *, token: str | None = None, status: int = 200,
+def _page(request: Request | None, lang: str, *, token: str | None = None, status: int = 200,
           cookies: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     """One light page; ``context`` fills page.html (every value is escaped by the template)."""
     other = "en" if lang == "zh" else "zh"
@@ -145,9 +146,20 @@ def _with_cookies(response: HTMLResponse, lang: str, cookies: dict[str, str] | N
 
 
 def _message(request: Request, lang: str, key: str, *, token: str | None = None, status: int = 200,
-             again: bool = False) -> HTMLResponse:
+             again: bool = False, cookies: dict[str, str] | None = None) -> HTMLResponse:
+    """A page with one catalogue message (a link state, a bad post, the thank-you)."""
+    return _with_cookies(HTMLResponse(_message_text(lang, key, token, again), status_code=status), lang, cookies)
+
+
+@lru_cache(maxsize=2048)
+def _message_text(lang: str, key: str, token: str | None, again: bool) -> str:
+    """Message pages depend only on their arguments (catalogue text, a normalized token): rendered once each."""
     extra = {"again_href": _href(PATH, token, lang), "again_label": t("light.open_again", lang)} if again else {}
-    return _page(request, lang, token=token, status=status, message=t(key, lang), **extra)
+    if key == THANKS:
+        extra.update(title=t("fill.thanks_title", lang), message_class="ok", message=t("fill.thanks_body", lang))
+    else:
+        extra["message"] = t(key, lang)
+    return bytes(_page(None, lang, token=token, **extra).body).decode()
 
 
 def _state_status(state: LinkState) -> int:
@@ -443,8 +455,7 @@ def _submit(request: Request, lang: str, token: str, opened: submissions.OpenedL
         return show(posted.screen, notice="fill.unavailable", status=503)
     if result.accepted:
         cookies = {DONE_COOKIE + token: "1"} if link.mode == "open" else None
-        return _page(request, lang, token=token, cookies=cookies, title=t("fill.thanks_title", lang),
-                     message=t("fill.thanks_body", lang), message_class="ok")
+        return _message(request, lang, THANKS, token=token, cookies=cookies)
     if result.status == "invalid":
         first = light_form.first_screen_with(opened.survey, set(result.errors))
         return show(first, dict(result.errors), "fill.fix_errors")  # stored nothing; the answers stay
