@@ -462,7 +462,23 @@ def _submit(request: Request, lang: str, token: str, opened: submissions.OpenedL
     return _message(request, lang, result.state.message_key, token=token, status=409)
 
 
+def _guarded_get(request: Request) -> Response:
+    try:
+        return light_page(request)
+    except Exception:  # a defect here still answers with a page in the resident's language, never a traceback
+        log.exception("light page failed")
+        return _message(request, _lang(request), "fill.unavailable", status=503)
+
+
+async def _guarded_post(request: Request) -> Response:
+    try:
+        return await light_submit(request)
+    except Exception:
+        log.exception("light post failed")
+        return _message(request, _lang(request), "fill.unavailable", status=503)
+
+
 ROUTES = [
-    Route(PATH, light_page, methods=["GET"]),
-    Route(PATH, light_submit, methods=["POST"]),
+    Route(PATH, _guarded_get, methods=["GET"]),
+    Route(PATH, _guarded_post, methods=["POST"]),
 ]

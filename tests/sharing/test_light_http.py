@@ -340,3 +340,33 @@ def test_the_fill_shell_checks_the_browser_before_streamlit_loads(client, links)
     # a malformed token is never echoed into the shell
     assert "<x>" not in client.get("/fill", params={"t": "<x>"}).text
 
+
+
+def test_the_per_address_rate_limit_keeps_the_answers(client, links):
+    db, unit, survey_id = links
+    from sharing.tokens import new_token
+    from storage import links as link_store
+
+    token = new_token()
+    link_store.create_links(db, survey_id, unit.id, "open", [token], now(), rate_limit_per_minute=1)
+    page = client.get(f"/lite?t={token}").text
+    assert "提交成功" in post(client, token, [*hidden_fields(page), *GOOD, ("go", "submit")]).text
+    client.cookies.clear()
+    second = client.get(f"/lite?t={token}").text
+    limited = post(client, token, [*hidden_fields(second), *GOOD, ("go", "submit")])
+    assert limited.status_code == 429 and "提交过于频繁" in limited.text and "路灯&lt;b&gt;坏了&lt;/b&gt;" in limited.text
+    assert stored(db, token) == 1
+
+
+def test_a_defect_answers_with_a_page_not_a_traceback(client, links, monkeypatch):
+    db, unit, survey_id = links
+    token = make_link(db, survey_id, unit.id)[0]
+    page = client.get(f"/lite?t={token}").text
+    import light.routes
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(light.routes.light_form, "parse", broken)
+    reply = post(client, token, [*hidden_fields(page), *GOOD, ("go", "submit")])
+    assert reply.status_code == 503 and "系统繁忙" in reply.text and "RuntimeError" not in reply.text
