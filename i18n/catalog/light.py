@@ -41,6 +41,5 @@ STRINGS: dict[str, tuple[str, str]] = {
         "请直接在问卷页面上作答，不接受来自其他网站的提交。",
         "Please answer on the survey page itself; submissions from other sites are not accepted.",
     ),
-    "light.not_found": ("页面不存在。", "This page does not exist."),
     "light.open_again": ("重新打开问卷", "Open the survey again"),
 }
