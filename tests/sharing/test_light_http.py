@@ -370,3 +370,23 @@ def test_a_defect_answers_with_a_page_not_a_traceback(client, links, monkeypatch
     monkeypatch.setattr(light.routes.light_form, "parse", broken)
     reply = post(client, token, [*hidden_fields(page), *GOOD, ("go", "submit")])
     assert reply.status_code == 503 and "系统繁忙" in reply.text and "RuntimeError" not in reply.text
+
+
+def test_a_survey_updated_while_answering_asks_to_check_and_keeps_what_fits(client, links):
+    db, unit, survey_id = links
+    token = make_link(db, survey_id, unit.id)[0]
+    page = client.get(f"/lite?t={token}").text
+    from storage import surveys as survey_store
+    from surveys import load_survey_text, survey_to_dict
+    from tests.sharing.sharing_fixtures import ALL_TYPES_YAML
+    from ui import link_resources
+
+    changed = ALL_TYPES_YAML.replace("label: 意见建议", "label: 您的意见和建议")
+    survey_store.publish_version(db, survey_id, survey_to_dict(load_survey_text(changed, "v2.yaml")))
+    link_resources._resolve.clear()  # as 10 s later
+    reply = post(client, token, [*hidden_fields(page), *GOOD, ("go", "submit")])
+    assert reply.status_code == 200 and "问卷刚刚更新过，请检查您的回答后再提交。" in messages(reply.text)
+    assert "您的意见和建议" in reply.text and "路灯&lt;b&gt;坏了&lt;/b&gt;" in reply.text and stored(db, token) == 0
+    done = post(client, token, [*hidden_fields(reply.text), *GOOD, ("go", "submit")])
+    assert "提交成功" in done.text
+    assert db.query("SELECT survey_version FROM responses WHERE link_token = ?", [token]).single_value() == 2
