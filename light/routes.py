@@ -124,7 +124,7 @@ def light_href(token: str | None, lang: str) -> str:
     return _href(PATH, token, lang)
 
 
-def _page(request: Request | None, lang: str, *, token: str | None = None, status: int = 200,
+def _page(lang: str, *, token: str | None = None, status: int = 200,
           cookies: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     """One light page; ``context`` fills page.html (every value is escaped by the template)."""
     other = "en" if lang == "zh" else "zh"
@@ -145,7 +145,7 @@ def _with_cookies(response: HTMLResponse, lang: str, cookies: dict[str, str] | N
     return response
 
 
-def _message(request: Request, lang: str, key: str, *, token: str | None = None, status: int = 200,
+def _message(lang: str, key: str, *, token: str | None = None, status: int = 200,
              again: bool = False, cookies: dict[str, str] | None = None) -> HTMLResponse:
     """A page with one catalogue message (a link state, a bad post, the thank-you)."""
     return _with_cookies(HTMLResponse(_message_text(lang, key, token, again), status_code=status), lang, cookies)
@@ -159,7 +159,7 @@ def _message_text(lang: str, key: str, token: str | None, again: bool) -> str:
         extra.update(title=t("fill.thanks_title", lang), message_class="ok", message=t("fill.thanks_body", lang))
     else:
         extra["message"] = t(key, lang)
-    return bytes(_page(None, lang, token=token, **extra).body).decode()
+    return bytes(_page(lang, token=token, **extra).body).decode()
 
 
 def _state_status(state: LinkState) -> int:
@@ -244,7 +244,7 @@ def _hidden_answers(survey: Survey, on_screen: set[int], raw: dict[str, Any]) ->
     return carried
 
 
-def _form(request: Request, lang: str, token: str, survey: Survey, version: int, screen: int, raw: dict[str, Any],
+def _form(lang: str, token: str, survey: Survey, version: int, screen: int, raw: dict[str, Any],
           client_key: str, started: str, errors: dict[str, list[AnswerError]] | None = None,
           notice: str | None = None, status: int = 200) -> HTMLResponse:
     groups = screens(survey)
@@ -276,7 +276,7 @@ def _form(request: Request, lang: str, token: str, survey: Survey, version: int,
         "forward": t("fill.submit" if last else "fill.next", lang), "forward_action": "submit" if last else "next",
         "has_sources": any(item.get("src") for item in items),
     }
-    return _page(request, lang, token=token, status=status, form=view, title=survey.title,
+    return _page(lang, token=token, status=status, form=view, title=survey.title,
                  action=f"{PATH}?{urlencode({'t': token})}")
 
 
@@ -291,12 +291,12 @@ _FRESH_MAX = 1024
 _fresh: OrderedDict[tuple, tuple[str, int]] = OrderedDict()
 
 
-def _fresh_form(request: Request, lang: str, token: str, survey: Survey, version: int, client_key: str,
+def _fresh_form(lang: str, token: str, survey: Survey, version: int, client_key: str,
                 started: str) -> HTMLResponse:
     key = (survey.id, version, lang, token)
     cached = _fresh.get(key)
     if cached is None:
-        page = _form(request, lang, token, survey, version, 0, {}, _KEY_MARK, _STARTED_MARK)
+        page = _form(lang, token, survey, version, 0, {}, _KEY_MARK, _STARTED_MARK)
         cached = (bytes(page.body).decode(), page.status_code)
         _fresh[key] = cached
         while len(_fresh) > _FRESH_MAX:
@@ -318,18 +318,18 @@ def light_page(request: Request) -> Response:
     if typed is None:
         entry = {"action": PATH, "intro": t("fill.no_code", lang), "label": t("fill.enter_code", lang),
                  "button": t("fill.enter_code_button", lang)}
-        return _page(request, lang, code_entry=entry)
+        return _page(lang, code_entry=entry)
     token = normalize(typed)
     if token is None:
-        return _message(request, lang, LinkState.UNKNOWN.message_key, status=404)
+        return _message(lang, LinkState.UNKNOWN.message_key, status=404)
     try:
         opened = _opened(token)
     except StorageError:
-        return _message(request, lang, "fill.storage_error", token=token, status=503)
+        return _message(lang, "fill.storage_error", token=token, status=503)
     if opened.state is not LinkState.OK or opened.link is None or opened.survey is None:
-        return _message(request, lang, opened.state.message_key, token=token, status=_state_status(opened.state))
+        return _message(lang, opened.state.message_key, token=token, status=_state_status(opened.state))
     if opened.link.mode == "open" and request.cookies.get(DONE_COOKIE + token) == "1":
-        return _message(request, lang, LinkState.ANSWERED_HERE.message_key, token=token)
+        return _message(lang, LinkState.ANSWERED_HERE.message_key, token=token)
     at = settings_module.now()
     try:
         link_resources.open_counter().add(database(), token, at)
@@ -337,7 +337,7 @@ def light_page(request: Request) -> Response:
         log.warning("could not count an open of link %s", token)
     # The client key is made here, when the form is first shown, and travels in a hidden field:
     # a retry, a double tap or a re-sent post is the same response.
-    return _fresh_form(request, lang, token, opened.survey, opened.version or 0, str(uuid.uuid4()),
+    return _fresh_form(lang, token, opened.survey, opened.version or 0, str(uuid.uuid4()),
                        at.strftime(light_form.STARTED_FORMAT))
 
 
@@ -373,20 +373,20 @@ async def light_submit(request: Request) -> Response:
     lang = _lang(request)
     token = normalize(request.query_params.get("t"))
     if _foreign_origin(request):
-        return _message(request, lang, "light.cross_site", token=token, status=403, again=token is not None)
+        return _message(lang, "light.cross_site", token=token, status=403, again=token is not None)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
-        return _message(request, lang, "light.wrong_type", token=token, status=415, again=token is not None)
+        return _message(lang, "light.wrong_type", token=token, status=415, again=token is not None)
     body = await _read_body(request)
     if body is None:
-        return _message(request, lang, "light.too_large", token=token, status=413)
+        return _message(lang, "light.too_large", token=token, status=413)
     try:
         pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, max_num_fields=MAX_FIELDS,
                           encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
-        return _message(request, lang, "light.bad_encoding", token=token, status=400, again=token is not None)
+        return _message(lang, "light.bad_encoding", token=token, status=400, again=token is not None)
     except ValueError:  # more than MAX_FIELDS values
-        return _message(request, lang, "light.too_large", token=token, status=413)
+        return _message(lang, "light.too_large", token=token, status=413)
     return await run_in_threadpool(_answer, request, lang, token, pairs)
 
 
@@ -395,24 +395,24 @@ def _answer(request: Request, lang: str, token: str | None, pairs: list[tuple[st
     chosen = dict(pairs).get("lang")
     lang = _lang(request, chosen if chosen in ("zh", "en") else None)
     if token is None:
-        return _message(request, lang, LinkState.UNKNOWN.message_key, status=404)
+        return _message(lang, LinkState.UNKNOWN.message_key, status=404)
     try:
         opened = _opened(token)
     except StorageError:
-        return _message(request, lang, "fill.storage_error", token=token, status=503)
+        return _message(lang, "fill.storage_error", token=token, status=503)
     if opened.state is not LinkState.OK or opened.link is None or opened.survey is None:
-        return _message(request, lang, opened.state.message_key, token=token, status=_state_status(opened.state))
+        return _message(lang, opened.state.message_key, token=token, status=_state_status(opened.state))
     survey, version = opened.survey, opened.version or 0
     at = settings_module.now()
     try:
         posted = light_form.parse(survey, version, pairs, at)
     except light_form.BadForm as bad:
-        return _message(request, lang, bad.code, token=token, status=400, again=True)
+        return _message(lang, bad.code, token=token, status=400, again=True)
     raw = posted.raw
     started = (posted.started_at or at).strftime(light_form.STARTED_FORMAT)
 
     def show(screen: int, errors=None, notice=None, status: int = 200, in_lang: str = lang) -> HTMLResponse:
-        return _form(request, in_lang, token, survey, version, screen, raw, posted.client_key, started, errors,
+        return _form(in_lang, token, survey, version, screen, raw, posted.client_key, started, errors,
                      notice, status)
 
     if posted.version != version:
@@ -455,11 +455,11 @@ def _submit(request: Request, lang: str, token: str, opened: submissions.OpenedL
         return show(posted.screen, notice="fill.unavailable", status=503)
     if result.accepted:
         cookies = {DONE_COOKIE + token: "1"} if link.mode == "open" else None
-        return _message(request, lang, THANKS, token=token, cookies=cookies)
+        return _message(lang, THANKS, token=token, cookies=cookies)
     if result.status == "invalid":
         first = light_form.first_screen_with(opened.survey, set(result.errors))
         return show(first, dict(result.errors), "fill.fix_errors")  # stored nothing; the answers stay
-    return _message(request, lang, result.state.message_key, token=token, status=409)
+    return _message(lang, result.state.message_key, token=token, status=409)
 
 
 def _guarded_get(request: Request) -> Response:
@@ -467,7 +467,7 @@ def _guarded_get(request: Request) -> Response:
         return light_page(request)
     except Exception:  # a defect here still answers with a page in the resident's language, never a traceback
         log.exception("light page failed")
-        return _message(request, _lang(request), "fill.unavailable", status=503)
+        return _message(_lang(request), "fill.unavailable", status=503)
 
 
 async def _guarded_post(request: Request) -> Response:
@@ -475,7 +475,7 @@ async def _guarded_post(request: Request) -> Response:
         return await light_submit(request)
     except Exception:
         log.exception("light post failed")
-        return _message(request, _lang(request), "fill.unavailable", status=503)
+        return _message(_lang(request), "fill.unavailable", status=503)
 
 
 ROUTES = [
