@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 import streamlit as st
 
 from auth.routes import ROUTES
+from light.routes import ROUTES as LIGHT_ROUTES
+from light.shell import ROUTES as SHELL_ROUTES
 from reports.routes import ROUTES as DOWNLOAD_ROUTES
 from services.startup import start_app
 
@@ -29,4 +31,5 @@ async def lifespan(_app):
     yield
 
 
-app = st.App("app.py", routes=[*ROUTES, *DOWNLOAD_ROUTES], lifespan=lifespan)
+# The light fill path (/lite), the browser check in front of /fill (light/shell.py) and the signed-in downloads.
+app = st.App("app.py", routes=[*ROUTES, *LIGHT_ROUTES, *SHELL_ROUTES, *DOWNLOAD_ROUTES], lifespan=lifespan)

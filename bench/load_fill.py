@@ -23,13 +23,21 @@ at the kill (their page died with the process) are counted apart.
 
     /work/venv/bin/python bench/load_fill.py --sessions 2000 --concurrency 50
     /work/venv/bin/python bench/load_fill.py --sessions 1000 --concurrency 50 --kill
+
+With --light the same number of residents then answer a second open link on
+the light path (/lite, light/routes.py) over plain HTTP — one GET for the
+form, one form POST to submit, keep-alive connections as a phone's browser
+would hold — against the same server, and its figures are printed beside the
+websocket ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import random
+import re
 import signal
 import statistics
 import sys
@@ -181,6 +189,135 @@ def prepare_database(data_dir: Path, base_url: str) -> str:
     return created.tokens[0]
 
 
+# --- the light path over plain HTTP (--light) -------------------------------------------------------------
+
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+_RADIO = re.compile(r'<input type="radio" name="([^"]+)" value="([^"]*)"')
+_TEXTAREA = re.compile(r'<textarea id="[^"]*" name="([^"]+)"')
+
+
+def light_answers(form_html: str, rng: random.Random) -> list[tuple[str, str]]:
+    """The form's hidden fields plus an answer to every radio group and text box, as a resident gives them."""
+    fields = _HIDDEN.findall(form_html)
+    groups: dict[str, list[str]] = {}
+    for name, value in _RADIO.findall(form_html):
+        groups.setdefault(name, []).append(value)
+    for name, values in groups.items():
+        if name == "a.overall":
+            value = rng.choice(("5", "4", "3"))  # satisfied: the dissatisfaction follow-up stays hidden
+        elif name == "a.reported_problem":
+            value = values[1]  # "no": the handling question stays hidden
+        else:
+            value = rng.choice(values)
+        fields.append((name, value))
+    fields.extend((name, rng.choice(SUGGESTIONS)) for name in _TEXTAREA.findall(form_html))
+    fields.append(("go", "submit"))
+    return fields
+
+
+def light_resident(conn: http.client.HTTPConnection, token: str, rng: random.Random) -> Outcome:
+    """One resident on the light path: GET the form, POST the answers, expect the thank-you."""
+    from urllib.parse import urlencode
+
+    started = time.perf_counter()
+    conn.request("GET", f"/lite?t={token}")
+    response = conn.getresponse()
+    page = response.read().decode()
+    if response.status != 200 or 'name="k"' not in page:
+        return Outcome(False, 0.0, time.perf_counter() - started, f"form: HTTP {response.status}")
+    body = urlencode(light_answers(page, rng)).encode()
+    posted = time.perf_counter()
+    conn.request("POST", f"/lite?t={token}", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    reply = response.read().decode()
+    done = time.perf_counter()
+    if response.status == 200 and THANKS in reply:
+        return Outcome(True, done - posted, done - started, runs=2)
+    alert = re.search(r'role="(?:alert|status)">([^<]*)<', reply)
+    return Outcome(False, done - posted, done - started, f"HTTP {response.status}: {alert.group(1) if alert else ''}")
+
+
+@dataclass
+class LightRun:
+    outcomes: list[Outcome]
+    warm: list[Outcome]
+    wall: float
+    cpu: float
+
+
+def run_light(base_url: str, token: str, server: psutil.Process, sessions: int, concurrency: int, warmup: int,
+              seed: int) -> LightRun:
+    """``sessions`` residents on the light path, ``concurrency`` at a time, each thread on its own connection."""
+    host = base_url.split("//", 1)[1]
+    warm_conn = http.client.HTTPConnection(host, timeout=60)
+    warm_rng = random.Random(seed)
+    warm = [light_resident(warm_conn, token, warm_rng) for _ in range(warmup)]
+    warm_conn.close()
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+    next_index = [0]
+
+    def worker(worker_seed: int) -> None:
+        rng = random.Random(worker_seed)
+        conn = http.client.HTTPConnection(host, timeout=60)
+        while True:
+            with lock:
+                if next_index[0] >= sessions:
+                    break
+                next_index[0] += 1
+            try:
+                outcome = light_resident(conn, token, rng)
+            except Exception as exc:  # a failed session is reported, not fatal; reconnect
+                outcome = Outcome(False, 0.0, 0.0, f"{type(exc).__name__}: {exc}")
+                conn.close()
+                conn = http.client.HTTPConnection(host, timeout=60)
+            with lock:
+                outcomes.append(outcome)
+        conn.close()
+
+    cpu_before = sum(server.cpu_times()[:2])
+    wall_start = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(seed + 1000 + i,)) for i in range(concurrency)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return LightRun(outcomes, warm, time.perf_counter() - wall_start, sum(server.cpu_times()[:2]) - cpu_before)
+
+
+def new_open_link(data_dir: Path) -> str:
+    """A second open link to the benchmark survey (before the app holds the file)."""
+    from services import share_links
+    from storage.db import Scope, open_database
+
+    db = open_database(data_dir / "minyi.duckdb")
+    try:
+        return share_links.create(db, survey_id=SURVEY, unit_code="BENCH", scope=Scope.everything()).tokens[0]
+    finally:
+        db.close()
+
+
+def print_beside(ws: dict[str, str], light: dict[str, str]) -> None:
+    """The websocket and light-path figures in two columns."""
+    print(f"{'':26s}{'websocket (Streamlit)':>24s}{'light path (HTTP)':>22s}")
+    for key in ws:
+        print(f"{key:26s}{ws[key]:>24s}{light.get(key, ''):>22s}")
+
+
+def figures(outcomes: list[Outcome], warm: list[Outcome], wall: float, cpu: float, stored: int) -> dict[str, str]:
+    acks = sum(o.acknowledged for o in outcomes)
+    acknowledged = acks + sum(o.acknowledged for o in warm)
+    submit = [o.submit_seconds for o in outcomes if o.acknowledged] or [float("nan")]
+    return {
+        "submissions/s": f"{acks / wall:.1f}",
+        "submit p50 / p95 ms": f"{statistics.median(submit) * 1000:.0f} / {percentile(submit, 0.95) * 1000:.0f}",
+        "server CPU ms/submission": f"{cpu / max(1, acks) * 1000:.1f}",
+        "acknowledged / stored": f"{acknowledged} / {stored}",
+        "lost": f"{acknowledged - stored}",
+        "failed sessions": f"{sum(1 for o in outcomes if o.error)}",
+    }
+
+
 def stored_responses(data_dir: Path, token: str) -> int:
     from storage.db import open_database
 
@@ -213,6 +350,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kill", action="store_true",
                         help="kill -9 the app half-way, restart it on the same database and check every "
                              "acknowledged resident's answers are stored")
+    parser.add_argument("--light", action="store_true", help="then the same residents on the light path (/lite)")
     args = parser.parse_args(argv)
     if args.kill:
         return kill_run(args)
@@ -221,6 +359,8 @@ def main(argv: list[str]) -> int:
 
     data_dir = Path(tempfile.mkdtemp(prefix="minyi-bench-"))
     token = prepare_database(data_dir, "http://127.0.0.1")
+    light_token = new_open_link(data_dir) if args.light else None
+    light = None
     app = start_app(data_dir)
     server = psutil.Process(app.process.pid)
     ws_url = app.url.replace("http://", "ws://") + "/_stcore/stream"
@@ -261,6 +401,8 @@ def main(argv: list[str]) -> int:
         wall = time.perf_counter() - wall_start
         cpu = sum(server.cpu_times()[:2]) - cpu_before
         rss_end = server.memory_info().rss
+        if light_token is not None:
+            light = run_light(app.url, light_token, server, args.sessions, args.concurrency, args.warmup, args.seed)
     finally:
         stop_app(app)
     acknowledged = sum(o.acknowledged for o in outcomes) + sum(o.acknowledged for o in warm)
@@ -281,7 +423,17 @@ def main(argv: list[str]) -> int:
     print(f"acknowledged {acknowledged}, stored {stored}, lost {acknowledged - stored}")
     if errors:
         print(f"failed sessions {len(errors)}; first: {errors[0]}")
-    return 0 if stored == acknowledged and not errors else 1
+    ok = stored == acknowledged and not errors
+    if light is not None and light_token is not None:
+        light_stored = stored_responses(data_dir, light_token)
+        light_errors = [o.error for o in light.outcomes if o.error]
+        print()
+        print_beside(figures(outcomes, warm, wall, cpu, stored),
+                     figures(light.outcomes, light.warm, light.wall, light.cpu, light_stored))
+        if light_errors:
+            print(f"light path: first failure: {light_errors[0]}")
+        ok = ok and not light_errors and light_stored == sum(o.acknowledged for o in light.outcomes + light.warm)
+    return 0 if ok else 1
 
 
 def kill_run(args: argparse.Namespace) -> int:

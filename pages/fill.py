@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 import settings as settings_module
+from light.routes import light_href
 from services import submissions
 from sharing.states import LinkState
 from sharing.tokens import normalize
@@ -25,6 +26,7 @@ from storage.db import StorageError
 from surveys import validate_answers
 from ui import link_resources, state
 from ui.resources import database
+from ui.links import route_link
 from ui.session import lang, t
 from ui.survey_form import page_values, plain, render_page, screens, visible_on_page
 
@@ -213,6 +215,7 @@ def _form(fs: dict[str, Any]) -> None:
 
 st.button(t("fill.lang_other"), on_click=_toggle_lang, type="tertiary", icon=":material/translate:", key="fill.lang")
 token = normalize(st.query_params.get("t"))
+route_link(t("light.switch_to_light"), light_href(token, lang()))  # 简洁版: plain HTML, for old phones and weak links
 if st.query_params.get("t") is None:
     _code_entry()
 elif token is None:

@@ -288,3 +288,17 @@ def test_no_token_asks_for_the_code_from_the_card(setup):
     at.run()
     assert not at.exception
     assert at.text_input[0].label == "请输入问卷卡片上的编码"
+
+
+def test_every_fill_view_offers_the_light_version(setup):
+    db, unit, survey_id = setup
+    token = make_link(db, survey_id, unit.id)[0]
+    revoked = make_link(db, survey_id, unit.id, revoked=True)[0]
+    for query, href in ((token, f"/lite?t={token}&amp;lang=en"), (revoked, f"/lite?t={revoked}&amp;lang=en"),
+                        ("<bad>", "/lite?lang=en")):
+        at = _open(query, lang="en")
+        switches = [h.proto.body for h in at.get("html") if "Simple version" in h.proto.body]
+        assert len(switches) == 1 and f'href="{href}"' in switches[0], switches
+    at = page_test(FILE)
+    at.run()
+    assert any('href="/lite?lang=zh"' in h.proto.body and "简洁版" in h.proto.body for h in at.get("html"))
