@@ -4,8 +4,10 @@ import gc
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from auth.routes import ROUTES
+from auth.security_headers import SecurityHeadersMiddleware
 from services.startup import start_app
 
 
@@ -28,4 +30,4 @@ async def lifespan(_app):
     yield
 
 
-app = st.App("app.py", routes=ROUTES, lifespan=lifespan)
+app = st.App("app.py", routes=ROUTES, lifespan=lifespan, middleware=[Middleware(SecurityHeadersMiddleware)])
