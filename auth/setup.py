@@ -43,7 +43,7 @@ def ensure_setup_code(db: Database, data_dir: Path) -> str | None:
             return code
     code = "-".join(secrets.token_hex(3) for _ in range(3))
     users.set_meta(db, META_KEY, _digest(code))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if file.exists():
         file.unlink()
     fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -185,13 +185,14 @@ def _keep_private(file: Path) -> None:
     """Residents' answers and the keys beside them are for this service's account only: from now on this process
     creates files 0600 and folders 0700 (the umask also covers the WAL, which DuckDB recreates after every
     checkpoint, and any backup or spill file); the data folder is made 0700 and the data files already there
-    0600. A folder we do not own, or a shared one (sticky, like /tmp), is left as it is."""
+    0600. A folder we do not own, a shared one (sticky, like /tmp), the home folder and / are left as they are."""
     old = os.umask(0o077)
     os.umask(old | 0o077)
     folder = file.parent
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = folder.stat()
-    if info.st_uid == os.geteuid() and not info.st_mode & stat.S_ISVTX and folder != Path.home() and folder.parent != folder:
+    shared = info.st_mode & stat.S_ISVTX or folder == Path(os.path.expanduser("~")) or folder.parent == folder
+    if info.st_uid == os.geteuid() and not shared:
         folder.chmod(0o700)
     for name in PRIVATE_FILES:
         member = folder / name.format(db=file.name)
