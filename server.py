@@ -4,11 +4,13 @@ import gc
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from auth.routes import ROUTES
 from light.routes import ROUTES as LIGHT_ROUTES
 from light.shell import ROUTES as SHELL_ROUTES
 from reports.routes import ROUTES as DOWNLOAD_ROUTES
+from auth.security_headers import SecurityHeadersMiddleware
 from services.startup import start_app
 
 
@@ -32,4 +34,5 @@ async def lifespan(_app):
 
 
 # The light fill path (/lite), the browser check in front of /fill (light/shell.py) and the signed-in downloads.
-app = st.App("app.py", routes=[*ROUTES, *LIGHT_ROUTES, *SHELL_ROUTES, *DOWNLOAD_ROUTES], lifespan=lifespan)
+app = st.App("app.py", routes=[*ROUTES, *LIGHT_ROUTES, *SHELL_ROUTES, *DOWNLOAD_ROUTES], lifespan=lifespan,
+             middleware=[Middleware(SecurityHeadersMiddleware)])

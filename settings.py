@@ -80,7 +80,7 @@ def cookie_secret(settings: Settings) -> str:
     key_file = settings.data_dir / "secret.key"
     if key_file.exists():
         return key_file.read_text(encoding="utf-8").strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
     try:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

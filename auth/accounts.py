@@ -1,54 +1,54 @@
-"""Sign-in with back-off and lockout, account creation and password changes; every attempt audited."""
+"""Sign-in with growing delays, account creation, password changes and (de)activation; every attempt audited."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
+from auth import throttle
 from auth.passwords import DUMMY_HASH, hash_password, needs_rehash, policy_problem, verify_password
 from auth.principal import Principal
 from storage import audit, users
 from storage.db import Database
-
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
-WINDOW_MINUTES = 15
 
 
 @dataclass(frozen=True)
 class SignInResult:
     principal: Principal | None
     error: str | None = None  # i18n key
-    locked_until: datetime | None = None
+    retry_after: int = 0  # seconds to wait before the next attempt is checked (error "accounts.throttled")
 
 
 def sign_in(db: Database, username: str, password: str, ip: str | None = None) -> SignInResult:
-    """Check a username and password; lock the username for LOCK_MINUTES after
-    MAX_FAILURES failures within WINDOW_MINUTES. The message never says which
-    of the two was wrong."""
+    """Check a username and password, throttled by username and address (auth.throttle): while a wait is due
+    the password is not even checked. The message never says which of the two was wrong."""
     username = username.strip()
-    until = users.locked_until(db, username)
-    if until is not None:
-        audit.record(db, "auth.login_locked", actor_name=username, ip=ip)
-        return SignInResult(None, "auth.locked", until)
+    wait = throttle.wait_seconds(db, username, ip)
+    if wait:
+        audit.record(db, "auth.login_throttled", actor_name=username, ip=ip, detail={"wait_seconds": wait})
+        return SignInResult(None, "accounts.throttled", wait)
     found = users.password_hash_of(db, username)
     ok = verify_password(found[1] if found else DUMMY_HASH, password) and found is not None
     if not ok:
-        failures, until = users.record_failure(
-            db, username, max_failures=MAX_FAILURES, lock_minutes=LOCK_MINUTES, window_minutes=WINDOW_MINUTES
-        )
-        audit.record(db, "auth.login_failed", actor_name=username, ip=ip, detail={"failures": failures})
-        if until is not None:
-            return SignInResult(None, "auth.locked", until)
+        counts = throttle.record_failure(db, username, ip)
+        audit.record(db, "auth.login_failed", actor_name=username, ip=ip, detail={"failures": max(counts.values())})
         return SignInResult(None, "auth.bad_credentials")
     user_id, stored = found
     if needs_rehash(stored):
         users.set_password_hash(db, user_id, hash_password(password))
-    users.clear_failures(db, username)
+    throttle.record_success(db, username, ip)
     user = users.get_user(db, user_id)
     assert user is not None
     audit.record(db, "auth.login", actor_id=user.id, actor_name=user.username, ip=ip)
     return SignInResult(Principal.from_user(user))
+
+
+def check_new_account(username: str, password: str) -> None:
+    """Raise ValueError(i18n key) when ``username`` is not a valid username or ``password`` breaks the policy."""
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise ValueError("auth.bad_username")
+    problem = policy_problem(password, username)
+    if problem:
+        raise ValueError(problem)
 
 
 def create_account(
@@ -63,11 +63,7 @@ def create_account(
 ) -> int:
     """Create a user after checking the password policy; raises ValueError(i18n key)."""
     username = username.strip()
-    if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise ValueError("auth.bad_username")
-    problem = policy_problem(password, username)
-    if problem:
-        raise ValueError(problem)
+    check_new_account(username, password)
     if users.get_user_by_username(db, username) is not None:
         raise ValueError("auth.username_taken")
     user_id = users.create_user(db, username, display_name.strip() or username, role, org_unit_id, hash_password(password))
@@ -78,15 +74,21 @@ def create_account(
     return user_id
 
 
-def change_password(db: Database, principal: Principal, old: str, new: str) -> str | None:
-    """Change the signed-in user's password; returns an i18n error key or None."""
+def change_password(
+    db: Database, principal: Principal, old: str, new: str, *, keep_token_hash: str | None = None
+) -> str | None:
+    """Change the signed-in user's password and end all their other sessions (every one but the session whose
+    token hashes to ``keep_token_hash``, the one making the change); returns an i18n error key or None."""
     found = users.password_hash_of(db, principal.username)
     if found is None or not verify_password(found[1], old):
         return "auth.old_password_wrong"
     problem = policy_problem(new, principal.username)
     if problem:
         return problem
-    users.set_password_hash(db, principal.user_id, hash_password(new))
+    new_hash = hash_password(new)
+    with db.transaction() as tx:
+        users.set_password_hash(tx, principal.user_id, new_hash)
+        users.revoke_user_sessions(tx, principal.user_id, keep_token_hash=keep_token_hash)
     audit.record(db, "auth.password_changed", actor_id=principal.user_id, actor_name=principal.username)
     return None
 
@@ -99,7 +101,24 @@ def reset_password(db: Database, actor: Principal, user_id: int, new: str) -> st
     problem = policy_problem(new, target.username)
     if problem:
         return problem
-    users.set_password_hash(db, user_id, hash_password(new))
-    users.revoke_user_sessions(db, user_id)
+    new_hash = hash_password(new)
+    with db.transaction() as tx:
+        users.set_password_hash(tx, user_id, new_hash)
+        users.revoke_user_sessions(tx, user_id)
     audit.record(db, "user.password_reset", actor_id=actor.user_id, actor_name=actor.username, target=target.username)
+    return None
+
+
+def set_account_active(db: Database, actor: Principal, user_id: int, active: bool) -> str | None:
+    """An admin enables or disables a user of their subtree (never themselves); disabling ends every session of
+    that user in the same transaction. Returns an i18n error key or None."""
+    target = users.get_user(db, user_id)
+    if target is None or not actor.is_admin or not actor.can_see(target.unit_path) or target.id == actor.user_id:
+        return "auth.forbidden"
+    with db.transaction() as tx:
+        users.set_active(tx, user_id, active)
+        if not active:
+            users.revoke_user_sessions(tx, user_id)
+    audit.record(db, "user.set_active", actor_id=actor.user_id, actor_name=actor.username, target=target.username,
+                 detail={"active": active})
     return None

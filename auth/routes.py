@@ -9,6 +9,7 @@ the cookie on every page load.
 from __future__ import annotations
 
 import html
+import logging
 import re
 import secrets
 
@@ -18,10 +19,11 @@ from starlette.routing import Route
 
 import settings as settings_module
 from auth import accounts, sessions, setup
-from auth.passwords import policy_problem
 from i18n import t
-from storage import audit, orgs
+from storage import audit
 from storage.db import StorageError, shared_database
+
+log = logging.getLogger("minyi")
 
 CSRF_COOKIE = "minyi_csrf"
 LANG_COOKIE = "minyi_lang"
@@ -143,13 +145,20 @@ def _finish_login(request: Request, lang: str, username: str, password: str, nex
     cfg = _settings()
     try:
         db = shared_database(cfg.db_path)
+        result = accounts.sign_in(db, username, password, _client_ip(request))
+        if result.principal is not None:
+            cookie = sessions.start_session(db, result.principal, settings_module.cookie_secret(cfg), cfg.session_hours)
     except StorageError as exc:
         return _storage_failure(lang, exc)
-    result = accounts.sign_in(db, username, password, _client_ip(request))
+    except Exception:  # never a traceback or a bare 500 for someone signing in; the cause goes to the log
+        log.exception("sign-in failed")
+        return _login_form(lang, t("accounts.unavailable", lang), username, 503, next_path)
     if result.principal is None:
-        until = result.locked_until.strftime("%Y-%m-%d %H:%M") if result.locked_until else ""
-        return _login_form(lang, t(result.error or "auth.bad_credentials", lang, until=until), username, 401, next_path)
-    cookie = sessions.start_session(db, result.principal, settings_module.cookie_secret(cfg), cfg.session_hours)
+        if result.error == "accounts.throttled":
+            response = _login_form(lang, t(result.error, lang, seconds=result.retry_after), username, 429, next_path)
+            response.headers["Retry-After"] = str(result.retry_after)
+            return response
+        return _login_form(lang, t(result.error or "auth.bad_credentials", lang), username, 401, next_path)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         sessions.COOKIE_NAME, cookie, max_age=cfg.session_hours * 3600, httponly=True, samesite="lax",
@@ -159,9 +168,33 @@ def _finish_login(request: Request, lang: str, username: str, password: str, nex
     return response
 
 
-def logout(request: Request) -> Response:
-    cfg = _settings()
+def logout_page(request: Request) -> Response:
+    """The sign-out confirmation: a GET never signs anyone out (a cross-site link or image could), this page's
+    form POSTs with the same CSRF token as the login form."""
     lang = _lang(request)
+    csrf = secrets.token_urlsafe(16)
+    body = (
+        f'<p class="note">{html.escape(t("accounts.sign_out_question", lang))}</p>'
+        + '<form method="post" action="/logout">'
+        + f'<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="lang" value="{lang}">'
+        + f'<button type="submit">{html.escape(t("accounts.sign_out_submit", lang))}</button></form>'
+        + f'<p class="note"><a href="/">{html.escape(t("auth.back_home", lang))}</a></p>'
+    )
+    return _page(lang, t("accounts.sign_out_title", lang), body, csrf)
+
+
+async def logout_submit(request: Request) -> Response:
+    form = await request.form()
+    lang = "en" if form.get("lang") == "en" else _lang(request)
+    if not form.get("csrf") or form.get("csrf") != request.cookies.get(CSRF_COOKIE):
+        return RedirectResponse(f"/logout?lang={lang}", status_code=303)  # ask again; nothing was changed
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_finish_logout, request, lang)
+
+
+def _finish_logout(request: Request, lang: str) -> Response:
+    cfg = _settings()
     cookie = request.cookies.get(sessions.COOKIE_NAME)
     try:
         db = shared_database(cfg.db_path)
@@ -169,10 +202,11 @@ def logout(request: Request) -> Response:
         sessions.end_session(db, cookie, settings_module.cookie_secret(cfg))
         if principal:
             audit.record(db, "auth.logout", actor_id=principal.user_id, actor_name=principal.username, ip=_client_ip(request))
-    except StorageError:
-        pass  # the cookie is cleared below whatever the database says
+    except Exception:  # the cookie is cleared below whatever the database says
+        log.exception("sign-out could not be recorded")
     response = RedirectResponse(f"/login?lang={lang}", status_code=303)
     response.delete_cookie(sessions.COOKIE_NAME, path="/")
+    response.delete_cookie(CSRF_COOKIE)
     return response
 
 
@@ -234,17 +268,19 @@ def _finish_setup(request: Request, lang: str, values: dict[str, str], password:
         return _setup_form(lang, t("setup.bad_code", lang), values, 401)
     if password != password2:
         return _setup_form(lang, t("auth.password_mismatch", lang), values, 400)
-    problem = policy_problem(password, values["username"])
-    if problem:
-        return _setup_form(lang, t(problem, lang), values, 400)
-    existing = orgs.get_unit_by_code(db, values["unit_code"])
-    unit = existing or orgs.create_unit(db, values["unit_code"], values["unit_name"], 1)
     try:
-        accounts.create_account(db, values["username"], values["display_name"], "admin", unit.id, password)
+        accounts.check_new_account(values["username"], password)
     except ValueError as exc:
         return _setup_form(lang, t(str(exc), lang), values, 400)
-    setup.finish_setup(db, cfg.data_dir)
-    audit.record(db, "setup.done", actor_name=values["username"], ip=_client_ip(request))
+    try:
+        setup.create_first_admin(db, values["code"], values["unit_code"], values["unit_name"], values["username"],
+                                 values["display_name"], password, cfg.data_dir, _client_ip(request))
+    except setup.SetupTaken:
+        return _page(lang, t("setup.title", lang), _error(t("accounts.setup_taken", lang))
+                     + f'<p class="note"><a href="/login?lang={lang}">{html.escape(t("app.sign_in", lang))}</a></p>',
+                     status=409)
+    except ValueError:  # the username belongs to an existing (non-admin) account
+        return _setup_form(lang, t("auth.username_taken", lang), values, 400)
     return RedirectResponse(f"/login?lang={lang}&setup=done", status_code=303)
 
 
@@ -255,7 +291,8 @@ def health(request: Request) -> Response:
 ROUTES = [
     Route("/login", login_page, methods=["GET"]),
     Route("/login", login_submit, methods=["POST"]),
-    Route("/logout", logout, methods=["GET", "POST"]),
+    Route("/logout", logout_page, methods=["GET"]),
+    Route("/logout", logout_submit, methods=["POST"]),
     Route("/setup", setup_page, methods=["GET"]),
     Route("/setup", setup_submit, methods=["POST"]),
     Route("/healthz", health, methods=["GET"]),

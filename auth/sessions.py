@@ -34,6 +34,12 @@ def _token(cookie: str | None, secret: str) -> str | None:
         return None
 
 
+def token_hash(cookie: str | None, secret: str) -> str | None:
+    """The stored hash of a genuine cookie's token (how a session is named in storage), else None."""
+    token = _token(cookie, secret)
+    return _hash(token) if token is not None else None
+
+
 def principal_from_cookie(db: Database, cookie: str | None, secret: str) -> Principal | None:
     """The principal of a valid session cookie; None when absent, forged, expired or revoked."""
     token = _token(cookie, secret)

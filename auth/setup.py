@@ -1,4 +1,4 @@
-"""First start: a one-time setup code that lets the newcomer create the first admin."""
+"""First start: a one-time setup code that lets the newcomer create the first admin, claimed exactly once."""
 
 from __future__ import annotations
 
@@ -8,11 +8,22 @@ import os
 import secrets
 from pathlib import Path
 
-from storage import users
+import duckdb
+
+from auth.passwords import hash_password
+from storage import audit, orgs, users
 from storage.db import Database
 
 META_KEY = "setup_code_sha256"
 CODE_FILE = "setup-code.txt"
+
+
+class SetupTaken(Exception):
+    """The setup code was claimed by another request (or is gone): the first admin exists or is being created."""
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
 def needs_setup(db: Database) -> bool:
@@ -28,11 +39,11 @@ def ensure_setup_code(db: Database, data_dir: Path) -> str | None:
     file = data_dir / CODE_FILE
     if file.exists() and users.get_meta(db, META_KEY):
         code = file.read_text(encoding="utf-8").strip()
-        if hmac.compare_digest(hashlib.sha256(code.encode()).hexdigest(), users.get_meta(db, META_KEY) or ""):
+        if hmac.compare_digest(_digest(code), users.get_meta(db, META_KEY) or ""):
             return code
     code = "-".join(secrets.token_hex(3) for _ in range(3))
-    users.set_meta(db, META_KEY, hashlib.sha256(code.encode()).hexdigest())
-    data_dir.mkdir(parents=True, exist_ok=True)
+    users.set_meta(db, META_KEY, _digest(code))
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if file.exists():
         file.unlink()
     fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -45,11 +56,35 @@ def check_setup_code(db: Database, code: str) -> bool:
     stored = users.get_meta(db, META_KEY)
     if not stored or not needs_setup(db):
         return False
-    return hmac.compare_digest(hashlib.sha256(code.strip().encode()).hexdigest(), stored)
+    return hmac.compare_digest(_digest(code), stored)
+
+
+def create_first_admin(
+    db: Database, code: str, unit_code: str, unit_name: str, username: str, display_name: str, password: str,
+    data_dir: Path, ip: str | None = None,
+) -> int:
+    """Claim the setup code and create the root unit (unless it exists) and the first admin, in one transaction:
+    of concurrent requests with the right code exactly one succeeds and the others raise SetupTaken; a failure
+    after the claim (a taken username) rolls the claim back, so the code still works. Returns the admin's id."""
+    password_hash = hash_password(password)  # outside the transaction: ~50 ms
+    try:
+        with db.transaction() as tx:
+            if not users.claim_meta(tx, META_KEY, _digest(code)):
+                raise SetupTaken()
+            unit = orgs.get_unit_by_code(tx, unit_code) or orgs.create_unit(tx, unit_code, unit_name, 1)
+            user_id = users.create_user(tx, username, display_name or username, "admin", unit.id, password_hash)
+    except (duckdb.TransactionException, duckdb.ConstraintException) as exc:  # lost the race on the claim
+        raise SetupTaken() from exc
+    audit.record(db, "user.create", actor_name="setup", target=username, detail={"role": "admin", "unit": unit.id})
+    audit.record(db, "setup.done", actor_name=username, ip=ip)
+    file = data_dir / CODE_FILE
+    if file.exists():
+        file.unlink()
+    return user_id
 
 
 def finish_setup(db: Database, data_dir: Path) -> None:
-    """Burn the setup code once the first admin exists."""
+    """Burn the setup code (the CLI's path: an admin was added without the setup page)."""
     users.delete_meta(db, META_KEY)
     file = data_dir / CODE_FILE
     if file.exists():

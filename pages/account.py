@@ -5,7 +5,7 @@ import streamlit as st
 from auth import accounts
 from ui.markup import plain
 from ui.resources import database
-from ui.session import require, t
+from ui.session import require, session_token_hash, t
 
 user = require()
 st.title(t("nav.account"))
@@ -20,8 +20,9 @@ with st.form("change_password", clear_on_submit=False):
         if new != again:
             st.error(t("auth.password_mismatch"))
         else:
-            error = accounts.change_password(database(), user, old, new)
+            error = accounts.change_password(database(), user, old, new, keep_token_hash=session_token_hash())
             if error:
                 st.error(t(error))
             else:
                 st.success(t("auth.password_changed"))
+                st.info(t("accounts.sessions_ended"))

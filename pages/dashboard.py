@@ -189,6 +189,7 @@ def render_trends(f: analytics.Filters) -> None:
 
 @st.fragment(run_every=run_every)
 def live_view() -> None:
+    require("admin", "leader")  # a live refresh is a script run too: a signed-out session stops here
     updated_caption()
     ov = views.overview_view(db, user.scope, ctx.filters, ctx.today)
     render_overview(ov)

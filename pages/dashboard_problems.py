@@ -29,6 +29,7 @@ def bucket_label(low: int, high: int | None) -> str:
 
 @st.fragment(run_every=run_every)
 def live_view() -> None:
+    require("admin", "leader")  # a live refresh is a script run too: a signed-out session stops here
     updated_caption()
     view = views.problems_view(db, user.scope, ctx.filters, ctx.unit.id, ctx.today)
     render_problem_kpis(view.summary, view.period, view.previous, view.resolution, ctx.today)

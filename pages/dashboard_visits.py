@@ -26,6 +26,7 @@ scope = views.view_scope(user.scope, ctx.filters)
 
 @st.fragment(run_every=run_every)
 def live_view() -> None:
+    require("admin", "leader")  # a live refresh is a script run too: a signed-out session stops here
     updated_caption()
     summary = views.visit_summary(db, scope, ctx.filters.campaign_id, ctx.today, group_level=ctx.unit.level + 1)
     if summary is None:

@@ -54,6 +54,7 @@ def text_questions() -> list[str]:
 
 @st.fragment(run_every=run_every)
 def live_view() -> None:
+    require("admin", "leader")  # a live refresh is a script run too: a signed-out session stops here
     updated_caption()
     questions = text_questions()
     texts = []

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from auth import accounts
-from storage import audit, orgs, users
+from storage import orgs, users
 from storage.users import ROLES
 from ui.markup import plain
 from ui.resources import database
@@ -63,9 +63,8 @@ if others:
             else:
                 st.success(t("users.reset_done", username=plain(target.username)))
         if toggle:
-            users.set_active(db, target.id, not target.active)
-            if target.active:
-                users.revoke_user_sessions(db, target.id)
-            audit.record(db, "user.set_active", actor_id=admin.user_id, actor_name=admin.username,
-                         target=target.username, detail={"active": not target.active})
-            st.rerun()
+            error = accounts.set_account_active(db, admin, target.id, not target.active)
+            if error:
+                st.error(t(error))
+            else:
+                st.rerun()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -249,11 +251,36 @@ class Database:
             self._closed = True
 
 
+PRIVATE_FILES = ("{db}", "{db}.wal", "secret.key", "setup-code.txt")  # in the data folder; {db} is the file's name
+
+
+def _keep_private(file: Path) -> None:
+    """Residents' answers and the keys beside them are for this service's account only: from now on this process
+    creates files 0600 and folders 0700 (the umask also covers the WAL, which DuckDB recreates after every
+    checkpoint, and any backup or spill file); the data folder is made 0700 and the data files already there
+    0600. A folder we do not own, a shared one (sticky, like /tmp), the home folder and / are left as they are."""
+    old = os.umask(0o077)
+    os.umask(old | 0o077)
+    folder = file.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    shared = info.st_mode & stat.S_ISVTX or folder == Path(os.path.expanduser("~")) or folder.parent == folder
+    if info.st_uid == os.geteuid() and not shared:
+        folder.chmod(0o700)
+    for name in PRIVATE_FILES:
+        member = folder / name.format(db=file.name)
+        try:
+            if member.is_file() and member.stat().st_uid == os.geteuid():
+                member.chmod(0o600)
+        except OSError:
+            pass  # vanished meanwhile (a checkpoint removed the WAL)
+
+
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     if path != ":memory:":
         file = Path(path)
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
+            _keep_private(file)
         except OSError as exc:
             raise StorageLocationError(str(exc), path=str(file.parent)) from exc
         if file.exists() and file.is_file() and file.stat().st_size > 0:

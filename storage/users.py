@@ -1,9 +1,14 @@
-"""Accounts: users, their sign-in sessions and the per-username failure counter."""
+"""Accounts: users, their sign-in sessions, the sign-in failure counters and the setup code's claim."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import duckdb
 
 from settings import now
 from storage.db import Database, Scope, Tx
@@ -95,37 +100,72 @@ def count_users(db: Database, role: str | None = None) -> int:
     return int(db.query("SELECT count(*) FROM users WHERE role = ? AND active", [role]).single_value())
 
 
-# --- lockout -------------------------------------------------------------
+# --- sign-in throttling ---------------------------------------------------
+
+# One process holds the database (DuckDB's file lock), so this lock serialises every counter update; the retry
+# below is the guarantee should two transactions still meet on a row (DuckDB reports a write-write conflict or,
+# for two first inserts of one key, a duplicate key, instead of waiting).
+_THROTTLE_LOCK = threading.Lock()
+_CONFLICT_RETRIES = 8
 
 
-def locked_until(db: Database, username: str) -> datetime | None:
-    """When the username's lockout ends, if it is locked now."""
-    row = db.query("SELECT locked_until FROM login_failures WHERE username = ?", [username]).first()
-    if row and row[0] is not None and row[0] > now():
-        return row[0]
-    return None
+def throttle_state(db: Database, keys: Sequence[str], forget_before: datetime) -> dict[str, tuple[int, datetime]]:
+    """(failures, last failure) of each of ``keys`` that failed since ``forget_before``; older counters count as none."""
+    if not keys:
+        return {}
+    marks = ", ".join("?" for _ in keys)
+    rows = db.query(
+        f"SELECT key, failures, last_failure_at FROM login_throttle WHERE key IN ({marks}) AND last_failure_at >= ?",
+        [*keys, forget_before],
+    ).rows
+    return {str(k): (int(n), at) for k, n, at in rows}
 
 
-def record_failure(db: Database, username: str, *, max_failures: int, lock_minutes: int, window_minutes: int) -> tuple[int, datetime | None]:
-    """Count a failed sign-in; lock the username once ``max_failures`` happen
-    within ``window_minutes``. Returns (failures in window, locked_until)."""
+def count_failure(db: Database, keys: Sequence[str], forget_before: datetime) -> dict[str, int]:
+    """Add one failed sign-in to each of ``keys`` in one atomic statement and return the new counts; a counter
+    whose last failure is before ``forget_before`` starts again at 1."""
     at = now()
-    with db.transaction() as tx:
-        row = tx.query("SELECT failures, last_failure_at FROM login_failures WHERE username = ?", [username]).first()
-        failures = 1
-        if row and row[1] >= at - timedelta(minutes=window_minutes):
-            failures = int(row[0]) + 1
-        until = at + timedelta(minutes=lock_minutes) if failures >= max_failures else None
-        tx.execute("DELETE FROM login_failures WHERE username = ?", [username])
-        tx.execute(
-            "INSERT INTO login_failures (username, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?)",
-            [username, 0 if until else failures, at, until],
+    values = ", ".join("(?, 1, ?)" for _ in keys)
+    params: list[object] = [p for key in keys for p in (key, at)]
+    sql = (
+        f"INSERT INTO login_throttle AS t (key, failures, last_failure_at) VALUES {values} "
+        "ON CONFLICT (key) DO UPDATE SET "
+        "failures = CASE WHEN t.last_failure_at < ? THEN 1 ELSE t.failures + 1 END, "
+        "last_failure_at = excluded.last_failure_at RETURNING key, failures"
+    )
+    with _THROTTLE_LOCK:
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                rows = db.query(sql, [*params, forget_before]).rows
+                return {str(k): int(n) for k, n in rows}
+            except (duckdb.TransactionException, duckdb.ConstraintException):
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
+                time.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def clear_throttle(db: Database, key: str) -> None:
+    with _THROTTLE_LOCK:
+        db.execute("DELETE FROM login_throttle WHERE key = ?", [key])
+
+
+def remember_address(db: Database, username: str, address: str) -> None:
+    """Note that ``username`` signed in from ``address`` (their own address, for the per-username bound)."""
+    with _THROTTLE_LOCK:
+        db.execute(
+            "INSERT INTO login_known_addresses AS k (username, address, last_success_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (username, address) DO UPDATE SET last_success_at = excluded.last_success_at",
+            [username, address, now()],
         )
-    return failures, until
 
 
-def clear_failures(db: Database, username: str) -> None:
-    db.execute("DELETE FROM login_failures WHERE username = ?", [username])
+def is_known_address(db: Database, username: str, address: str, since: datetime) -> bool:
+    """Whether ``username`` signed in successfully from ``address`` since ``since``."""
+    return db.query(
+        "SELECT 1 FROM login_known_addresses WHERE username = ? AND address = ? AND last_success_at >= ?",
+        [username, address, since],
+    ).first() is not None
 
 
 # --- sessions -------------------------------------------------------------
@@ -155,8 +195,12 @@ def revoke_session(db: Database, token_hash: str) -> None:
     db.execute("UPDATE user_sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL", [now(), token_hash])
 
 
-def revoke_user_sessions(db: Database, user_id: int) -> None:
-    db.execute("UPDATE user_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", [now(), user_id])
+def revoke_user_sessions(db: Database | Tx, user_id: int, *, keep_token_hash: str | None = None) -> None:
+    """End every live session of ``user_id``, except the one whose token hashes to ``keep_token_hash``."""
+    db.execute(
+        "UPDATE user_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash IS DISTINCT FROM ?",
+        [now(), user_id, keep_token_hash],
+    )
 
 
 # --- installation facts ---------------------------------------------------
@@ -173,3 +217,9 @@ def set_meta(db: Database | Tx, key: str, value: str) -> None:
 
 def delete_meta(db: Database | Tx, key: str) -> None:
     db.execute("DELETE FROM app_meta WHERE key = ?", [key])
+
+
+def claim_meta(tx: Tx, key: str, value: str) -> bool:
+    """Delete ``key`` if it holds ``value``, and say whether this transaction did: of concurrent claimers one
+    wins; the others see no row or fail on DuckDB's write conflict, and their transaction rolls back."""
+    return tx.query("DELETE FROM app_meta WHERE key = ? AND value = ? RETURNING key", [key, value]).first() is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import quote, urlsplit
 
 import streamlit as st
@@ -16,7 +15,6 @@ from ui import state
 from ui.links import route_link
 from ui.resources import database
 
-RECHECK_SECONDS = 30.0
 LANGS = ("zh", "en")
 LANG_COOKIE = "minyi_lang"  # the last language chosen with the switch in this browser
 # Streamlit scripts cannot set cookies: the run after a switch sends this constant script once ({lang} is
@@ -58,18 +56,14 @@ def _cookie() -> str | None:
 
 
 def current_user() -> Principal | None:
-    """The signed-in principal: restored from the session cookie on a page
-    load, and re-checked every RECHECK_SECONDS so a sign-out elsewhere or a
-    deactivated account ends access promptly."""
+    """The signed-in principal, checked against the session store on every script run, so that a sign-out in
+    another tab, a password change elsewhere or a disabled account ends access at the next interaction (one
+    indexed lookup per run)."""
     principal = st.session_state.get(state.USER)
     cookie = _cookie()
-    if principal is not None and cookie is None:
-        return principal  # seeded by tests or restored earlier in this session
-    checked = st.session_state.get(state.USER_CHECKED_AT, 0.0)
-    if principal is not None and time.monotonic() - checked < RECHECK_SECONDS:
-        return principal
     if cookie is None:
-        return None
+        # No session cookie: only a principal seeded by tests (AppTest cannot send cookies) is honoured.
+        return principal
     try:
         principal = sessions.principal_from_cookie(
             database(), cookie, settings_module.cookie_secret(settings_module.load())
@@ -80,8 +74,12 @@ def current_user() -> Principal | None:
         st.session_state.pop(state.USER, None)
         return None
     st.session_state[state.USER] = principal
-    st.session_state[state.USER_CHECKED_AT] = time.monotonic()
     return principal
+
+
+def session_token_hash() -> str | None:
+    """The stored name of this browser's session (to keep it when the user's other sessions end), if any."""
+    return sessions.token_hash(_cookie(), settings_module.cookie_secret(settings_module.load()))
 
 
 def _current_path() -> str:

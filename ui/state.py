@@ -3,7 +3,6 @@
 USER = "minyi.user"  # auth.principal.Principal of the signed-in staff member
 LANG = "minyi.lang"  # "zh" | "en"
 LANG_REMEMBER = "minyi.lang.remember"  # ui/session.py: a language just chosen, to store in a cookie on the next run
-USER_CHECKED_AT = "minyi.user_checked_at"  # monotonic time the cookie session was last re-checked
 FILL = "minyi.fill"  # pages/fill.py: token -> the resident's fill state (page, answers, client key, done)
 VISIT_KEYS = "minyi.visits.client_keys"  # pages/visits.py: household id -> client key created when its form is first shown
 VISIT_ERRORS = "minyi.visits.errors"  # pages/visits.py: household id -> answer errors of the last save attempt

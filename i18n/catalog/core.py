@@ -43,10 +43,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "auth.display_name": ("姓名", "Full name"),
     "auth.submit": ("登录", "Sign in"),
     "auth.bad_credentials": ("用户名或密码不正确。", "Wrong username or password."),
-    "auth.locked": (
-        "登录失败次数过多，该账号已暂时锁定，请于 {until} 后再试。",
-        "Too many failed attempts; this account is locked until {until}.",
-    ),
     "auth.missing_fields": ("请填写用户名和密码。", "Enter a username and a password."),
     "auth.csrf": ("页面已过期，请重新提交。", "The page expired; please submit again."),
     "auth.signed_out": ("您已退出登录。", "You are signed out."),

@@ -52,7 +52,7 @@ def test_resident_answers_on_a_phone_then_sees_already_answered(tmp_path, browse
         page.get_by_text("提交成功，感谢您的参与！").wait_for(timeout=20000)
         settle(page)
         page.screenshot(path=str(tmp_path / "phone_thanks.png"))
-        page.wait_for_function("document.cookie.includes('minyi_done_')", timeout=10000)
+        page.wait_for_function("() => document.cookie.includes('minyi_done_')", timeout=10000)
 
         again = context.new_page()
         again.goto(f"{app.url}/fill?t={open_token}")
