@@ -36,8 +36,14 @@ def _resolve(db_path: str, token: str) -> submissions.OpenedLink:
 
 
 def resolve(db: Database, token: str) -> submissions.OpenedLink:
-    """The state, link and survey version of a token, shared by sessions for up to 10 s."""
-    return _resolve(db.path, token)
+    """The state, link and survey version of a token, shared by sessions for up to 10 s
+    -- except a single-use code, read fresh every time: it is opened by one
+    household, so sharing saves nothing, and a code just used must read "used"
+    at once in any browser."""
+    opened = _resolve(db.path, token)
+    if opened.link is not None and opened.link.mode == "single_use":
+        return submissions.open_link(db, token, settings_module.now())
+    return opened
 
 
 @st.cache_resource(show_spinner=False)
