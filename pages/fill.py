@@ -47,20 +47,6 @@ def _sessions() -> dict[str, dict[str, Any]]:
     return st.session_state.setdefault(state.FILL, {})
 
 
-def _client_address() -> str | None:
-    """The resident's address for the optional rate limit; X-Forwarded-For only
-    when MINYI_TRUST_PROXY is set (AppTest has no real context: None)."""
-    try:
-        if settings_module.load().trust_proxy:
-            forwarded = st.context.headers.get("x-forwarded-for")
-            if isinstance(forwarded, str) and forwarded:
-                return forwarded.split(",")[0].strip()
-        address = st.context.ip_address
-        return address if isinstance(address, str) else None
-    except Exception:
-        return None
-
-
 def _answered_in_this_browser(token: str) -> bool:
     try:
         return st.context.cookies.get(DONE_COOKIE + token) == "1"
@@ -120,7 +106,7 @@ def _submit(token: str) -> None:
     fs = _sessions()[token]
     _merge_current_page(fs)
     fs["errors"], fs["notice"] = {}, None
-    if not link_resources.limiter().allow(token, _client_address(), fs["burst_limit"]):
+    if not link_resources.limiter().allow(token, link_resources.client_address(), fs["burst_limit"]):
         fs["notice"] = "fill.rate_limited"
         return
     try:
@@ -202,8 +188,7 @@ def _start(token: str) -> dict[str, Any] | None:
         "client_key": resumed.client_key or str(uuid.uuid4()), "started_at": resumed.started_at or at,
         "draft_id": draft_id, "draft_days": settings.draft_days, "saved": None,
     }
-    if resumed.status == "resumed":
-        fs["saved"] = _snapshot(fs)
+    fs["saved"] = _snapshot(fs)  # nothing is written for a resident who only looks
     _sessions()[token] = fs
     return fs
 
@@ -218,7 +203,9 @@ def _resume(db, draft_id: str, token: str, survey_id: str, version: int, screen_
 
 
 def _snapshot(fs: dict[str, Any]) -> tuple[str, int]:
-    return drafts.encode_answers(fs["answers"]), fs["page"]
+    """The answers given so far (not the empty values of questions merely shown) and the screen."""
+    given = {qid: value for qid, value in fs["answers"].items() if value not in (None, "", [], {})}
+    return drafts.encode_answers(given), fs["page"]
 
 
 def _save_draft(fs: dict[str, Any]) -> None:
@@ -230,7 +217,7 @@ def _save_draft(fs: dict[str, Any]) -> None:
         db = database()
         at = settings_module.now()
         drafts.save(db, draft_id=fs["draft_id"], token=fs["token"], survey_id=fs["survey"].id,
-                    version=fs["version"], client_key=fs["client_key"], answers=fs["answers"], screen=fs["page"],
+                    version=fs["version"], client_key=fs["client_key"], answers_json=snapshot[0], screen=fs["page"],
                     started_at=fs["started_at"], at=at, days=fs["draft_days"])
         fs["saved"] = snapshot
         browser_drafts.purger().maybe_purge(db, at)

@@ -111,9 +111,9 @@ def resume(db: Database, draft_id: str | None, token: str, survey_id: str, versi
 
 
 def save(db: Database, *, draft_id: str, token: str, survey_id: str, version: int, client_key: str,
-         answers: Mapping[str, Any], screen: int, started_at: datetime | None, at: datetime, days: int) -> bool:
-    """Keep the answers so far for ``days``; False when they are not kept (too big)."""
-    text = encode_answers(answers)
+         answers_json: str, screen: int, started_at: datetime | None, at: datetime, days: int) -> bool:
+    """Keep the answers so far (encode_answers) for ``days``; False when they are not kept (too big)."""
+    text = answers_json
     if len(text) > MAX_DRAFT_CHARS:
         return False
     draft_store.save_draft(db, draft_store.Draft(draft_id, token, survey_id, version, client_key, text, screen,
