@@ -332,7 +332,8 @@ def test_browser_repeats_respect_scope_and_count_unmarked(app_db):
     town = make_principal(app_db, "leader1", "leader", tree.unit("T1"))
     counted = link_store.browser_repeats(app_db, survey_id, town.scope)
     assert set(counted) == {mine}
-    assert (counted[mine].responses, counted[mine].browsers, counted[mine].repeats, counted[mine].unmarked) == (4, 1, 2, 1)
+    mine_counted = counted[mine]
+    assert (mine_counted.responses, mine_counted.browsers, mine_counted.repeats, mine_counted.unmarked) == (4, 1, 2, 1)
 
 
 def test_staff_see_repeats_where_they_look_at_a_link(app_db):
