@@ -31,7 +31,8 @@ from surveys.constants import TEXT_MAX_LENGTH
 from surveys.model import condition_questions
 
 # Constant CSS only (never user text): scale options as large, thumb-sized chips
-# that wrap on a 360–414 px screen; widget labels a little larger than default.
+# that wrap on a 360–414 px screen; widget labels, and the label element shown
+# above each radio group, a little larger than default.
 _FORM_CSS = """<style>
 div[data-testid="stRadioGroup"]{flex-wrap:wrap;gap:.45rem .5rem}
 label[data-testid="stRadioOption"]{border:1px solid #d5d7de;border-radius:10px;padding:.5rem .8rem;
@@ -39,6 +40,8 @@ label[data-testid="stRadioOption"]{border:1px solid #d5d7de;border-radius:10px;p
 label[data-testid="stRadioOption"]:has(input:checked){border-color:#c8161d;background:#fdf0f0}
 label[data-testid="stRadioOption"] p{font-size:1.02rem}
 div[data-testid="stRadio"]>label[data-testid="stWidgetLabel"] p{font-size:1.05rem;font-weight:600}
+div[data-testid="stElementContainer"]:has(+div[data-testid="stElementContainer"] div[data-testid="stRadio"])
+  div[data-testid="stMarkdown"] p{font-size:1.05rem;font-weight:600}
 </style>"""
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
@@ -86,27 +89,22 @@ def condition_sources(survey: Survey) -> frozenset[str]:
     return frozenset(refs)
 
 
-def hidden_before(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> set[str]:
-    """Questions on earlier pages hidden by their condition, given ``answers``."""
+def _earlier_pages(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> tuple[set[str], int]:
+    """Questions on earlier pages hidden by their condition, and how many answerable ones they show."""
     hidden: set[str] = set()
-    for page in survey.pages[:page_index]:
-        for question in page.questions:
-            if question.show_if is not None and not evaluate(question.show_if, answers, hidden):
-                hidden.add(question.id)
-    return hidden
-
-
-def shown_before(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> int:
-    """How many answerable questions earlier pages show, given ``answers`` (numbering continues from it)."""
-    hidden: set[str] = set()
-    count = 0
+    shown = 0
     for page in survey.pages[:page_index]:
         for question in page.questions:
             if question.show_if is not None and not evaluate(question.show_if, answers, hidden):
                 hidden.add(question.id)
             elif not isinstance(question, NoteQuestion):
-                count += 1
-    return count
+                shown += 1
+    return hidden, shown
+
+
+def hidden_before(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> set[str]:
+    """Questions on earlier pages hidden by their condition, given ``answers``."""
+    return _earlier_pages(survey, page_index, answers)[0]
 
 
 def visible_on_page(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> list[Question]:
@@ -367,10 +365,9 @@ def render_page(
     if sources is None:
         sources = memo["sources"] = condition_sources(survey)
     current: dict[str, Any] = dict(answers)
-    hidden = hidden_before(survey, page_index, current)
+    hidden, number = _earlier_pages(survey, page_index, current)  # numbers count the questions shown
     numbered = context.get("numbering") != "off"
     rerun_all = context.get("rerun") == "all"
-    number = shown_before(survey, page_index, current)
     values: dict[str, Any] = {}
     for question in page.questions:
         if question.show_if is not None and not evaluate(question.show_if, current, hidden):

@@ -41,6 +41,8 @@ def _checked(page, group_name: str, option: str) -> bool:
 
 
 def test_reload_and_reopen_restore_answers_and_screen_and_submit_once(tmp_path, browser, monkeypatch):
+    from playwright.sync_api import expect
+
     monkeypatch.setenv("MINYI_DB", str(tmp_path / "minyi.duckdb"))
     token = _prepare(tmp_path)
     app = start_app(tmp_path)
@@ -51,6 +53,8 @@ def test_reload_and_reopen_restore_answers_and_screen_and_submit_once(tmp_path, 
         page.goto(url)
         settle(page)
         page.get_by_text("长问卷测评").first.wait_for()
+        # the visible label above a radio group is styled as the question it is
+        expect(page.get_by_text("1. 第1部分第1项服务", exact=False).first).to_have_css("font-weight", "600")
         pick(_group(page, "1．第1部分第1项服务（必答）"), "满意")
         pick(_group(page, "2．第1部分第2项服务"), "非常满意")
         page.get_by_role("button", name="下一页").click()
