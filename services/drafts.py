@@ -7,9 +7,10 @@ year, SameSite=Lax, Secure on https). Streamlit scripts cannot set cookies,
 so the fill page sets it with a constant one-line script the first time a
 browser arrives without one (ui/drafts.py); the next page load, reload or
 reopened tab carries it in the websocket handshake (st.context.cookies).
-Server-side rather than the browser's own storage because a Streamlit page
-cannot read localStorage back without a custom component, and the answers
-must reach the server on each tap anyway for the submit. A draft is found
+Server-side rather than in the browser's own storage because a Streamlit
+page cannot read localStorage back into its widgets without a custom
+component; so each answer is sent as it is given (a rerun per tap, see
+pages/fill.py for its measured cost) and kept here. A draft is found
 only by (draft id, link token); no staff page reads the table; it expires
 after MINYI_DRAFT_DAYS (7) and is deleted once its response is stored.
 
