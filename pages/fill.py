@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
@@ -33,7 +34,7 @@ from services import drafts, submissions
 from sharing.ratelimit import effective_limit
 from sharing.states import LinkState
 from sharing.tokens import normalize
-from storage.db import StorageError
+from storage.db import Database, StorageError
 from surveys import validate_answers
 from ui import drafts as browser_drafts
 from ui import link_resources, state
@@ -191,14 +192,15 @@ def _start(token: str) -> dict[str, Any] | None:
         # Created when the form is first shown (or kept in the draft): a retry, a double tap or a resumed
         # submit is the same response.
         "client_key": resumed.client_key or str(uuid.uuid4()), "started_at": resumed.started_at or at,
-        "draft_id": draft_id, "draft_days": settings.draft_days, "saved": None,
+        "draft_id": draft_id, "draft_days": settings.draft_days,
     }
-    fs["saved"] = _snapshot(fs)  # nothing is written for a resident who only looks
+    fs["saved"] = _snapshot(fs)  # what the draft holds already: nothing is written for a resident who only looks
     _sessions()[token] = fs
     return fs
 
 
-def _resume(db, draft_id: str, token: str, survey_id: str, version: int, screen_count: int, at) -> drafts.Resumed:
+def _resume(db: Database, draft_id: str, token: str, survey_id: str, version: int, screen_count: int,
+            at: datetime) -> drafts.Resumed:
     """This browser's draft for the link; nothing when it cannot be read (the resident starts afresh)."""
     try:
         return drafts.resume(db, draft_id, token, survey_id, version, screen_count, at)
