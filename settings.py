@@ -26,6 +26,8 @@ class Settings:
     session_hours: int
     lang: str
     db_threads: int  # DuckDB worker threads per query
+    draft_days: int = 7  # how long a resident's unfinished answers are kept (services/drafts.py)
+    link_burst_per_minute: int = 120  # open-link submissions per address per minute unless the link sets its own
 
     @property
     def data_dir(self) -> Path:
@@ -48,7 +50,16 @@ def load(env: dict[str, str] | None = None) -> Settings:
         session_hours=int(env.get("MINYI_SESSION_HOURS", "12")),
         lang=env.get("MINYI_LANG", "zh") if env.get("MINYI_LANG", "zh") in {"zh", "en"} else "zh",
         db_threads=_db_threads(env.get("MINYI_DB_THREADS")),
+        draft_days=_positive(env.get("MINYI_DRAFT_DAYS"), 7),
+        link_burst_per_minute=_positive(env.get("MINYI_LINK_BURST_PER_MINUTE"), 120),
     )
+
+
+def _positive(value: str | None, default: int) -> int:
+    """A positive whole number from the environment, else ``default``."""
+    if value and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return default
 
 
 def _db_threads(value: str | None) -> int:

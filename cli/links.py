@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--single-use", type=int, metavar="N", help="create N single-use codes instead of one open link")
     create.add_argument("--expires", metavar="DATE", help="last day the link accepts answers (YYYY-MM-DD)")
     create.add_argument("--cap", type=int, metavar="N", help="accept at most N responses through the link")
-    create.add_argument("--rate-limit", type=int, metavar="N", help="at most N submissions a minute per client address")
+    create.add_argument("--rate-limit", type=int, metavar="N",
+                        help="at most N submissions a minute per client address (default: MINYI_LINK_BURST_PER_MINUTE)")
     create.add_argument("--label", help="a note shown in the link list")
     create.add_argument("--qr", metavar="DIR", help="write a PNG and an SVG QR code per link into DIR")
     create.add_argument("--sheet", metavar="FILE", help="write the printable PDF sheet of a single-use batch")

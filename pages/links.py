@@ -43,8 +43,8 @@ with st.expander(t("links.create"), expanded=False), st.form("links.create_form"
                             key="links.count")
     expires_on = st.date_input(t("links.expires"), value=None, min_value=at.date(), key="links.expires")
     cap = st.number_input(t("links.cap"), min_value=1, value=None, step=1, key="links.cap")
-    rate = st.number_input(t("links.rate"), min_value=1, value=None, step=1, help=t("links.rate_help"),
-                           key="links.rate")
+    rate = st.number_input(t("links.rate", default=settings_module.load().link_burst_per_minute), min_value=1,
+                           value=None, step=1, help=t("links.rate_help"), key="links.rate")
     label = st.text_input(t("links.label"), max_chars=100, key="links.label")
     if st.form_submit_button(t("links.submit"), type="primary"):
         try:
@@ -61,6 +61,7 @@ with st.expander(t("links.create"), expanded=False), st.form("links.create_form"
 st.subheader(t("links.list"))
 link_resources.open_counter().flush(db)  # opens are counted in batches by the fill page: write the rest now
 summaries = link_store.list_links(db, survey.id, user.scope)
+repeats = link_store.browser_repeats(db, survey.id, user.scope)  # open links: answers again from one browser
 if not summaries:
     st.info(t("links.none"))
     st.stop()
@@ -80,6 +81,7 @@ st.dataframe(
          t("links.col.mode"): t(f"links.mode_short.{s.mode}"), t("links.col.label"): s.label or "",
          t("links.col.tokens"): s.tokens, t("links.col.used"): s.used, t("links.col.opened"): s.opened,
          t("links.col.answered"): s.answered,
+         t("links.col.browser_repeats"): repeats[s.token].repeats if s.token in repeats else None,
          t("links.col.expires"): (s.expires_at.date().isoformat() if s.expires_at else ""),
          t("links.col.cap"): s.response_cap, t("links.col.status"): _status(s)}
         for s in summaries

@@ -131,6 +131,7 @@ def submit(
     started_at: datetime | None,
     at: datetime,
     writer: "GroupWriter | None" = None,
+    browser_id: str | None = None,
 ) -> SubmitResult:
     """Validate and store one resident's response to a share link.
 
@@ -140,7 +141,8 @@ def submit(
     insert, so a raced token is accepted exactly once and a cap never
     overshoots. Answers to hidden questions are dropped by validation.
     With a ``writer`` the response joins the writer's next group commit
-    (returns once it is committed).
+    (returns once it is committed). ``browser_id`` (services.drafts.browser_id)
+    marks the response so repeats from one browser can be counted per link.
     """
     check = validate_answers(survey, raw)
     if not check.ok:
@@ -151,7 +153,7 @@ def submit(
         client_key=client_key, survey_id=survey.id, survey_version=version, org_unit_id=0, channel="link",
         submitted_at=at, answers=answer_rows(survey, check.clean), sat_n=score.sat_n, sat_ok=score.sat_ok,
         sat_index_sum=score.sat_index_sum, nps_score=score.nps, link_token=token, started_at=started_at,
-        duration_seconds=duration,
+        duration_seconds=duration, browser_id=browser_id,
     )
     if writer is not None:
         return writer.store(token, response, at)

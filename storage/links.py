@@ -225,3 +225,30 @@ def claim_tx(tx: Tx, token: str, at: datetime, single_use: bool, response_cap: i
         return tx.query(sql, params).first() is not None
     except duckdb.TransactionException as exc:
         raise ClaimConflict(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class BrowserRepeats:
+    """How many of a link's responses came again from a browser that had already answered it."""
+
+    token: str
+    responses: int  # not voided
+    browsers: int  # distinct per-browser ids among them
+    repeats: int  # responses from a browser id beyond its first
+    unmarked: int  # responses stored without a browser id (before ids were kept, or a paper import)
+
+
+def browser_repeats(db: Database, survey_id: str, scope: Scope) -> dict[str, BrowserRepeats]:
+    """Per open link of ``survey_id`` inside ``scope``: responses, distinct browsers and repeats.
+
+    A browser that clears its cookies counts as a new browser: repeats are a
+    floor, shown beside the burst limit that bounds the rest."""
+    rows = db.query(
+        """SELECT r.link_token, count(*), count(DISTINCT r.browser_id),
+                  count(r.browser_id) - count(DISTINCT r.browser_id), count(*) - count(r.browser_id)
+           FROM responses r JOIN share_links l ON l.token = r.link_token JOIN org_units o ON o.id = l.org_unit_id
+           WHERE r.survey_id = ? AND l.mode = 'open' AND r.voided_at IS NULL AND o.path LIKE ?
+           GROUP BY r.link_token""",
+        [survey_id, scope.like],
+    ).rows
+    return {r[0]: BrowserRepeats(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows}

@@ -41,6 +41,7 @@ class NewResponse:
     started_at: datetime | None = None
     duration_seconds: float | None = None
     submitted_by: int | None = None
+    browser_id: str | None = None  # services.drafts.browser_id of the resident's browser (link responses)
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,14 @@ class WriteResult:
 
 _COLUMNS = """client_key, survey_id, survey_version, org_unit_id, household_id, visit_id,
     channel, link_token, submitted_at, started_at, duration_seconds, submitted_by,
-    sat_n, sat_ok, sat_index_sum, nps_score"""
+    sat_n, sat_ok, sat_index_sum, nps_score, browser_id"""
+_PLACEHOLDERS = "(" + ", ".join("?" for _ in range(17)) + ")"
 
 # INSERT ... SELECT ... WHERE NOT EXISTS measured ~1.3x faster here than
 # INSERT ... ON CONFLICT DO NOTHING; the UNIQUE constraint on client_key still
 # settles a race between two transactions (the loser's commit fails).
 _INSERT_ONE = f"""INSERT INTO responses ({_COLUMNS})
-    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
     WHERE NOT EXISTS (SELECT 1 FROM responses WHERE client_key = ?)
     RETURNING id"""
 
@@ -76,7 +78,7 @@ _INSERT_ANSWERS = """INSERT INTO answers (response_id, question_id, row_id, valu
 def _response_params(r: NewResponse) -> list:
     return [r.client_key, r.survey_id, r.survey_version, r.org_unit_id, r.household_id, r.visit_id,
             r.channel, r.link_token, r.submitted_at, r.started_at, r.duration_seconds, r.submitted_by,
-            r.sat_n, r.sat_ok, r.sat_index_sum, r.nps_score]
+            r.sat_n, r.sat_ok, r.sat_index_sum, r.nps_score, r.browser_id]
 
 
 def _insert_answers(tx: Tx, items: Sequence[tuple[int, AnswerValue]]) -> None:
@@ -163,7 +165,7 @@ def write_responses_tx(tx: Tx, responses: Sequence[NewResponse]) -> list[WriteRe
     for r in responses:
         if r.channel not in CHANNELS:
             raise ValueError(f"unknown channel {r.channel!r}")
-    values = ", ".join("(" + ", ".join("?" for _ in range(16)) + ")" for _ in responses)
+    values = ", ".join(_PLACEHOLDERS for _ in responses)
     params: list = []
     for r in responses:
         params.extend(_response_params(r))

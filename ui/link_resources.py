@@ -1,4 +1,4 @@
-"""Process-wide resources of the public fill page: link resolution cache, open counter, rate limiter.
+"""Process-wide resources of the public fill page: link resolution cache, open counter, burst limiter, client address.
 
 They live in an imported module rather than in pages/fill.py because a page
 file is executed on every script run, and re-creating st.cache_resource
@@ -14,6 +14,20 @@ from services import submissions
 from sharing.ratelimit import SubmissionLimiter
 from storage.db import Database
 from ui.resources import database
+
+
+def client_address() -> str | None:
+    """The resident's address for the burst limit; X-Forwarded-For only when
+    MINYI_TRUST_PROXY is set (AppTest has no real context: None)."""
+    try:
+        if settings_module.load().trust_proxy:
+            forwarded = st.context.headers.get("x-forwarded-for")
+            if isinstance(forwarded, str) and forwarded:
+                return forwarded.split(",")[0].strip()
+        address = st.context.ip_address
+        return address if isinstance(address, str) else None
+    except Exception:
+        return None
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,8 +50,14 @@ def _resolve(db_path: str, token: str) -> submissions.OpenedLink:
 
 
 def resolve(db: Database, token: str) -> submissions.OpenedLink:
-    """The state, link and survey version of a token, shared by sessions for up to 10 s."""
-    return _resolve(db.path, token)
+    """The state, link and survey version of a token, shared by sessions for up to 10 s
+    -- except a single-use code, read fresh every time: it is opened by one
+    household, so sharing saves nothing, and a code just used must read "used"
+    at once in any browser."""
+    opened = _resolve(db.path, token)
+    if opened.link is not None and opened.link.mode == "single_use":
+        return submissions.open_link(db, token, settings_module.now())
+    return opened
 
 
 @st.cache_resource(show_spinner=False)

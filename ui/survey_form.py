@@ -31,7 +31,8 @@ from surveys.model import condition_questions
 from ui.markup import plain
 
 # Constant CSS only (never user text): scale options as large, thumb-sized chips
-# that wrap on a 360–414 px screen; widget labels a little larger than default.
+# that wrap on a 360–414 px screen; widget labels, and the label element shown
+# above each radio group, a little larger than default.
 _FORM_CSS = """<style>
 div[data-testid="stRadioGroup"]{flex-wrap:wrap;gap:.45rem .5rem}
 label[data-testid="stRadioOption"]{border:1px solid #d5d7de;border-radius:10px;padding:.5rem .8rem;
@@ -39,6 +40,8 @@ label[data-testid="stRadioOption"]{border:1px solid #d5d7de;border-radius:10px;p
 label[data-testid="stRadioOption"]:has(input:checked){border-color:#c8161d;background:#fdf0f0}
 label[data-testid="stRadioOption"] p{font-size:1.02rem}
 div[data-testid="stRadio"]>label[data-testid="stWidgetLabel"] p{font-size:1.05rem;font-weight:600}
+div[data-testid="stElementContainer"]:has(+div[data-testid="stElementContainer"] div[data-testid="stRadio"])
+  div[data-testid="stMarkdown"] p{font-size:1.05rem;font-weight:600}
 </style>"""
 
 _DATE_FLOOR = dt.date(1900, 1, 1)
@@ -79,14 +82,22 @@ def condition_sources(survey: Survey) -> frozenset[str]:
     return frozenset(refs)
 
 
-def hidden_before(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> set[str]:
-    """Questions on earlier pages hidden by their condition, given ``answers``."""
+def _earlier_pages(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> tuple[set[str], int]:
+    """Questions on earlier pages hidden by their condition, and how many answerable ones they show."""
     hidden: set[str] = set()
+    shown = 0
     for page in survey.pages[:page_index]:
         for question in page.questions:
             if question.show_if is not None and not evaluate(question.show_if, answers, hidden):
                 hidden.add(question.id)
-    return hidden
+            elif not isinstance(question, NoteQuestion):
+                shown += 1
+    return hidden, shown
+
+
+def hidden_before(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> set[str]:
+    """Questions on earlier pages hidden by their condition, given ``answers``."""
+    return _earlier_pages(survey, page_index, answers)[0]
 
 
 def visible_on_page(survey: Survey, page_index: int, answers: Mapping[str, Any]) -> list[Question]:
@@ -120,6 +131,7 @@ def _memo(survey: Survey) -> dict[Any, Any]:
 
 
 def _label(question: Question, number: int | None, memo: dict[Any, Any] | None = None) -> str:
+    """The visible label: markdown, staff text escaped, a red star when required."""
     cached = memo.get(("label", question.id, number)) if memo is not None else None
     if cached is not None:
         return cached
@@ -130,6 +142,21 @@ def _label(question: Question, number: int | None, memo: dict[Any, Any] | None =
     if memo is not None:
         memo[("label", question.id, number)] = label
     return label
+
+
+# Markdown-active ASCII punctuation -> its full-width form (U+FF01-FF5E): read
+# out the same by screen readers, inert as markdown, and no backslashes.
+_TO_FULL_WIDTH = {ord(ch): ord(ch) + 0xFEE0 for ch in "\\`*_{}[]()<>#+-.!|~$:"}
+
+
+def spoken_label(question: Question, number: int | None, lang: str) -> str:
+    """The accessible name of a question's radio group: text a screen reader
+    reads out as written ("3．总体评价（必答）"), never markup. Streamlit uses a
+    widget's label string as its aria-label and also renders it (hidden, when
+    collapsed) as markdown, so it is made inert without escapes."""
+    prefix = f"{number}." if number is not None else ""
+    suffix = translate("form.required_spoken", lang) if question.required else ""
+    return (prefix + question.label).translate(_TO_FULL_WIDTH) + suffix
 
 
 def _seed(key: str, value: Any) -> None:
@@ -187,8 +214,11 @@ def _render_question(question: Question, raw: Any, key_prefix: str, lang: str, n
     if isinstance(question, (RatingQuestion, SingleChoiceQuestion, NpsQuestion)):
         options, fmt = _choice_widget_args(question, lang, memo)
         _seed(key, _as_option(raw, options))
-        value = st.radio(label, options, index=None, format_func=fmt, key=key, horizontal=True,
-                         on_change=on_change)
+        # The visible label is its own element so that the group's accessible
+        # name (Streamlit uses the label string as aria-label) is plain text.
+        st.markdown(label)
+        value = st.radio(spoken_label(question, number, lang), options, index=None, format_func=fmt, key=key,
+                         horizontal=True, on_change=on_change, label_visibility="collapsed")
         _hint(question)
         return value
     if isinstance(question, MultiChoiceQuestion):
@@ -196,10 +226,16 @@ def _render_question(question: Question, raw: Any, key_prefix: str, lang: str, n
         labels = {choice.value: plain(choice.label) for choice in question.choices}
         if isinstance(raw, (list, tuple)):
             _seed(key, [v for v in (_as_option(item, options) for item in raw) if v is not None])
+        limit = question.max_choices
         value = st.pills(label, options, selection_mode="multi", format_func=lambda v: labels.get(v, str(v)),
-                         key=key, on_change=on_change)
+                         key=key, on_change=_hold_max if limit else on_change, args=(key, limit) if limit else None)
+        chosen = list(value or [])
+        if limit:
+            st.session_state[_kept_key(key)] = chosen  # what a tap past the maximum falls back to
+            if st.session_state.pop(_over_key(key), False):
+                st.warning(translate("form.max_choices_reached", lang, max_choices=limit), icon=":material/block:")
         _hint(question)
-        return list(value or [])
+        return chosen
     if isinstance(question, MatrixQuestion):
         return _render_matrix(question, raw, key_prefix, lang, label, on_change, memo)
     if isinstance(question, TextQuestion):
@@ -238,6 +274,24 @@ def _render_question(question: Question, raw: Any, key_prefix: str, lang: str, n
         _hint(question)
         return value
     raise TypeError(f"no widget for question type {question.type}")
+
+
+def _kept_key(key: str) -> str:
+    return key + "#kept"
+
+
+def _over_key(key: str) -> str:
+    return key + "#over"
+
+
+def _hold_max(key: str, limit: int) -> None:
+    """On a tap past a multi-choice maximum, undo that tap and say why, at once
+    (the submit's validation would say it too, but only after the resident finished)."""
+    chosen = list(st.session_state.get(key) or [])
+    if len(chosen) > limit:
+        kept = st.session_state.get(_kept_key(key))
+        st.session_state[key] = list(kept) if isinstance(kept, list) and len(kept) <= limit else chosen[:limit]
+        st.session_state[_over_key(key)] = True
 
 
 def _hint(question: Question) -> None:
@@ -286,8 +340,11 @@ def render_page(
     question. Widgets keep the answers of earlier visits of the page (seeded
     from ``answers``). Only widgets some condition depends on rerun the script
     on change; the rest send their values with the next button press.
-    ``context`` may carry ``"numbering": "off"`` to hide question numbers and
-    ``"css": "off"`` when an earlier call in the same run already styled the form.
+    ``context`` may carry ``"numbering": "off"`` to hide question numbers,
+    ``"css": "off"`` when an earlier call in the same run already styled the form,
+    and ``"rerun": "all"`` to send every answer to the server as it is given
+    (the fill page keeps a draft of each). Questions are numbered among the
+    questions shown, so a hidden follow-up leaves no gap.
     """
     errors = errors or {}
     context = context or {}
@@ -301,21 +358,19 @@ def render_page(
     if sources is None:
         sources = memo["sources"] = condition_sources(survey)
     current: dict[str, Any] = dict(answers)
-    hidden = hidden_before(survey, page_index, current)
+    hidden, number = _earlier_pages(survey, page_index, current)  # numbers count the questions shown
     numbered = context.get("numbering") != "off"
-    number = sum(
-        1 for p in survey.pages[:page_index] for q in p.questions if not isinstance(q, NoteQuestion)
-    )
+    rerun_all = context.get("rerun") == "all"
     values: dict[str, Any] = {}
     for question in page.questions:
-        if not isinstance(question, NoteQuestion):
-            number += 1
         if question.show_if is not None and not evaluate(question.show_if, current, hidden):
             hidden.add(question.id)
             continue
+        if not isinstance(question, NoteQuestion):
+            number += 1
         value = _render_question(question, answers.get(question.id), key_prefix, lang,
                                  number if numbered and not isinstance(question, NoteQuestion) else None,
-                                 question.id in sources, memo)
+                                 rerun_all or question.id in sources, memo)
         for error in errors.get(question.id, ()):
             st.error(plain(error.message(lang)), icon=":material/error:")
         if not isinstance(question, NoteQuestion):

@@ -50,6 +50,19 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The service is busy and could not take your answers. They are kept; press Submit again shortly.",
     ),
     "fill.storage_error": ("系统暂时无法打开问卷，请稍后再试。", "The survey cannot be opened right now; please try again later."),
+    "fill.draft_resumed": (
+        "已为您恢复上次未提交的回答，可以接着填写。",
+        "Your unsubmitted answers from last time are back; carry on where you left off.",
+    ),
+    "fill.draft_outdated": (
+        "问卷在您上次填写后已更新，请重新作答。",
+        "The survey has changed since you last answered; please answer it again.",
+    ),
     # the reusable survey form (ui/survey_form.py)
     "form.text_limit": ("最多 {limit} 字", "Up to {limit} characters"),
+    "form.required_spoken": ("（必答）", " (required)"),
+    "form.max_choices_reached": (
+        "最多选择 {max_choices} 项，请先取消一项再选。",
+        "Choose at most {max_choices}; unselect one first.",
+    ),
 }

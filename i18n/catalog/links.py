@@ -16,11 +16,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "links.count": ("一次性编码数量", "Number of single-use codes"),
     "links.expires": ("有效期至（含当天，可不填）", "Expires after (inclusive, optional)"),
     "links.cap": ("答卷数上限（可不填）", "Response cap (optional)"),
-    "links.rate": ("同一网络每分钟提交上限（默认不限）", "Submissions per minute from one address (default: no limit)"),
+    "links.rate": ("同一网络每分钟提交上限（不填为 {default}）", "Submissions per minute from one address (empty: {default})"),
     "links.rate_help": (
-        "同一 Wi-Fi 或运营商网络后面常有许多居民，一般不要设置。",
-        "Many residents share one Wi-Fi or carrier address; usually leave this empty.",
+        "同一 Wi-Fi 或运营商网络后面常有许多居民；默认值足够一个社区会后集中填写，人数特别多时可调高。",
+        "Many residents share one Wi-Fi or carrier address; the default covers a community answering together "
+        "after a meeting. Raise it for a very large gathering.",
     ),
+    "links.col.browser_repeats": ("同一浏览器重复", "Repeats from one browser"),
     "links.label": ("备注（可不填，如“3号楼门口”）", "Note (optional, e.g. 'Building 3 entrance')"),
     "links.submit": ("生成", "Create"),
     "links.created": ("已生成 {count} 个链接。", "{count} link(s) created."),

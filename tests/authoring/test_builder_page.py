@@ -48,7 +48,7 @@ def test_build_publish_and_version_two(app_db):
     assert text_q == {"id": "q_text", "type": "text", "label": "题目 text", "required": True,
                       "show_if": {"question": "q_single_choice", "op": "eq", "value": "c2"}}
     # The phone preview renders the draft as residents will see it.
-    assert "1\\. 题目 single\\_choice" in [r.label for r in at.radio]  # numbered, markdown-escaped
+    assert "1\\. 题目 single\\_choice" in [m.value for m in at.markdown]  # numbered, markdown-escaped
 
     click(at, "builder.publish")
     assert survey_store.get_survey(app_db, "shequ_fuwu").current_version == 1
