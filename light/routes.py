@@ -43,7 +43,8 @@ from starlette.routing import Route
 import settings as settings_module
 from i18n import t
 from light import form as light_form
-from services import submissions
+from services import drafts, submissions
+from sharing.ratelimit import effective_limit
 from sharing.states import LinkState
 from sharing.tokens import normalize
 from storage.db import StorageError
@@ -91,10 +92,11 @@ def _settings(_env_key: tuple[str | None, ...]) -> settings_module.Settings:
 
 
 def _config() -> settings_module.Settings:
-    """The settings this path reads (language, proxy trust, public address), loaded again only when the
+    """The settings this path reads (language, proxy trust, public address, burst limit), loaded again only when the
     environment they come from changes: settings.load() copies the environment, ~0.2 ms per call."""
     env = os.environ
-    return _settings((env.get("MINYI_LANG"), env.get("MINYI_TRUST_PROXY"), env.get("MINYI_PUBLIC_URL")))
+    return _settings((env.get("MINYI_LANG"), env.get("MINYI_TRUST_PROXY"), env.get("MINYI_PUBLIC_URL"),
+                      env.get("MINYI_LINK_BURST_PER_MINUTE")))
 
 
 def _lang(request: Request, chosen: str | None = None) -> str:
@@ -162,8 +164,11 @@ def _message_text(lang: str, key: str, token: str | None, again: bool) -> str:
     return bytes(_page(lang, token=token, **extra).body).decode()
 
 
-def _state_status(state: LinkState) -> int:
-    return 404 if state is LinkState.UNKNOWN else 200
+def _state_status(state: LinkState, posted: bool = False) -> int:
+    """404 for an unknown code; a post the link now refuses (used, revoked, closed…) is a 409 conflict."""
+    if state is LinkState.UNKNOWN:
+        return 404
+    return 409 if posted else 200
 
 
 # --- the form as template data ---------------------------------------------------------------------------
@@ -401,7 +406,7 @@ def _answer(request: Request, lang: str, token: str | None, pairs: list[tuple[st
     except StorageError:
         return _message(lang, "fill.storage_error", token=token, status=503)
     if opened.state is not LinkState.OK or opened.link is None or opened.survey is None:
-        return _message(lang, opened.state.message_key, token=token, status=_state_status(opened.state))
+        return _message(lang, opened.state.message_key, token=token, status=_state_status(opened.state, posted=True))
     survey, version = opened.survey, opened.version or 0
     at = settings_module.now()
     try:
@@ -440,21 +445,28 @@ def _submit(request: Request, lang: str, token: str, opened: submissions.OpenedL
             show) -> Response:
     link = opened.link
     assert link is not None and opened.survey is not None
-    if link.rate_limit_per_minute and not link_resources.limiter().allow(
-            token, _client_address(request), link.rate_limit_per_minute):
+    # The same burst limit as the Streamlit page (on by default), and the same per-browser id: the draft
+    # cookie both paths share, made here if this browser has none, so repeats count across both paths.
+    limit = effective_limit(link.rate_limit_per_minute, _config().link_burst_per_minute)
+    if not link_resources.limiter().allow(token, _client_address(request), limit):
         return show(posted.screen, notice="fill.rate_limited", status=429)
+    draft_id = drafts.valid_draft_id(request.cookies.get(drafts.DRAFT_COOKIE))
+    new_browser = draft_id is None
+    draft_id = draft_id or drafts.new_draft_id()
     try:
         db = database()
         result = submissions.submit(
             db, token=token, survey=opened.survey, version=opened.version or 0, raw=posted.raw,
             client_key=posted.client_key, started_at=posted.started_at, at=settings_module.now(),
-            writer=link_resources.writer(db),
+            writer=link_resources.writer(db), browser_id=drafts.browser_id(draft_id),
         )
     except Exception:  # never a traceback for a resident; the answers stay in the form
         log.exception("light submit failed for link %s", token)
         return show(posted.screen, notice="fill.unavailable", status=503)
     if result.accepted:
-        cookies = {DONE_COOKIE + token: "1"} if link.mode == "open" else None
+        cookies = {DONE_COOKIE + token: "1"} if link.mode == "open" else {}
+        if new_browser:
+            cookies[drafts.DRAFT_COOKIE] = draft_id
         return _message(lang, THANKS, token=token, cookies=cookies)
     if result.status == "invalid":
         first = light_form.first_screen_with(opened.survey, set(result.errors))

@@ -390,3 +390,24 @@ def test_a_survey_updated_while_answering_asks_to_check_and_keeps_what_fits(clie
     done = post(client, token, [*hidden_fields(reply.text), *GOOD, ("go", "submit")])
     assert "提交成功" in done.text
     assert db.query("SELECT survey_version FROM responses WHERE link_token = ?", [token]).single_value() == 2
+
+
+def test_the_default_burst_limit_and_the_per_browser_id_apply_on_the_light_path(client, links, monkeypatch):
+    """A link with no limit of its own still has the deployment's burst limit here, as on the Streamlit page,
+    and a light-path response carries the same per-browser id (the shared draft cookie) so repeats count."""
+    from services import drafts
+
+    monkeypatch.setenv("MINYI_LINK_BURST_PER_MINUTE", "1")
+    db, unit, survey_id = links
+    token = make_link(db, survey_id, unit.id)[0]
+    page = client.get(f"/lite?t={token}").text
+    assert "提交成功" in post(client, token, [*hidden_fields(page), *GOOD, ("go", "submit")]).text
+    cookie = client.cookies.get(drafts.DRAFT_COOKIE)
+    assert drafts.valid_draft_id(cookie)
+    stored_ids = db.query("SELECT browser_id FROM responses WHERE link_token = ?", [token]).rows
+    assert stored_ids == [(drafts.browser_id(cookie),)]
+    client.cookies.clear()  # a fresh cookie jar from the same address
+    second = client.get(f"/lite?t={token}").text
+    limited = post(client, token, [*hidden_fields(second), *GOOD, ("go", "submit")])
+    assert limited.status_code == 429 and "提交过于频繁" in limited.text
+    assert stored(db, token) == 1
