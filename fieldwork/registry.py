@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from fieldwork import rules
+from services import uploads
+from surveys.constants import CONTROL_CHARACTERS
 
 Progress = Callable[[float], None] | None
 
@@ -66,6 +68,7 @@ _LANDLINE = re.compile(r"0\d{9,11}")
 _TAG_SPLIT = re.compile(r"[、,，;；/\s]+")
 _SPACES = re.compile(r"\s+")
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+_CONTROL = re.compile(CONTROL_CHARACTERS)
 MAX_MEMBERS = 99
 
 
@@ -139,16 +142,18 @@ def is_xlsx(data: bytes, filename: str = "") -> bool:
 
 def read_table(data: bytes, filename: str = "", limit: int | None = None) -> Table:
     """Read the first sheet of an .xlsx, or a CSV in any of the supported encodings
-    (only the first ``limit`` data rows when given, for a preview)."""
+    (only the first ``limit`` data rows when given, for a preview). The file is bounded before it is parsed and
+    while its rows stream in (services.uploads); raises UploadRefused past a bound."""
     if not data:
         raise RegistryFileError("registry.err.empty")
+    bounds = uploads.check_table(data, filename)
     if is_xlsx(data, filename):
-        records, encoding = _xlsx_records(data), "xlsx"
+        records, encoding = _xlsx_records(data, bounds), "xlsx"
     else:
         text, encoding = decode(data)
         sample = text[:4096]
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-        records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records = uploads.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), bounds)
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     for number, record in enumerate(records, start=1):
@@ -166,7 +171,7 @@ def read_table(data: bytes, filename: str = "", limit: int | None = None) -> Tab
     return Table(headers, rows, encoding)
 
 
-def _xlsx_records(data: bytes) -> Iterator[Sequence[Any]]:
+def _xlsx_records(data: bytes, bounds: uploads.Bounds) -> Iterator[Sequence[Any]]:
     from openpyxl import load_workbook
 
     try:
@@ -174,11 +179,21 @@ def _xlsx_records(data: bytes) -> Iterator[Sequence[Any]]:
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise RegistryFileError("registry.err.bad_xlsx") from None
     try:
-        sheet = book.worksheets[0]
-        for record in sheet.iter_rows(values_only=True):
-            yield record
+        yield from uploads.xlsx_rows(book.worksheets[0], bounds)
+    except uploads.UploadRefused:
+        raise
+    except Exception:  # a damaged sheet inside a readable zip
+        raise RegistryFileError("registry.err.bad_xlsx") from None
     finally:
         book.close()
+
+
+def _control_cell(cells: Sequence[str]) -> str | None:
+    """The first cell holding a NUL or another control character, shown with it replaced by □; None if none."""
+    for cell in cells:
+        if _CONTROL.search(cell):
+            return _CONTROL.sub("□", cell)[:40]
+    return None
 
 
 def map_headers(headers: Sequence[str], aliases: Mapping[str, str], required: Sequence[str]) -> dict[str, int]:
@@ -312,6 +327,7 @@ def _columns_fast(data: bytes, filename: str) -> tuple[list[str], dict[str, Any]
         return None
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    uploads.check_columns(first.count(delimiter) + 1, uploads.HOUSEHOLDS_CSV)
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
@@ -327,6 +343,7 @@ def _columns_fast(data: bytes, filename: str) -> tuple[list[str], dict[str, Any]
         raise RegistryFileError("registry.err.empty")
     headers = [clean_text(v) for v in table.slice(0, 1).to_pylist()[0].values()]
     body = table.slice(1)
+    uploads.check_rows(body.num_rows, uploads.HOUSEHOLDS_CSV)
     columns = {name: body.column(i).combine_chunks() for i, name in enumerate(headers)}
     return headers, columns, body.num_rows, encoding
 
@@ -353,7 +370,12 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
 
     step = progress or (lambda _fraction: None)
     step(0.0)
-    fast = _columns_fast(data, filename)
+    if not data:
+        raise RegistryFileError("registry.err.empty")
+    if uploads.check_table(data, filename, csv=uploads.HOUSEHOLDS_CSV) is uploads.HOUSEHOLDS_CSV:
+        fast = _columns_fast(data, filename)
+    else:
+        fast = None
     if fast is not None:
         headers, raw, count, encoding = fast
         row_numbers = np.arange(2, count + 2, dtype=np.int64)
@@ -404,6 +426,13 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
     first_of = first_positions[position]
     duplicate = (first_of != np.arange(n)) & ~missing_code
     missing_name = flags(pc.equal(name, ""))
+    control = np.zeros(n, dtype=bool)
+    control_column: dict[int, str] = {}  # row position -> header of the first cell with a control character
+    for header, arr in zip(headers, arrays):
+        hit = flags(pc.match_substring_regex(pc.fill_null(arr, ""), CONTROL_CHARACTERS))
+        for i in np.flatnonzero(hit & ~control).tolist():
+            control_column[i] = header
+        control |= hit
 
     missing_grid = flags(pc.equal(grid_text, ""))
     by_code, code_ids = lookup(grid_text, grids.by_code)
@@ -444,6 +473,7 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
         (missing_name, "missing_name", None), (missing_grid, "missing_grid", None),
         (unknown, "unknown_grid", grid_text), (ambiguous, "ambiguous_grid", grid_text),
         (bad_phone, "bad_phone", phone_text), (bad_members, "bad_members", members_text),
+        (control, "control_char", None),
     ]
     found: list[tuple[int, int, str, str]] = []
     bad = np.zeros(n, dtype=bool)
@@ -453,6 +483,8 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
             value = "" if values is None else str(values[i].as_py())
             if reason == "duplicate_code":
                 value = f"{value} ({int(row_numbers[first_of[i]])})"
+            elif reason == "control_char":
+                value = control_column[i]
             found.append((int(row_numbers[i]), order, reason, value))
     found.sort()
     errors = [RowError(row, reason, value) for row, _, reason, value in found]
@@ -522,6 +554,9 @@ def parse_units(data: bytes, filename: str, existing: Mapping[str, int], max_lev
         level_text = get(cells, "level")
         level = _level(level_text)
         bad = False
+        shown = _control_cell(cells)
+        if shown is not None:
+            errors.append(RowError(number, "control_char", shown)); bad = True
         if not code:
             errors.append(RowError(number, "missing_code")); bad = True
         elif code in pending:
@@ -621,7 +656,19 @@ def parse_visit_sheet(
     checked (household, date not in the future and inside ``window``, outcome,
     satisfaction word, category from the configured list with a description).
     """
-    table = read_table(data, filename)
+    return parse_visit_table(read_table(data, filename), households, categories=categories, today=today,
+                             window=window)
+
+
+def parse_visit_table(
+    table: Table,
+    households: Mapping[str, int],
+    *,
+    categories: Sequence[str],
+    today: dt.date,
+    window: tuple[dt.date, dt.date] | None = None,
+) -> SheetParse:
+    """parse_visit_sheet for a sheet already read (the file is read once)."""
     columns = map_headers(table.headers, VISIT_SHEET_HEADERS, ("code", "outcome"))
     get = _getter(columns)
     visits: list[SheetVisit] = []
@@ -633,6 +680,9 @@ def parse_visit_sheet(
             skipped += 1
             continue
         row_errors: list[RowError] = []
+        shown = _control_cell(cells)
+        if shown is not None:
+            row_errors.append(RowError(number, "control_char", shown))
         code = get(cells, "code").replace(" ", "")
         if not code:
             row_errors.append(RowError(number, "missing_code"))

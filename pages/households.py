@@ -8,6 +8,7 @@ from fieldwork.masking import mask_household
 from fieldwork.rules import tag_choices
 from fieldwork.sheets import xlsx_bytes
 from services import fieldwork as fw
+from services import uploads
 from settings import now
 from storage import audit
 from storage import campaigns as campaign_store
@@ -38,7 +39,7 @@ if user.role == "admin":
             try:
                 check = fw.check_households(db, user.scope, data, upload.name,
                                             progress=lambda f: bar.progress(min(f, 1.0) * 0.5))
-            except registry.RegistryFileError as exc:
+            except (registry.RegistryFileError, uploads.UploadRefused) as exc:
                 st.error(t(exc.code, **exc.params))
             else:
                 bar.progress(0.5)
@@ -77,7 +78,7 @@ if user.role == "admin":
         if unit_file is not None:
             try:
                 units = registry.parse_units(unit_file.getvalue(), unit_file.name, household_store.unit_levels(db))
-            except registry.RegistryFileError as exc:
+            except (registry.RegistryFileError, uploads.UploadRefused) as exc:
                 st.error(t(exc.code, **exc.params))
             else:
                 if units.errors:

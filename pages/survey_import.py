@@ -10,7 +10,7 @@ from ui.session import lang, require, t
 
 user = require("admin", "leader")
 
-from services import authoring, paper_import  # noqa: E402
+from services import authoring, paper_import, uploads  # noqa: E402
 from storage import surveys as survey_store  # noqa: E402
 from surveys import SurveyDefinitionError  # noqa: E402
 from surveys.errors import ImportIssue  # noqa: E402
@@ -42,8 +42,7 @@ with tab_survey:
             if authoring.is_xlsform(upload.name, content):
                 outcome = authoring.import_xlsform(db, user, content, filename=upload.name, publish_now=publish_now)
             else:
-                outcome = authoring.import_yaml(db, user, content.decode("utf-8-sig", errors="replace"),
-                                                filename=upload.name, publish_now=publish_now)
+                outcome = authoring.import_yaml(db, user, content, filename=upload.name, publish_now=publish_now)
         except SurveyDefinitionError as exc:
             st.error(t("import.failed"))
             for error in exc.errors:
@@ -52,6 +51,8 @@ with tab_survey:
             st.error(t("import.failed"))
             for issue in exc.issues:
                 st.text(issue.message(L))
+        except uploads.UploadRefused as exc:
+            st.error(t(exc.code, **exc.params))
         else:
             st.success(t("import.survey_done", id=outcome.survey_id)
                        + (" " + t("import.survey_published", version=outcome.version) if outcome.version else ""))
@@ -83,6 +84,9 @@ with tab_paper:
             except paper_import.PaperImportError as exc:
                 st.session_state.pop(state.PAPER_PLAN, None)
                 st.error(exc.issue.message(L))
+            except uploads.UploadRefused as exc:
+                st.session_state.pop(state.PAPER_PLAN, None)
+                st.error(t(exc.code, **exc.params))
             else:
                 st.session_state[state.PAPER_PLAN] = (hashlib.sha256(content).hexdigest(), paper.name, plan)
         held = st.session_state.get(state.PAPER_PLAN)

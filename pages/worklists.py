@@ -7,6 +7,7 @@ from fieldwork import registry
 from fieldwork.masking import mask_household
 from fieldwork.sheets import visit_sheet
 from services import fieldwork as fw
+from services import uploads
 from services.survey_catalog import survey_version
 from settings import now
 from storage import audit, orgs, users
@@ -126,7 +127,7 @@ if user.role in ("cadre", "admin"):
         try:
             sheet, households, headers = fw.read_visit_sheet(db, user.scope, data, upload.name, categories=categories,
                                                              today=today, window=(campaign.starts_on, campaign.ends_on))
-        except registry.RegistryFileError as exc:
+        except (registry.RegistryFileError, uploads.UploadRefused) as exc:
             st.error(t(exc.code, **exc.params))
             st.stop()
         bad_rows = len({e.row for e in sheet.errors})

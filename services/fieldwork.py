@@ -150,7 +150,7 @@ def read_visit_sheet(
     index = columns["code"]
     codes = [cells[index].replace(" ", "") for _, cells in table.rows if len(cells) > index]
     households = household_store.household_ids_by_code(db, scope, codes)
-    sheet = registry.parse_visit_sheet(data, filename, households, categories=categories, today=today, window=window)
+    sheet = registry.parse_visit_table(table, households, categories=categories, today=today, window=window)
     return sheet, households, table.headers
 
 

@@ -10,10 +10,11 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auth.principal import Principal
+from services import uploads
 from services.survey_catalog import survey_version
 from storage import audit, orgs
 from storage.db import Database
@@ -88,7 +89,9 @@ class ImportPlan:
 
 
 def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    """Headers and (sheet row number, cells) of a CSV (UTF-8 or GBK) or the first sheet of an .xlsx."""
+    """Headers and (sheet row number, cells) of a CSV (UTF-8 or GBK) or the first sheet of an .xlsx.
+    The file is bounded before it is parsed and while its rows stream in; raises uploads.UploadRefused past a bound."""
+    bounds = uploads.check_table(content, filename)
     if filename.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
         from openpyxl import load_workbook
 
@@ -97,10 +100,12 @@ def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int
         except Exception as exc:  # not a workbook: openpyxl raises many types
             raise PaperImportError(ImportIssue(0, "", "paper_unreadable", {"detail": type(exc).__name__})) from None
         try:
-            sheet = book.worksheets[0]
-            if hasattr(sheet, "reset_dimensions"):  # read-only mode trusts the stored dimension; some tools write "A1"
-                sheet.reset_dimensions()
-            raw_rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            # the stored dimension is ignored: some tools write "A1", a hostile file A1:XFD1048576
+            raw_rows = [list(r) for r in uploads.xlsx_rows(book.worksheets[0], bounds)]
+        except uploads.UploadRefused:
+            raise
+        except Exception as exc:  # a damaged sheet inside a readable zip
+            raise PaperImportError(ImportIssue(0, "", "paper_unreadable", {"detail": type(exc).__name__})) from None
         finally:
             book.close()
     else:
@@ -113,7 +118,7 @@ def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int
         else:
             raise PaperImportError(ImportIssue(0, "", "paper_unreadable", {"detail": "encoding"}))
         try:
-            raw_rows = [list(r) for r in csv.reader(io.StringIO(text))]
+            raw_rows = [list(r) for r in uploads.bounded_rows(csv.reader(io.StringIO(text)), bounds)]
         except csv.Error as exc:
             raise PaperImportError(ImportIssue(0, "", "paper_unreadable", {"detail": str(exc)})) from None
     if not raw_rows:
@@ -280,6 +285,7 @@ def plan_import(db: Database, principal: Principal, survey_id: str, content: byt
         raise PaperImportError(ImportIssue(0, "", "paper_not_published", {"id": survey_id}))
     survey, version = loaded
     headers, rows = read_table(content, filename)
+    uploads.check_rows(len(rows), replace(uploads.TABLE_CSV, max_rows=uploads.PAPER_ROWS))
     columns, warnings = match_columns(survey, headers)
     plan = ImportPlan(survey_id, version, columns, len(rows), warnings=warnings)
     if not any(col.kind == "unit" for col in columns):

@@ -1,0 +1,148 @@
+"""Bounds on every uploaded file, checked before it is parsed: size, zip directory, rows, columns and cells.
+
+An .xlsx is a zip: its directory states every member's compressed and uncompressed size, and Python's zipfile
+never inflates a member past the size stated there (a lying directory only gets a CRC error). So a zip bomb is
+refused from the directory alone, before one byte is inflated. Rows are then streamed (openpyxl read-only) and
+counted, so a sheet that claims a huge dimension or has rows far apart cannot be padded into memory either.
+
+Refusals raise UploadRefused with an i18n key (``upload.err.*``) and its parameters; pages and the CLI show it in
+the user's language. Nothing here touches the database or Streamlit.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What one kind of upload may hold. ``max_ratio`` applies to zip members larger than ``ratio_floor`` bytes."""
+
+    kind: str  # table or xlsform
+    max_bytes: int
+    max_uncompressed: int = 0  # total of the zip members; 0 for text formats
+    max_ratio: int = 100
+    ratio_floor: int = 4 * MIB
+    max_rows: int = 0
+    max_columns: int = 0
+    max_cells: int = 0
+
+
+# Registries, org trees, filled visit sheets, paper responses and subject lists, read into Python cells (about
+# 70 bytes each): a million cells is ~140,000 households of 7 columns. The household registry as CSV goes through
+# pyarrow's C++ reader instead (600,000 households in seconds, compact columns), so it may be larger.
+TABLE_CSV = Bounds("table", max_bytes=16 * MIB, max_rows=200_000, max_columns=200, max_cells=1_000_000)
+TABLE_XLSX = Bounds("table", max_bytes=32 * MIB, max_uncompressed=96 * MIB, max_rows=200_000, max_columns=200,
+                    max_cells=1_000_000)
+HOUSEHOLDS_CSV = Bounds("table", max_bytes=64 * MIB, max_rows=1_000_000, max_columns=200)
+# Each paper row becomes a response held in memory until the one transaction that stores them all.
+PAPER_ROWS = 20_000
+# An XLSForm's rows and columns are bounded where its sheets are read (surveys.xlsform.XLSFORM_MAX_ROWS).
+XLSFORM = Bounds("xlsform", max_bytes=8 * MIB, max_uncompressed=32 * MIB)
+# Streamlit refuses anything above server.maxUploadSize (MB) before a script sees it; keep it at the largest bound.
+# (A YAML survey is bounded by surveys.constants.MAX_SURVEY_FILE_BYTES, surveys by their question and choice counts.)
+MAX_UPLOAD_MB = max(b.max_bytes for b in (TABLE_CSV, TABLE_XLSX, HOUSEHOLDS_CSV, XLSFORM)) // MIB
+
+
+class UploadRefused(ValueError):
+    """The file is larger than its kind may be; ``code`` is an i18n key, ``params`` fill it."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def _mb(n: int) -> str:
+    return f"{n / MIB:.0f}" if n >= MIB else f"{n / MIB:.1f}"
+
+
+def is_zip(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def check_size(data: bytes, bounds: Bounds) -> None:
+    """Refuse a file above ``bounds.max_bytes``."""
+    if len(data) > bounds.max_bytes:
+        raise UploadRefused("upload.err.too_big", size=_mb(len(data)), limit=_mb(bounds.max_bytes))
+
+
+def check_zip(data: bytes, bounds: Bounds) -> None:
+    """Refuse a workbook whose zip directory says it inflates past the bounds (total, or one member's ratio).
+    A file that is not a readable zip passes: the parser reports it as not a workbook."""
+    check_size(data, bounds)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    total = 0
+    for member in members:
+        total += member.file_size
+        if member.file_size > bounds.ratio_floor and member.file_size > bounds.max_ratio * max(member.compress_size, 1):
+            raise UploadRefused("upload.err.zip_ratio", ratio=member.file_size // max(member.compress_size, 1),
+                                limit=bounds.max_ratio)
+    if total > bounds.max_uncompressed:
+        raise UploadRefused("upload.err.unpacked_too_big", size=_mb(total), limit=_mb(bounds.max_uncompressed))
+
+
+def check_text(data: bytes, bounds: Bounds) -> None:
+    """Refuse a text file (CSV, YAML) above its size bound."""
+    check_size(data, bounds)
+
+
+def check_rows(count: int, bounds: Bounds) -> None:
+    """Refuse a table with more data rows than ``bounds.max_rows``."""
+    if count > bounds.max_rows:
+        raise UploadRefused("upload.err.too_many_rows", limit=bounds.max_rows)
+
+
+def check_columns(count: int, bounds: Bounds) -> None:
+    if count > bounds.max_columns:
+        raise UploadRefused("upload.err.too_many_columns", limit=bounds.max_columns)
+
+
+def bounded_rows(records: Iterable[Sequence[Any]], bounds: Bounds) -> Iterator[Sequence[Any]]:
+    """``records`` (a csv.reader, an openpyxl row iterator) passed on one by one, counted: more rows (blank ones
+    included, the header row not), columns or cells than ``bounds`` allow raise UploadRefused as soon as they are
+    reached, before the next row is read. Trailing empty cells are dropped and not counted."""
+    rows = cells = 0
+    for record in records:
+        rows += 1
+        if rows > bounds.max_rows + 1:
+            raise UploadRefused("upload.err.too_many_rows", limit=bounds.max_rows)
+        width = len(record)
+        while width and (record[width - 1] is None or record[width - 1] == ""):
+            width -= 1
+        if width > bounds.max_columns:
+            raise UploadRefused("upload.err.too_many_columns", limit=bounds.max_columns)
+        cells += width
+        if bounds.max_cells and cells > bounds.max_cells:
+            raise UploadRefused("upload.err.too_many_cells", limit=bounds.max_cells)
+        yield record[:width]
+
+
+def xlsx_rows(sheet: Any, bounds: Bounds) -> Iterator[Sequence[Any]]:
+    """The rows of an openpyxl read-only worksheet as value tuples, streamed through bounded_rows. The stored
+    dimension is ignored (it may claim A1:XFD1048576 and have every row padded to it); a sheet that jumps to row
+    1,048,576 yields blank rows that count."""
+    if hasattr(sheet, "reset_dimensions"):
+        sheet.reset_dimensions()
+    yield from bounded_rows(sheet.iter_rows(values_only=True, max_col=bounds.max_columns + 1,
+                                            max_row=bounds.max_rows + 2), bounds)
+
+
+def check_table(data: bytes, filename: str = "", csv: Bounds = TABLE_CSV) -> Bounds:
+    """The bounds of a table upload (CSV or .xlsx) after checking what can be checked before parsing: the size,
+    and for a workbook its zip directory."""
+    if is_zip(data) or filename.lower().endswith((".xlsx", ".xlsm")):
+        check_zip(data, TABLE_XLSX)
+        return TABLE_XLSX
+    check_text(data, csv)
+    return csv
