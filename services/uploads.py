@@ -6,14 +6,17 @@ refused from the directory alone, before one byte is inflated. Rows are then str
 counted, so a sheet that claims a huge dimension or has rows far apart cannot be padded into memory either.
 
 Refusals raise UploadRefused with an i18n key (``upload.err.*``) and its parameters; pages and the CLI show it in
-the user's language. Nothing here touches the database or Streamlit.
+the user's language. Long imports run as an ImportJob on a thread of their own, one at a time, with progress and a
+cancel. Nothing here touches the database or Streamlit.
 """
 
 from __future__ import annotations
 
 import io
+import threading
+import time
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,3 +152,78 @@ def check_table(data: bytes, filename: str = "", csv: Bounds | None = None) -> B
     bounds = csv or TABLE_CSV
     check_text(data, bounds)
     return bounds
+
+
+# --- long imports off the script thread ---------------------------------------------------------------------------
+
+# Imports are CPU-bound Python; two at once would take both cores from the residents. One runs at a time per
+# process, the others wait their turn (their page says so).
+_IMPORT_SLOT = threading.BoundedSemaphore(1)
+# A job whose page has stopped asking after it (the tab was closed) stops at its next step; nothing is written.
+ABANDON_SECONDS = 60.0
+
+
+class Cancelled(Exception):
+    """The import was cancelled (or its page went away); a transaction in progress rolled back."""
+
+
+class ImportJob:
+    """One import run on a thread of its own. ``work(progress)`` reports fractions through ``progress``; after a
+    cancel, or once the page has not looked for ABANDON_SECONDS, that call raises Cancelled, so the work stops at its
+    next step and a transaction it is inside rolls back. The page polls ``progress`` and takes ``outcome()``."""
+
+    def __init__(self, work: Callable[[Callable[[float], None]], Any], *, label: str = "import") -> None:
+        self._work = work
+        self._cancel = threading.Event()
+        self._finished = threading.Event()
+        self.progress = 0.0
+        self.waiting = True  # for another import to finish
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.last_seen = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=f"minyi-{label}", daemon=True)
+
+    def start(self) -> "ImportJob":
+        self._thread.start()
+        return self
+
+    def _report(self, fraction: float) -> None:
+        if self._cancel.is_set() or time.monotonic() - self.last_seen > ABANDON_SECONDS:
+            raise Cancelled()
+        self.progress = max(self.progress, min(max(fraction, 0.0), 1.0))
+
+    def _run(self) -> None:
+        try:
+            with _IMPORT_SLOT:
+                self.waiting = False
+                self._report(0.0)
+                self.result = self._work(self._report)
+        except BaseException as exc:  # handed to the page's script thread by outcome()
+            self.error = exc
+        finally:
+            self._finished.set()
+
+    def seen(self) -> None:
+        """The page is still showing this job."""
+        self.last_seen = time.monotonic()
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the job to finish; True if it has."""
+        return self._finished.wait(seconds)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return isinstance(self.error, Cancelled)
+
+    def outcome(self) -> Any:
+        """The work's result, or its exception raised here (on the caller's thread)."""
+        if self.error is not None:
+            raise self.error
+        return self.result

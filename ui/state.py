@@ -18,3 +18,4 @@ DASH_LIVE = "minyi.dash.live"  # pages/dashboard*.py: (live on, interval seconds
 DASH_WORD = "minyi.dash.word"  # pages/dashboard_voices.py: the word whose texts are shown
 DASH_EXPORT = "minyi.dash.export"  # pages/dashboard.py: prepared export files (name -> bytes)
 BUILDER_SWITCH_TO = "minyi.builder.switch_to"  # pages/builder.py: survey id to select on the next run (set after the chooser exists)
+IMPORT_JOBS = "minyi.import.jobs"  # ui/import_job.py: slot -> (file digest, services.uploads.ImportJob) of a long import

@@ -24,6 +24,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "upload.err.not_utf8": ("文件不是有效的 UTF-8 文本（第 {line} 行），未导入。请在编辑器中以 UTF-8 编码另存后重试。",
                             "The file is not valid UTF-8 text (line {line}) and was not imported. Save it as UTF-8 "
                             "in your editor and try again."),
+    "upload.running": ("正在处理…… {percent}%（可在此页等待，或取消）", "Working… {percent}% (wait on this page, or cancel)"),
+    "upload.waiting": ("正在排队：另一项导入完成后开始。", "Queued: starts when another import has finished."),
+    "upload.cancel": ("取消导入", "Cancel the import"),
+    "upload.cancelling": ("正在取消……", "Cancelling…"),
+    "upload.cancelled": ("导入已取消，未写入任何数据。重新选择文件可再次开始。",
+                         "The import was cancelled; nothing was written. Choose the file again to start over."),
     "registry.err.control_char": ("含有空字符（NUL）或其他控制字符，请删除后重新导入",
                                   "Contains a NUL or another control character: remove it and import again"),
 }
