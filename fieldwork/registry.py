@@ -140,20 +140,23 @@ def is_xlsx(data: bytes, filename: str = "") -> bool:
     return data[:2] == b"PK" or filename.lower().endswith((".xlsx", ".xlsm"))
 
 
-def read_table(data: bytes, filename: str = "", limit: int | None = None) -> Table:
+def read_table(data: bytes, filename: str = "", limit: int | None = None, progress: Progress = None) -> Table:
     """Read the first sheet of an .xlsx, or a CSV in any of the supported encodings
     (only the first ``limit`` data rows when given, for a preview). The file is bounded before it is parsed and
-    while its rows stream in (services.uploads); raises UploadRefused past a bound."""
+    while its rows stream in (services.uploads); raises UploadRefused past a bound. ``progress(0.0)`` is called as
+    a heartbeat while rows stream in (a cancelled import stops there)."""
+    heartbeat = (lambda: progress(0.0)) if progress is not None else None
     if not data:
         raise RegistryFileError("registry.err.empty")
     bounds = uploads.check_table(data, filename)
     if is_xlsx(data, filename):
-        records, encoding = _xlsx_records(data, bounds), "xlsx"
+        records, encoding = _xlsx_records(data, bounds, heartbeat), "xlsx"
     else:
         text, encoding = decode(data)
         sample = text[:4096]
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-        records = uploads.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), bounds)
+        records = uploads.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), bounds,
+                                       heartbeat)
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     for number, record in enumerate(records, start=1):
@@ -171,7 +174,8 @@ def read_table(data: bytes, filename: str = "", limit: int | None = None) -> Tab
     return Table(headers, rows, encoding)
 
 
-def _xlsx_records(data: bytes, bounds: uploads.Bounds) -> Iterator[Sequence[Any]]:
+def _xlsx_records(data: bytes, bounds: uploads.Bounds,
+                  heartbeat: Callable[[], None] | None = None) -> Iterator[Sequence[Any]]:
     from openpyxl import load_workbook
 
     try:
@@ -179,8 +183,8 @@ def _xlsx_records(data: bytes, bounds: uploads.Bounds) -> Iterator[Sequence[Any]
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise RegistryFileError("registry.err.bad_xlsx") from None
     try:
-        yield from uploads.xlsx_rows(book.worksheets[0], bounds)
-    except uploads.UploadRefused:
+        yield from uploads.xlsx_rows(book.worksheets[0], bounds, heartbeat)
+    except (uploads.UploadRefused, uploads.Cancelled):
         raise
     except Exception:  # a damaged sheet inside a readable zip
         raise RegistryFileError("registry.err.bad_xlsx") from None
@@ -348,10 +352,10 @@ def _columns_fast(data: bytes, filename: str) -> tuple[list[str], dict[str, Any]
     return headers, columns, body.num_rows, encoding
 
 
-def _columns_careful(data: bytes, filename: str) -> tuple[list[str], dict[str, Any], list[int], str]:
+def _columns_careful(data: bytes, filename: str, progress: Progress = None) -> tuple[list[str], dict[str, Any], list[int], str]:
     import pyarrow as pa
 
-    table = read_table(data, filename)
+    table = read_table(data, filename, progress=progress)
     width = len(table.headers)
     cells = [(cells + [""] * width)[:width] for _, cells in table.rows]
     columns = {name: pa.array([row[i] for row in cells], pa.string()) for i, name in enumerate(table.headers)}
@@ -380,7 +384,7 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
         headers, raw, count, encoding = fast
         row_numbers = np.arange(2, count + 2, dtype=np.int64)
     else:
-        headers, raw, numbers, encoding = _columns_careful(data, filename)
+        headers, raw, numbers, encoding = _columns_careful(data, filename, step)
         row_numbers = np.array(numbers, dtype=np.int64)
     columns = map_headers(headers, HOUSEHOLD_HEADERS, HOUSEHOLD_REQUIRED)
     arrays = list(raw.values())

@@ -14,7 +14,7 @@ from services import authoring, paper_import, uploads  # noqa: E402
 from storage import surveys as survey_store  # noqa: E402
 from surveys import SurveyDefinitionError  # noqa: E402
 from surveys.errors import ImportIssue  # noqa: E402
-from ui import state  # noqa: E402
+from ui import import_job, state  # noqa: E402
 from ui.resources import database  # noqa: E402
 
 L = lang()
@@ -77,10 +77,14 @@ with tab_paper:
         survey_id = st.selectbox(t("import.paper_survey"), list(titles), key="import.paper.survey", format_func=titles.get)
         st.caption(t("import.paper_help"))
         paper = st.file_uploader(t("import.paper_file"), type=["csv", "xlsx"], key="import.paper.file")
-        if st.button(t("import.paper_check"), key="import.paper.check", disabled=paper is None) and paper is not None:
-            content = paper.getvalue()
-            try:
-                plan = paper_import.plan_import(db, user, survey_id, content, paper.name)
+        content = paper.getvalue() if paper is not None else b""
+        check_key = f"{import_job.digest(content)}:{survey_id}"
+        if (st.button(t("import.paper_check"), key="import.paper.check", disabled=paper is None)
+                or import_job.started("import.paper.check", check_key)) and paper is not None:
+            paper_name = paper.name
+            try:  # checked off the script thread, with progress and a cancel
+                plan = import_job.run("import.paper.check", check_key, lambda progress: paper_import.plan_import(
+                    db, user, survey_id, content, paper_name, progress=progress), once=True)
             except paper_import.PaperImportError as exc:
                 st.session_state.pop(state.PAPER_PLAN, None)
                 st.error(exc.issue.message(L))
@@ -88,7 +92,8 @@ with tab_paper:
                 st.session_state.pop(state.PAPER_PLAN, None)
                 st.error(t(exc.code, **exc.params))
             else:
-                st.session_state[state.PAPER_PLAN] = (hashlib.sha256(content).hexdigest(), paper.name, plan)
+                if plan is not import_job.RUNNING:
+                    st.session_state[state.PAPER_PLAN] = (hashlib.sha256(content).hexdigest(), paper.name, plan)
         held = st.session_state.get(state.PAPER_PLAN)
         if held is not None and held[2].survey_id == survey_id:
             digest, name, plan = held

@@ -111,13 +111,20 @@ def check_columns(count: int, bounds: Bounds) -> None:
         raise UploadRefused("upload.err.too_many_columns", limit=bounds.max_columns)
 
 
-def bounded_rows(records: Iterable[Sequence[Any]], bounds: Bounds) -> Iterator[Sequence[Any]]:
+HEARTBEAT_ROWS = 5_000
+
+
+def bounded_rows(records: Iterable[Sequence[Any]], bounds: Bounds,
+                 heartbeat: Callable[[], None] | None = None) -> Iterator[Sequence[Any]]:
     """``records`` (a csv.reader, an openpyxl row iterator) passed on one by one, counted: more rows (blank ones
     included, the header row not), columns or cells than ``bounds`` allow raise UploadRefused as soon as they are
-    reached, before the next row is read. Trailing empty cells are dropped and not counted."""
+    reached, before the next row is read. Trailing empty cells are dropped and not counted. ``heartbeat`` is called
+    every HEARTBEAT_ROWS rows (an ImportJob's cancel takes effect there)."""
     rows = cells = 0
     for record in records:
         rows += 1
+        if heartbeat is not None and rows % HEARTBEAT_ROWS == 0:
+            heartbeat()
         if rows > bounds.max_rows + 1:
             raise UploadRefused("upload.err.too_many_rows", limit=bounds.max_rows)
         width = len(record)
@@ -133,14 +140,14 @@ def bounded_rows(records: Iterable[Sequence[Any]], bounds: Bounds) -> Iterator[S
         yield record[:width]
 
 
-def xlsx_rows(sheet: Any, bounds: Bounds) -> Iterator[Sequence[Any]]:
+def xlsx_rows(sheet: Any, bounds: Bounds, heartbeat: Callable[[], None] | None = None) -> Iterator[Sequence[Any]]:
     """The rows of an openpyxl read-only worksheet as value tuples, streamed through bounded_rows. The stored
     dimension is ignored (it may claim A1:XFD1048576 and have every row padded to it); a sheet that jumps to row
     1,048,576 yields blank rows that count."""
     if hasattr(sheet, "reset_dimensions"):
         sheet.reset_dimensions()
     yield from bounded_rows(sheet.iter_rows(values_only=True, max_col=bounds.max_columns + 1,
-                                            max_row=bounds.max_rows + 2), bounds)
+                                            max_row=bounds.max_rows + 2), bounds, heartbeat)
 
 
 def check_table(data: bytes, filename: str = "", csv: Bounds | None = None) -> Bounds:
