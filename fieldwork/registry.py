@@ -70,6 +70,12 @@ _SPACES = re.compile(r"\s+")
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _CONTROL = re.compile(CONTROL_CHARACTERS)
 MAX_MEMBERS = 99
+# Longest text each imported field may hold; a longer cell is a bad row (too_long), never cut.
+MAX_HEAD_NAME = 64
+MAX_ADDRESS = 200
+MAX_UNIT_NAME = 100
+MAX_DESCRIPTION = 1000
+MAX_NOTE = 500
 
 
 class RegistryFileError(ValueError):
@@ -430,6 +436,8 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
     first_of = first_positions[position]
     duplicate = (first_of != np.arange(n)) & ~missing_code
     missing_name = flags(pc.equal(name, ""))
+    long_name = np.asarray(pc.utf8_length(name).to_numpy(zero_copy_only=False)) > MAX_HEAD_NAME
+    long_address = np.asarray(pc.utf8_length(address).to_numpy(zero_copy_only=False)) > MAX_ADDRESS
     control = np.zeros(n, dtype=bool)
     control_column: dict[int, str] = {}  # row position -> header of the first cell with a control character
     for header, arr in zip(headers, arrays):
@@ -478,6 +486,7 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
         (unknown, "unknown_grid", grid_text), (ambiguous, "ambiguous_grid", grid_text),
         (bad_phone, "bad_phone", phone_text), (bad_members, "bad_members", members_text),
         (control, "control_char", None),
+        (long_name, "too_long", None), (long_address, "too_long", None),
     ]
     found: list[tuple[int, int, str, str]] = []
     bad = np.zeros(n, dtype=bool)
@@ -489,6 +498,10 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
                 value = f"{value} ({int(row_numbers[first_of[i]])})"
             elif reason == "control_char":
                 value = control_column[i]
+            elif reason == "too_long":
+                field_name, text_of, limit = ("head_name", name, MAX_HEAD_NAME) if mask is long_name else (
+                    "address", address, MAX_ADDRESS)
+                value = f"{headers[columns[field_name]]}: {len(text_of[i].as_py())}/{limit}"
             found.append((int(row_numbers[i]), order, reason, value))
     found.sort()
     errors = [RowError(row, reason, value) for row, _, reason, value in found]
@@ -498,9 +511,9 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
     table = pa.table({
         "row": pa.array(row_numbers, pa.int64()),
         "code": code,
-        "head_name": pc.utf8_slice_codeunits(name, 0, 64),
+        "head_name": name,
         "phone": phone,
-        "address": pc.if_else(pc.equal(address, ""), pa.scalar(None, pa.string()), pc.utf8_slice_codeunits(address, 0, 200)),
+        "address": pc.if_else(pc.equal(address, ""), pa.scalar(None, pa.string()), address),
         "grid_id": pa.array(grid_id, pa.int64()),
         "members": pc.if_else(pc.equal(members_col, 0), pa.scalar(None, pa.int32()), members_col),
         "tags": pc.split_pattern_regex(tags_text, r"[、,，;；/\s]+"),
@@ -569,10 +582,12 @@ def parse_units(data: bytes, filename: str, existing: Mapping[str, int], max_lev
             errors.append(RowError(number, "missing_name")); bad = True
         if level_text and (level is None or not 1 <= level <= max_level):
             errors.append(RowError(number, "bad_level", level_text)); bad = True
+        if len(name) > MAX_UNIT_NAME:
+            errors.append(RowError(number, "too_long", f"{len(name)}/{MAX_UNIT_NAME}")); bad = True
         if parent and parent == code:
             errors.append(RowError(number, "unknown_parent", parent)); bad = True
         if not bad:
-            pending[code] = (number, name[:100], parent or None, level)
+            pending[code] = (number, name, parent or None, level)
     records: list[UnitRecord] = []
     levels: dict[str, int] = dict(existing)
     placed: set[str] = set()
@@ -715,6 +730,10 @@ def parse_visit_table(
             row_errors.append(RowError(number, "missing_description"))
         if description and not category:
             row_errors.append(RowError(number, "missing_category"))
+        for field_name, limit in (("description", MAX_DESCRIPTION), ("note", MAX_NOTE)):
+            if len(get(cells, field_name)) > limit:
+                row_errors.append(RowError(number, "too_long", f"{table.headers[columns[field_name]]}: "
+                                                               f"{len(get(cells, field_name))}/{limit}"))
         urgency_text = get(cells, "urgency")
         urgency = rules.URGENCY_BY_WORD.get(urgency_text, None) if urgency_text else "normal"
         if urgency is None:
@@ -727,6 +746,5 @@ def parse_visit_table(
             continue
         assert outcome is not None and visited_on is not None and urgency is not None
         visits.append(SheetVisit(number, code, visited_on, outcome, satisfaction, category,
-                                 description[:1000] if description else None, urgency,
-                                 follow_text in YES_WORDS, get(cells, "note")[:500] or None))
+                                 description, urgency, follow_text in YES_WORDS, get(cells, "note") or None))
     return SheetParse(visits, errors, skipped, len(table.rows))

@@ -30,6 +30,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "upload.cancelling": ("正在取消……", "Cancelling…"),
     "upload.cancelled": ("导入已取消，未写入任何数据。重新选择文件可再次开始。",
                          "The import was cancelled; nothing was written. Choose the file again to start over."),
+    "registry.err.too_long": ("内容过长（字数/上限见右侧），请精简后重新导入", "Too long (length/limit on the right): shorten it and import again"),
     "registry.err.control_char": ("含有空字符（NUL）或其他控制字符，请删除后重新导入",
                                   "Contains a NUL or another control character: remove it and import again"),
 }

@@ -186,3 +186,20 @@ def test_an_excel_export_neutralises_a_full_width_formula():
 
     sheet = load_workbook(io.BytesIO(xlsx_bytes(["名称"], [["＝1+1"], ["\ufeff=cmd"]]))).active
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["'＝1+1", "'\ufeff=cmd"]
+
+
+def test_over_long_registry_cells_are_bad_rows_not_cut(db):
+    build_tree(db)
+    data = ("户编号,户主姓名,所属网格,地址\nH1,张三,T1C1G1," + "路" * 201 + "\nH2," + "名" * 65 + ",T1C1G1,幸福路\n"
+            "H3,李四,T1C1G1,幸福路\n").encode()
+    check = fw.check_households(db, Scope.everything(), data, "r.csv")
+    assert [(e.row, e.code, e.value) for e in check.errors] == [(2, "too_long", "地址: 201/200"),
+                                                                  (3, "too_long", "户主姓名: 65/64")]
+    fw.import_households(db, Scope.everything(), check, skip_bad_rows=True)
+    assert db.query("SELECT code FROM households").rows == [("H3",)]
+    units = registry.parse_units(("编码,名称,上级编码\nX1," + "社" * 101 + ",D01\n").encode(), "o.csv",
+                                 households.unit_levels(db))
+    assert [(e.code, e.value) for e in units.errors] == [("too_long", "101/100")] and not units.records
+    sheet = registry.parse_visit_sheet(("户编号,走访结果,问题类别,问题描述\nH1,见面,环境," + "坏" * 1001 + "\n").encode(),
+                                       "s.csv", {"H1": 1}, categories=["环境"], today=dt.date(2026, 12, 1))
+    assert [(e.code, e.value) for e in sheet.errors] == [("too_long", "问题描述: 1001/1000")] and not sheet.visits
