@@ -41,7 +41,7 @@ def save(survey_id: str, definition: dict[str, Any], message: str = "builder.sav
     except authoring.AuthoringError as exc:
         st.error(t(exc.key, **exc.params))
         st.stop()
-    except SurveyDefinitionError as exc:  # past the survey size bounds: nothing saved, the last draft stays
+    except SurveyDefinitionError as exc:  # past the size bounds or a NUL: nothing saved, the last draft stays
         st.error(exc.message(L))
         st.stop()
     notice(message, **params)

@@ -17,7 +17,7 @@ from storage.db import Database
 from surveys import Survey, SurveyDefinitionError, dump_survey_yaml, load_survey_text, survey_from_dict, survey_to_dict
 from surveys import constants as c
 from surveys.model import MatrixQuestion, MultiChoiceQuestion, RatingQuestion, SingleChoiceQuestion, SURVEY_ID_RE
-from surveys.loader import decode_survey_file, size_errors
+from surveys.loader import decode_survey_file, storable_errors
 from surveys.xlsform import ImportIssue, unreadable, xlsform_to_dict
 
 # version_changes values: what happened to a question id between two versions.
@@ -131,9 +131,9 @@ def create_survey(
     db: Database, principal: Principal | None, definition: dict[str, Any], *, source: str = "builder"
 ) -> str:
     """Store a new survey whose draft is ``definition`` (its id made free and valid); returns the survey id."""
-    too_large = size_errors(definition, str(definition.get(c.ID) or "survey"))
-    if too_large:
-        raise SurveyDefinitionError(too_large)
+    refused = storable_errors(definition, str(definition.get(c.ID) or "survey"))
+    if refused:
+        raise SurveyDefinitionError(refused)
     survey_id = free_survey_id(db, str(definition.get(c.ID) or "survey"))
     definition = json_ready({**definition, c.ID: survey_id})
     title = str(definition.get(c.TITLE) or survey_id)
@@ -169,11 +169,11 @@ def has_draft(db: Database, survey_id: str) -> bool:
 
 def save_draft(db: Database, principal: Principal, survey_id: str, definition: dict[str, Any]) -> None:
     """Save the builder's working copy (no validation: a draft may be half written, but never larger than a survey
-    may be: raises SurveyDefinitionError)."""
+    may be nor hold a NUL: raises SurveyDefinitionError)."""
     row = _require_edit(db, principal, survey_id)
-    too_large = size_errors(definition, survey_id)
-    if too_large:
-        raise SurveyDefinitionError(too_large)
+    refused = storable_errors(definition, survey_id)
+    if refused:
+        raise SurveyDefinitionError(refused)
     definition = json_ready({**definition, c.ID: survey_id})
     survey_store.save_draft(db, survey_id, definition)
     title = definition.get(c.TITLE)

@@ -178,10 +178,9 @@ class _SurveyParser:
         if not isinstance(data, dict):
             self.error("not_a_mapping", None, detail=_yaml_type_name(data))
             return None
-        self.errors.extend(size_errors(data, self.source))
+        self.errors.extend(storable_errors(data, self.source))
         if self.errors:  # a 10,000-question file is refused before it is walked
             return None
-        self.check_control_characters(data)
         self.check_keys(data, c.SURVEY_KEYS, None)
 
         survey_id = self.get(data, c.ID, "text", None, required=True)
@@ -685,6 +684,17 @@ def size_errors(data: Any, source: str = "<dict>") -> list[DefinitionError]:
                 too_many(question.get(c.ROWS), c.SURVEY_MAX_MATRIX_ROWS, c.ROWS, qid)
     if count > c.SURVEY_MAX_QUESTIONS:
         errors.insert(0, DefinitionError("too_many_questions", source, None, {"count": count, "limit": c.SURVEY_MAX_QUESTIONS}))
+    return errors
+
+
+def storable_errors(data: Any, source: str = "<dict>") -> list[DefinitionError]:
+    """What keeps a definition from being stored at all, even as a half-written draft: the size bounds, then any
+    text holding a NUL or another control character."""
+    errors = size_errors(data, source)
+    if not errors:
+        parser = _SurveyParser(source)
+        parser.check_control_characters(data)
+        errors = parser.errors
     return errors
 
 

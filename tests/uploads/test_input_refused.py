@@ -203,3 +203,13 @@ def test_over_long_registry_cells_are_bad_rows_not_cut(db):
     sheet = registry.parse_visit_sheet(("户编号,走访结果,问题类别,问题描述\nH1,见面,环境," + "坏" * 1001 + "\n").encode(),
                                        "s.csv", {"H1": 1}, categories=["环境"], today=dt.date(2026, 12, 1))
     assert [(e.code, e.value) for e in sheet.errors] == [("too_long", "问题描述: 1001/1000")] and not sheet.visits
+
+
+def test_a_nul_typed_into_the_builder_is_not_saved_in_the_draft(db):
+    tree = build_tree(db)
+    admin = make_principal(db, "admin1", "admin", tree.district)
+    survey_id = authoring.create_survey(db, admin, authoring.blank_definition("small", "小"))
+    with pytest.raises(SurveyDefinitionError) as refused:
+        authoring.save_draft(db, admin, survey_id, {**authoring.blank_definition(survey_id, "小"), c.TITLE: "小\x00"})
+    assert refused.value.codes == ["control_char"]
+    assert authoring.working_definition(db, survey_id)[c.TITLE] == "小"
