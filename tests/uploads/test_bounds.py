@@ -142,3 +142,18 @@ def test_streamlit_accepts_no_upload_larger_than_the_largest_bound():
     config = tomllib.loads((Path(ROOT) / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == uploads.MAX_UPLOAD_MB
     assert uploads.MAX_UPLOAD_MB * uploads.MIB >= max(uploads.HOUSEHOLDS_CSV.max_bytes, uploads.TABLE_XLSX.max_bytes)
+
+
+def test_a_filled_visit_sheet_is_read_once(paths, monkeypatch):
+    """It was read twice (once for the codes, once to check the rows): twice the time and memory of a big sheet."""
+    db, run = paths
+    reads: list[str] = []
+    real = registry.read_table
+
+    def counting(data, filename="", limit=None, progress=None):
+        reads.append(filename)
+        return real(data, filename, limit, progress)
+
+    monkeypatch.setattr(registry, "read_table", counting)
+    sheet, _, headers = run["visit sheet"]("户编号,走访结果\nH1,见面\n".encode(), "s.csv")
+    assert reads == ["s.csv"] and headers == ["户编号", "走访结果"] and sheet.total_rows == 1
