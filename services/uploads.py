@@ -30,6 +30,8 @@ class Bounds:
     kind: str  # table or xlsform
     max_bytes: int
     max_uncompressed: int = 0  # total of the zip members; 0 for text formats
+    # openpyxl reads the shared strings into Python objects as it opens the workbook, before any row streams
+    max_shared_strings: int = 0
     max_ratio: int = 100
     ratio_floor: int = 4 * MIB
     max_rows: int = 0
@@ -41,13 +43,13 @@ class Bounds:
 # 70 bytes each): a million cells is ~140,000 households of 7 columns. The household registry as CSV goes through
 # pyarrow's C++ reader instead (600,000 households in seconds, compact columns), so it may be larger.
 TABLE_CSV = Bounds("table", max_bytes=16 * MIB, max_rows=200_000, max_columns=200, max_cells=1_000_000)
-TABLE_XLSX = Bounds("table", max_bytes=32 * MIB, max_uncompressed=96 * MIB, max_rows=200_000, max_columns=200,
-                    max_cells=1_000_000)
+TABLE_XLSX = Bounds("table", max_bytes=32 * MIB, max_uncompressed=96 * MIB, max_shared_strings=32 * MIB,
+                    max_rows=200_000, max_columns=200, max_cells=1_000_000)
 HOUSEHOLDS_CSV = Bounds("table", max_bytes=64 * MIB, max_rows=1_000_000, max_columns=200)
 # Each paper row becomes a response held in memory until the one transaction that stores them all.
 PAPER_ROWS = 20_000
 # An XLSForm's rows and columns are bounded where its sheets are read (surveys.xlsform.XLSFORM_MAX_ROWS).
-XLSFORM = Bounds("xlsform", max_bytes=8 * MIB, max_uncompressed=32 * MIB)
+XLSFORM = Bounds("xlsform", max_bytes=8 * MIB, max_uncompressed=32 * MIB, max_shared_strings=8 * MIB)
 # Streamlit refuses anything above server.maxUploadSize (MB) before a script sees it; keep it at the largest bound.
 # (A YAML survey is bounded by surveys.constants.MAX_SURVEY_FILE_BYTES, surveys by their question and choice counts.)
 MAX_UPLOAD_MB = max(b.max_bytes for b in (TABLE_CSV, TABLE_XLSX, HOUSEHOLDS_CSV, XLSFORM)) // MIB
@@ -88,6 +90,9 @@ def check_zip(data: bytes, bounds: Bounds) -> None:
     total = 0
     for member in members:
         total += member.file_size
+        if member.filename.lower().endswith("sharedstrings.xml") and member.file_size > bounds.max_shared_strings:
+            raise UploadRefused("upload.err.unpacked_too_big", size=_mb(member.file_size),
+                                limit=_mb(bounds.max_shared_strings))
         if member.file_size > bounds.ratio_floor and member.file_size > bounds.max_ratio * max(member.compress_size, 1):
             raise UploadRefused("upload.err.zip_ratio", ratio=member.file_size // max(member.compress_size, 1),
                                 limit=bounds.max_ratio)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,18 @@ def test_a_filled_visit_sheet_is_read_once(paths, monkeypatch):
     monkeypatch.setattr(registry, "read_table", counting)
     sheet, _, headers = run["visit sheet"]("户编号,走访结果\nH1,见面\n".encode(), "s.csv")
     assert reads == ["s.csv"] and headers == ["户编号", "走访结果"] and sheet.total_rows == 1
+
+
+def test_shared_strings_are_bounded_on_their_own(paths):
+    """openpyxl loads the shared strings into memory when it opens the workbook, before any row is streamed."""
+    import io
+    import zipfile
+
+    _, run = paths
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:  # unique strings: a low ratio
+        z.writestr("xl/sharedStrings.xml", b"<sst>" + os.urandom(17 * 1024 * 1024).hex().encode() + b"</sst>")
+    assert len(out.getvalue()) < uploads.TABLE_XLSX.max_bytes
+    with pytest.raises(uploads.UploadRefused) as refused:
+        run["org tree"](out.getvalue(), "o.xlsx")
+    assert refused.value.code == "upload.err.unpacked_too_big" and refused.value.params["limit"] == "32"
