@@ -41,8 +41,9 @@ class Bounds:
 
 # Registries, org trees, filled visit sheets, paper responses and subject lists, read into Python cells: measured
 # ~300 bytes of peak memory per cell (the cells, then their columns), so 500,000 cells (~70,000 households of 7
-# columns) cost ~150 MB on top of the server (measured: 70,000 households, 153 MB, 19 s on a busy 2-core machine). The household registry as CSV goes through pyarrow's C++ reader
-# instead (600,000 households in seconds, compact columns), so it may be larger; the messages point there.
+# columns) cost ~150 MB on top of the server (70,000 households: 153 MB, 19 s on a busy 2-core machine). The
+# household registry as CSV goes through pyarrow's C++ reader instead (600,000 households in seconds, compact
+# columns), so it may be larger; the messages point there.
 TABLE_CSV = Bounds("table", max_bytes=16 * MIB, max_rows=100_000, max_columns=200, max_cells=500_000)
 TABLE_XLSX = Bounds("table", max_bytes=32 * MIB, max_uncompressed=96 * MIB, max_shared_strings=32 * MIB,
                     max_rows=100_000, max_columns=200, max_cells=500_000)
