@@ -56,12 +56,8 @@ def cmd_import_survey(args: argparse.Namespace) -> int:
     try:
         if authoring.is_xlsform(name, content):
             outcome = authoring.import_xlsform(db, CLI_PRINCIPAL, content, filename=name, publish_now=args.publish)
-        else:
-            try:
-                text = content.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise CliError("authoring.cli.not_utf8", file=name) from None
-            outcome = authoring.import_yaml(db, CLI_PRINCIPAL, text, filename=name, publish_now=args.publish)
+        else:  # bytes: strict UTF-8 and the size bound are the import's own checks
+            outcome = authoring.import_yaml(db, CLI_PRINCIPAL, content, filename=name, publish_now=args.publish)
     except SurveyDefinitionError as exc:
         print(exc.message(args.lang), file=sys.stderr)
         raise CliError("authoring.cli.import_failed", file=name) from None

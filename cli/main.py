@@ -11,6 +11,7 @@ import sys
 import cli
 from cli.common import CliError
 from i18n import t
+from services.uploads import UploadRefused
 from storage.db import StorageError
 
 _SKIP = {"main", "common"}
@@ -43,6 +44,9 @@ def main(argv: list[str]) -> int:
     except CliError as exc:
         print(exc.message(args.lang), file=sys.stderr)
         return exc.exit_code
+    except UploadRefused as exc:  # any import command: the file is past its bounds, nothing was read or written
+        print(t(exc.code, args.lang, **exc.params), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from fieldwork import rules
+from services import uploads
+from surveys.constants import CONTROL_CHARACTERS
 
 Progress = Callable[[float], None] | None
 
@@ -66,7 +68,14 @@ _LANDLINE = re.compile(r"0\d{9,11}")
 _TAG_SPLIT = re.compile(r"[、,，;；/\s]+")
 _SPACES = re.compile(r"\s+")
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+_CONTROL = re.compile(CONTROL_CHARACTERS)
 MAX_MEMBERS = 99
+# Longest text each imported field may hold; a longer cell is a bad row (too_long), never cut.
+MAX_HEAD_NAME = 64
+MAX_ADDRESS = 200
+MAX_UNIT_NAME = 100
+MAX_DESCRIPTION = 1000
+MAX_NOTE = 500
 
 
 class RegistryFileError(ValueError):
@@ -137,18 +146,23 @@ def is_xlsx(data: bytes, filename: str = "") -> bool:
     return data[:2] == b"PK" or filename.lower().endswith((".xlsx", ".xlsm"))
 
 
-def read_table(data: bytes, filename: str = "", limit: int | None = None) -> Table:
+def read_table(data: bytes, filename: str = "", limit: int | None = None, progress: Progress = None) -> Table:
     """Read the first sheet of an .xlsx, or a CSV in any of the supported encodings
-    (only the first ``limit`` data rows when given, for a preview)."""
+    (only the first ``limit`` data rows when given, for a preview). The file is bounded before it is parsed and
+    while its rows stream in (services.uploads); raises UploadRefused past a bound. ``progress(0.0)`` is called as
+    a heartbeat while rows stream in (a cancelled import stops there)."""
+    heartbeat = (lambda: progress(0.0)) if progress is not None else None
     if not data:
         raise RegistryFileError("registry.err.empty")
+    bounds = uploads.check_table(data, filename)
     if is_xlsx(data, filename):
-        records, encoding = _xlsx_records(data), "xlsx"
+        records, encoding = _xlsx_records(data, bounds, heartbeat), "xlsx"
     else:
         text, encoding = decode(data)
         sample = text[:4096]
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-        records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records = uploads.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), bounds,
+                                       heartbeat)
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     for number, record in enumerate(records, start=1):
@@ -166,7 +180,8 @@ def read_table(data: bytes, filename: str = "", limit: int | None = None) -> Tab
     return Table(headers, rows, encoding)
 
 
-def _xlsx_records(data: bytes) -> Iterator[Sequence[Any]]:
+def _xlsx_records(data: bytes, bounds: uploads.Bounds,
+                  heartbeat: Callable[[], None] | None = None) -> Iterator[Sequence[Any]]:
     from openpyxl import load_workbook
 
     try:
@@ -174,11 +189,21 @@ def _xlsx_records(data: bytes) -> Iterator[Sequence[Any]]:
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise RegistryFileError("registry.err.bad_xlsx") from None
     try:
-        sheet = book.worksheets[0]
-        for record in sheet.iter_rows(values_only=True):
-            yield record
+        yield from uploads.xlsx_rows(book.worksheets[0], bounds, heartbeat)
+    except (uploads.UploadRefused, uploads.Cancelled):
+        raise
+    except Exception:  # a damaged sheet inside a readable zip
+        raise RegistryFileError("registry.err.bad_xlsx") from None
     finally:
         book.close()
+
+
+def _control_cell(cells: Sequence[str]) -> str | None:
+    """The first cell holding a NUL or another control character, shown with it replaced by □; None if none."""
+    for cell in cells:
+        if _CONTROL.search(cell):
+            return _CONTROL.sub("□", cell)[:40]
+    return None
 
 
 def map_headers(headers: Sequence[str], aliases: Mapping[str, str], required: Sequence[str]) -> dict[str, int]:
@@ -312,6 +337,7 @@ def _columns_fast(data: bytes, filename: str) -> tuple[list[str], dict[str, Any]
         return None
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    uploads.check_columns(first.count(delimiter) + 1, uploads.HOUSEHOLDS_CSV)
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
@@ -327,14 +353,15 @@ def _columns_fast(data: bytes, filename: str) -> tuple[list[str], dict[str, Any]
         raise RegistryFileError("registry.err.empty")
     headers = [clean_text(v) for v in table.slice(0, 1).to_pylist()[0].values()]
     body = table.slice(1)
+    uploads.check_rows(body.num_rows, uploads.HOUSEHOLDS_CSV)
     columns = {name: body.column(i).combine_chunks() for i, name in enumerate(headers)}
     return headers, columns, body.num_rows, encoding
 
 
-def _columns_careful(data: bytes, filename: str) -> tuple[list[str], dict[str, Any], list[int], str]:
+def _columns_careful(data: bytes, filename: str, progress: Progress = None) -> tuple[list[str], dict[str, Any], list[int], str]:
     import pyarrow as pa
 
-    table = read_table(data, filename)
+    table = read_table(data, filename, progress=progress)
     width = len(table.headers)
     cells = [(cells + [""] * width)[:width] for _, cells in table.rows]
     columns = {name: pa.array([row[i] for row in cells], pa.string()) for i, name in enumerate(table.headers)}
@@ -353,12 +380,17 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
 
     step = progress or (lambda _fraction: None)
     step(0.0)
-    fast = _columns_fast(data, filename)
+    if not data:
+        raise RegistryFileError("registry.err.empty")
+    if uploads.check_table(data, filename, csv=uploads.HOUSEHOLDS_CSV) is uploads.HOUSEHOLDS_CSV:
+        fast = _columns_fast(data, filename)
+    else:
+        fast = None
     if fast is not None:
         headers, raw, count, encoding = fast
         row_numbers = np.arange(2, count + 2, dtype=np.int64)
     else:
-        headers, raw, numbers, encoding = _columns_careful(data, filename)
+        headers, raw, numbers, encoding = _columns_careful(data, filename, step)
         row_numbers = np.array(numbers, dtype=np.int64)
     columns = map_headers(headers, HOUSEHOLD_HEADERS, HOUSEHOLD_REQUIRED)
     arrays = list(raw.values())
@@ -404,6 +436,15 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
     first_of = first_positions[position]
     duplicate = (first_of != np.arange(n)) & ~missing_code
     missing_name = flags(pc.equal(name, ""))
+    long_name = np.asarray(pc.utf8_length(name).to_numpy(zero_copy_only=False)) > MAX_HEAD_NAME
+    long_address = np.asarray(pc.utf8_length(address).to_numpy(zero_copy_only=False)) > MAX_ADDRESS
+    control = np.zeros(n, dtype=bool)
+    control_column: dict[int, str] = {}  # row position -> header of the first cell with a control character
+    for header, arr in zip(headers, arrays):
+        hit = flags(pc.match_substring_regex(pc.fill_null(arr, ""), CONTROL_CHARACTERS))
+        for i in np.flatnonzero(hit & ~control).tolist():
+            control_column[i] = header
+        control |= hit
 
     missing_grid = flags(pc.equal(grid_text, ""))
     by_code, code_ids = lookup(grid_text, grids.by_code)
@@ -444,6 +485,8 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
         (missing_name, "missing_name", None), (missing_grid, "missing_grid", None),
         (unknown, "unknown_grid", grid_text), (ambiguous, "ambiguous_grid", grid_text),
         (bad_phone, "bad_phone", phone_text), (bad_members, "bad_members", members_text),
+        (control, "control_char", None),
+        (long_name, "too_long", None), (long_address, "too_long", None),
     ]
     found: list[tuple[int, int, str, str]] = []
     bad = np.zeros(n, dtype=bool)
@@ -453,6 +496,12 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
             value = "" if values is None else str(values[i].as_py())
             if reason == "duplicate_code":
                 value = f"{value} ({int(row_numbers[first_of[i]])})"
+            elif reason == "control_char":
+                value = control_column[i]
+            elif reason == "too_long":
+                field_name, text_of, limit = ("head_name", name, MAX_HEAD_NAME) if mask is long_name else (
+                    "address", address, MAX_ADDRESS)
+                value = f"{headers[columns[field_name]]}: {len(text_of[i].as_py())}/{limit}"
             found.append((int(row_numbers[i]), order, reason, value))
     found.sort()
     errors = [RowError(row, reason, value) for row, _, reason, value in found]
@@ -462,9 +511,9 @@ def parse_households(data: bytes, filename: str, grids: GridLookup, progress: Pr
     table = pa.table({
         "row": pa.array(row_numbers, pa.int64()),
         "code": code,
-        "head_name": pc.utf8_slice_codeunits(name, 0, 64),
+        "head_name": name,
         "phone": phone,
-        "address": pc.if_else(pc.equal(address, ""), pa.scalar(None, pa.string()), pc.utf8_slice_codeunits(address, 0, 200)),
+        "address": pc.if_else(pc.equal(address, ""), pa.scalar(None, pa.string()), address),
         "grid_id": pa.array(grid_id, pa.int64()),
         "members": pc.if_else(pc.equal(members_col, 0), pa.scalar(None, pa.int32()), members_col),
         "tags": pc.split_pattern_regex(tags_text, r"[、,，;；/\s]+"),
@@ -522,6 +571,9 @@ def parse_units(data: bytes, filename: str, existing: Mapping[str, int], max_lev
         level_text = get(cells, "level")
         level = _level(level_text)
         bad = False
+        shown = _control_cell(cells)
+        if shown is not None:
+            errors.append(RowError(number, "control_char", shown)); bad = True
         if not code:
             errors.append(RowError(number, "missing_code")); bad = True
         elif code in pending:
@@ -530,10 +582,12 @@ def parse_units(data: bytes, filename: str, existing: Mapping[str, int], max_lev
             errors.append(RowError(number, "missing_name")); bad = True
         if level_text and (level is None or not 1 <= level <= max_level):
             errors.append(RowError(number, "bad_level", level_text)); bad = True
+        if len(name) > MAX_UNIT_NAME:
+            errors.append(RowError(number, "too_long", f"{len(name)}/{MAX_UNIT_NAME}")); bad = True
         if parent and parent == code:
             errors.append(RowError(number, "unknown_parent", parent)); bad = True
         if not bad:
-            pending[code] = (number, name[:100], parent or None, level)
+            pending[code] = (number, name, parent or None, level)
     records: list[UnitRecord] = []
     levels: dict[str, int] = dict(existing)
     placed: set[str] = set()
@@ -621,7 +675,19 @@ def parse_visit_sheet(
     checked (household, date not in the future and inside ``window``, outcome,
     satisfaction word, category from the configured list with a description).
     """
-    table = read_table(data, filename)
+    return parse_visit_table(read_table(data, filename), households, categories=categories, today=today,
+                             window=window)
+
+
+def parse_visit_table(
+    table: Table,
+    households: Mapping[str, int],
+    *,
+    categories: Sequence[str],
+    today: dt.date,
+    window: tuple[dt.date, dt.date] | None = None,
+) -> SheetParse:
+    """parse_visit_sheet for a sheet already read (the file is read once)."""
     columns = map_headers(table.headers, VISIT_SHEET_HEADERS, ("code", "outcome"))
     get = _getter(columns)
     visits: list[SheetVisit] = []
@@ -633,6 +699,9 @@ def parse_visit_sheet(
             skipped += 1
             continue
         row_errors: list[RowError] = []
+        shown = _control_cell(cells)
+        if shown is not None:
+            row_errors.append(RowError(number, "control_char", shown))
         code = get(cells, "code").replace(" ", "")
         if not code:
             row_errors.append(RowError(number, "missing_code"))
@@ -661,6 +730,10 @@ def parse_visit_sheet(
             row_errors.append(RowError(number, "missing_description"))
         if description and not category:
             row_errors.append(RowError(number, "missing_category"))
+        for field_name, limit in (("description", MAX_DESCRIPTION), ("note", MAX_NOTE)):
+            if len(get(cells, field_name)) > limit:
+                row_errors.append(RowError(number, "too_long", f"{table.headers[columns[field_name]]}: "
+                                                               f"{len(get(cells, field_name))}/{limit}"))
         urgency_text = get(cells, "urgency")
         urgency = rules.URGENCY_BY_WORD.get(urgency_text, None) if urgency_text else "normal"
         if urgency is None:
@@ -673,6 +746,5 @@ def parse_visit_sheet(
             continue
         assert outcome is not None and visited_on is not None and urgency is not None
         visits.append(SheetVisit(number, code, visited_on, outcome, satisfaction, category,
-                                 description[:1000] if description else None, urgency,
-                                 follow_text in YES_WORDS, get(cells, "note")[:500] or None))
+                                 description, urgency, follow_text in YES_WORDS, get(cells, "note") or None))
     return SheetParse(visits, errors, skipped, len(table.rows))

@@ -42,6 +42,9 @@ def save(survey_id: str, definition: dict[str, Any], message: str = "builder.sav
     except authoring.AuthoringError as exc:
         st.error(t(exc.key, **plain_values(exc.params)))
         st.stop()
+    except SurveyDefinitionError as exc:  # past the size bounds or a NUL: nothing saved, the last draft stays
+        st.error(plain(exc.message(L)))
+        st.stop()
     notice(message, **params)
     st.rerun()
 
@@ -69,6 +72,7 @@ with st.expander(t("builder.create"), expanded=not editable):
         if subject_file is not None:
             from services.evaluation import subject_names_from_table
             from services.paper_import import PaperImportError
+            from services.uploads import UploadRefused
 
             try:
                 names = subject_names_from_table(subject_file.getvalue(), subject_file.name)
@@ -76,6 +80,8 @@ with st.expander(t("builder.create"), expanded=not editable):
                 st.caption(t("builder.subjects_read", n=len(names)))
             except PaperImportError as exc:
                 st.error(plain(exc.issue.message(L)))
+            except UploadRefused as exc:
+                st.error(t(exc.code, **plain_values(exc.params)))
     if st.button(t("builder.create_button"), key="builder.new.create", type="primary"):
         title = new_title.strip()
         wanted = new_id.strip().lower()
@@ -88,8 +94,12 @@ with st.expander(t("builder.create"), expanded=not editable):
             if start_from:
                 created = authoring.create_from_template(db, user, template_surveys[start_from], wanted, title)
             elif new_kind == c.KIND_EVALUATION:
-                created = authoring.create_survey(
-                    db, user, evaluation_definition(wanted, title, subjects_text.splitlines() or [title]))
+                try:
+                    created = authoring.create_survey(
+                        db, user, evaluation_definition(wanted, title, subjects_text.splitlines() or [title]))
+                except SurveyDefinitionError as exc:  # more subjects than a survey may grade: nothing created
+                    st.error(exc.message(L))
+                    st.stop()
             else:
                 created = authoring.create_survey(db, user, authoring.blank_definition(wanted, title, new_kind))
             st.session_state["builder.choose"] = created

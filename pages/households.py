@@ -8,13 +8,14 @@ from fieldwork.masking import mask_household
 from fieldwork.rules import tag_choices
 from fieldwork.sheets import xlsx_bytes
 from services import fieldwork as fw
+from services import uploads
 from settings import now
 from storage import audit
 from storage import campaigns as campaign_store
 from storage import households as household_store
 from storage import worklists
 from storage.db import Database
-from ui import downloads
+from ui import downloads, import_job
 from ui.markup import plain, plain_values
 from ui.resources import database
 from ui.session import require, t
@@ -33,16 +34,18 @@ if user.role == "admin":
     with st.expander(t("households.import"), expanded=False):
         st.caption(t("households.import_help"))
         upload = st.file_uploader(t("households.file"), type=["csv", "xlsx", "txt"], key="households.upload")
-        if upload is not None:
-            data = upload.getvalue()
-            bar = st.progress(0.0)
-            try:
-                check = fw.check_households(db, user.scope, data, upload.name,
-                                            progress=lambda f: bar.progress(min(f, 1.0) * 0.5))
-            except registry.RegistryFileError as exc:
+        if upload is None:
+            import_job.forget("households.check")
+        else:
+            data, name = upload.getvalue(), upload.name
+            file_key = import_job.digest(data)
+            try:  # the check (and the import below) run off the script thread, with progress and a cancel
+                check = import_job.run("households.check", file_key, lambda progress: fw.check_households(
+                    db, user.scope, data, name, progress=progress))
+            except (registry.RegistryFileError, uploads.UploadRefused) as exc:
                 st.error(t(exc.code, **plain_values(exc.params)))
-            else:
-                bar.progress(0.5)
+                check = import_job.RUNNING
+            if check is not import_job.RUNNING:
                 preview = registry.read_table(data, upload.name, limit=20)
                 st.caption(t("households.preview"))
                 st.dataframe([dict(zip(preview.headers, cells)) for _, cells in preview.rows], hide_index=True)
@@ -54,20 +57,23 @@ if user.role == "admin":
                 else:
                     st.success(t("households.dry_run_ok"))
                 skip = st.checkbox(t("households.skip_bad"), key="households.skip", disabled=not check.errors)
+                import_key = f"{file_key}:{skip}"
                 if st.button(t("households.do_import"), type="primary", key="households.go",
-                             disabled=bool(check.errors) and not skip):
+                             disabled=bool(check.errors) and not skip) or import_job.started("households.import",
+                                                                                              import_key):
                     try:
-                        counts = fw.import_households(db, user.scope, check, skip_bad_rows=skip,
-                                                      progress=lambda f: bar.progress(0.5 + f / 2))
+                        counts = import_job.run("households.import", import_key, lambda progress: fw.import_households(
+                            db, user.scope, check, skip_bad_rows=skip, progress=progress), once=True)
                     except household_store.HouseholdsOutOfScope as exc:
                         st.error(t(exc.key, codes=plain("、".join(exc.codes[:20]))))
                     except Exception:  # the transaction rolled back: nothing was written
                         st.error(t("households.import_failed"))
                     else:
-                        if counts is None:
+                        if counts is import_job.RUNNING:
+                            pass
+                        elif counts is None:
                             st.error(t("households.import_blocked"))
                         else:
-                            bar.progress(1.0)
                             audit.record(db, "households.import", actor_id=user.user_id, actor_name=user.username,
                                          target=upload.name, detail=counts.__dict__)
                             st.success(t("households.imported", inserted=counts.inserted, updated=counts.updated,
@@ -78,7 +84,7 @@ if user.role == "admin":
         if unit_file is not None:
             try:
                 units = registry.parse_units(unit_file.getvalue(), unit_file.name, household_store.unit_levels(db))
-            except registry.RegistryFileError as exc:
+            except (registry.RegistryFileError, uploads.UploadRefused) as exc:
                 st.error(t(exc.code, **plain_values(exc.params)))
             else:
                 if units.errors:

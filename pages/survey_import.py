@@ -10,11 +10,11 @@ from ui.session import lang, require, t
 
 user = require("admin", "leader")
 
-from services import authoring, paper_import  # noqa: E402
+from services import authoring, paper_import, uploads  # noqa: E402
 from storage import surveys as survey_store  # noqa: E402
 from surveys import SurveyDefinitionError  # noqa: E402
 from surveys.errors import ImportIssue  # noqa: E402
-from ui import state  # noqa: E402
+from ui import import_job, state  # noqa: E402
 from ui.markup import plain  # noqa: E402
 from ui.resources import database  # noqa: E402
 
@@ -43,8 +43,7 @@ with tab_survey:
             if authoring.is_xlsform(upload.name, content):
                 outcome = authoring.import_xlsform(db, user, content, filename=upload.name, publish_now=publish_now)
             else:
-                outcome = authoring.import_yaml(db, user, content.decode("utf-8-sig", errors="replace"),
-                                                filename=upload.name, publish_now=publish_now)
+                outcome = authoring.import_yaml(db, user, content, filename=upload.name, publish_now=publish_now)
         except SurveyDefinitionError as exc:
             st.error(t("import.failed"))
             for error in exc.errors:
@@ -53,6 +52,8 @@ with tab_survey:
             st.error(t("import.failed"))
             for issue in exc.issues:
                 st.text(issue.message(L))
+        except uploads.UploadRefused as exc:
+            st.error(t(exc.code, **exc.params))
         else:
             st.success(t("import.survey_done", id=outcome.survey_id)
                        + (" " + t("import.survey_published", version=outcome.version) if outcome.version else ""))
@@ -77,15 +78,23 @@ with tab_paper:
         survey_id = st.selectbox(t("import.paper_survey"), list(titles), key="import.paper.survey", format_func=titles.get)
         st.caption(t("import.paper_help"))
         paper = st.file_uploader(t("import.paper_file"), type=["csv", "xlsx"], key="import.paper.file")
-        if st.button(t("import.paper_check"), key="import.paper.check", disabled=paper is None) and paper is not None:
-            content = paper.getvalue()
-            try:
-                plan = paper_import.plan_import(db, user, survey_id, content, paper.name)
+        content = paper.getvalue() if paper is not None else b""
+        check_key = f"{import_job.digest(content)}:{survey_id}"
+        if (st.button(t("import.paper_check"), key="import.paper.check", disabled=paper is None)
+                or import_job.started("import.paper.check", check_key)) and paper is not None:
+            paper_name = paper.name
+            try:  # checked off the script thread, with progress and a cancel
+                plan = import_job.run("import.paper.check", check_key, lambda progress: paper_import.plan_import(
+                    db, user, survey_id, content, paper_name, progress=progress), once=True)
             except paper_import.PaperImportError as exc:
                 st.session_state.pop(state.PAPER_PLAN, None)
                 st.error(plain(exc.issue.message(L)))
+            except uploads.UploadRefused as exc:
+                st.session_state.pop(state.PAPER_PLAN, None)
+                st.error(t(exc.code, **plain_values(exc.params)))
             else:
-                st.session_state[state.PAPER_PLAN] = (hashlib.sha256(content).hexdigest(), paper.name, plan)
+                if plan is not import_job.RUNNING:
+                    st.session_state[state.PAPER_PLAN] = (hashlib.sha256(content).hexdigest(), paper.name, plan)
         held = st.session_state.get(state.PAPER_PLAN)
         if held is not None and held[2].survey_id == survey_id:
             digest, name, plan = held

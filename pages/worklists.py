@@ -7,6 +7,7 @@ from fieldwork import registry
 from fieldwork.masking import mask_household
 from fieldwork.sheets import visit_sheet
 from services import fieldwork as fw
+from services import uploads
 from services.survey_catalog import survey_version
 from settings import now
 from storage import audit, orgs, users
@@ -14,7 +15,7 @@ from storage import campaigns as campaign_store
 from storage import visits as visit_store
 from storage import worklists
 from storage.db import Database, Scope
-from ui import downloads
+from ui import downloads, import_job
 from ui.markup import plain_values
 from ui.resources import database
 from i18n import t as translate
@@ -125,14 +126,20 @@ if user.role in ("cadre", "admin"):
     st.subheader(t("worklists.reimport"))
     st.caption(t("worklists.reimport_help"))
     upload = st.file_uploader(t("households.file"), type=["xlsx", "csv"], key="worklists.upload")
-    if upload is not None:
-        data = upload.getvalue()
-        try:
-            sheet, households, headers = fw.read_visit_sheet(db, user.scope, data, upload.name, categories=categories,
-                                                             today=today, window=(campaign.starts_on, campaign.ends_on))
-        except registry.RegistryFileError as exc:
+    if upload is None:
+        import_job.forget("worklists.sheet")
+    else:
+        data, name = upload.getvalue(), upload.name
+        try:  # read off the script thread, with progress and a cancel
+            read = import_job.run("worklists.sheet", f"{import_job.digest(data)}:{campaign.id}", lambda progress: (
+                fw.read_visit_sheet(db, user.scope, data, name, categories=categories, today=today,
+                                    window=(campaign.starts_on, campaign.ends_on), progress=progress)))
+        except (registry.RegistryFileError, uploads.UploadRefused) as exc:
             st.error(t(exc.code, **plain_values(exc.params)))
             st.stop()
+        if read is import_job.RUNNING:
+            st.stop()
+        sheet, households, headers = read
         bad_rows = len({e.row for e in sheet.errors})
         st.info(t("worklists.sheet_summary", total=sheet.total_rows, good=len(sheet.visits), skipped=sheet.skipped,
                   bad=bad_rows))

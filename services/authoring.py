@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from auth.principal import Principal
+from services import uploads
 from services.survey_catalog import survey_version
 from storage import audit
 from storage import surveys as survey_store
@@ -16,6 +17,7 @@ from storage.db import Database
 from surveys import Survey, SurveyDefinitionError, dump_survey_yaml, load_survey_text, survey_from_dict, survey_to_dict
 from surveys import constants as c
 from surveys.model import MatrixQuestion, MultiChoiceQuestion, RatingQuestion, SingleChoiceQuestion, SURVEY_ID_RE
+from surveys.loader import decode_survey_file, storable_errors
 from surveys.xlsform import ImportIssue, unreadable, xlsform_to_dict
 
 # version_changes values: what happened to a question id between two versions.
@@ -123,6 +125,9 @@ def create_survey(
     db: Database, principal: Principal | None, definition: dict[str, Any], *, source: str = "builder"
 ) -> str:
     """Store a new survey whose draft is ``definition`` (its id made free and valid); returns the survey id."""
+    refused = storable_errors(definition, str(definition.get(c.ID) or "survey"))
+    if refused:
+        raise SurveyDefinitionError(refused)
     survey_id = free_survey_id(db, str(definition.get(c.ID) or "survey"))
     definition = json_ready({**definition, c.ID: survey_id})
     title = str(definition.get(c.TITLE) or survey_id)
@@ -157,8 +162,12 @@ def has_draft(db: Database, survey_id: str) -> bool:
 
 
 def save_draft(db: Database, principal: Principal, survey_id: str, definition: dict[str, Any]) -> None:
-    """Save the builder's working copy (no validation: a draft may be half written)."""
+    """Save the builder's working copy (no validation: a draft may be half written, but never larger than a survey
+    may be nor hold a NUL: raises SurveyDefinitionError)."""
     row = _require_edit(db, principal, survey_id)
+    refused = storable_errors(definition, survey_id)
+    if refused:
+        raise SurveyDefinitionError(refused)
     definition = json_ready({**definition, c.ID: survey_id})
     survey_store.save_draft(db, survey_id, definition)
     title = definition.get(c.TITLE)
@@ -248,9 +257,13 @@ def export_yaml(db: Database, survey_id: str, version: int | None = None) -> str
     return dump_survey_yaml(check_definition(definition))
 
 
-def import_yaml(db: Database, principal: Principal | None, text: str, *, filename: str = "survey.yaml",
+def import_yaml(db: Database, principal: Principal | None, text: str | bytes, *, filename: str = "survey.yaml",
                 publish_now: bool = False) -> ImportOutcome:
-    """Import a YAML survey as a new survey (id made free if taken); raises SurveyDefinitionError if it does not load."""
+    """Import a YAML survey as a new survey (id made free if taken); raises SurveyDefinitionError if it does not load.
+    An uploaded file is passed as bytes: it must be UTF-8 and within the size bound (never decoded with
+    replacements)."""
+    if isinstance(text, bytes):
+        text = decode_survey_file(text, filename)
     survey = load_survey_text(text, filename)
     definition = survey_to_dict(survey)
     survey_id = create_survey(db, principal, definition, source="yaml")
@@ -264,7 +277,9 @@ def import_yaml(db: Database, principal: Principal | None, text: str, *, filenam
 def import_xlsform(db: Database, principal: Principal | None, content: bytes, *, filename: str = "form.xlsx",
                    publish_now: bool = False) -> ImportOutcome:
     """Import an XLSForm workbook as a new draft (published only if asked and it loads); the report lists what was not
-    mapped. A file that is not a readable XLSForm raises UnreadableWorkbook and creates nothing."""
+    mapped. A file that is not a readable XLSForm raises UnreadableWorkbook and creates nothing; one past the upload
+    bounds raises uploads.UploadRefused before it is unpacked, one past the survey size bounds SurveyDefinitionError."""
+    uploads.check_zip(content, uploads.XLSFORM)
     definition, report = xlsform_to_dict(content, filename)
     if unreadable(report):
         raise UnreadableWorkbook(unreadable(report))

@@ -142,15 +142,16 @@ def read_visit_sheet(
     categories: Sequence[str],
     today: dt.date,
     window: tuple[dt.date, dt.date] | None,
+    progress: Callable[[float], None] | None = None,
 ) -> tuple[registry.SheetParse, dict[str, int], list[str]]:
     """A filled visit sheet checked against the households the importer may visit: (parse, code -> id, headers).
     Raises registry.RegistryFileError for an unusable file."""
-    table = registry.read_table(data, filename)
+    table = registry.read_table(data, filename, progress=progress)
     columns = registry.map_headers(table.headers, registry.VISIT_SHEET_HEADERS, ("code", "outcome"))
     index = columns["code"]
     codes = [cells[index].replace(" ", "") for _, cells in table.rows if len(cells) > index]
     households = household_store.household_ids_by_code(db, scope, codes)
-    sheet = registry.parse_visit_sheet(data, filename, households, categories=categories, today=today, window=window)
+    sheet = registry.parse_visit_table(table, households, categories=categories, today=today, window=window)
     return sheet, households, table.headers
 
 

@@ -10,10 +10,12 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auth.principal import Principal
+from services import uploads
 from services.survey_catalog import survey_version
 from storage import audit, orgs
 from storage.db import Database
@@ -87,8 +89,11 @@ class ImportPlan:
 # --- reading the file ----------------------------------------------------------
 
 
-def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    """Headers and (sheet row number, cells) of a CSV (UTF-8 or GBK) or the first sheet of an .xlsx."""
+def read_table(content: bytes, filename: str,
+               heartbeat: Callable[[], None] | None = None) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """Headers and (sheet row number, cells) of a CSV (UTF-8 or GBK) or the first sheet of an .xlsx.
+    The file is bounded before it is parsed and while its rows stream in; raises uploads.UploadRefused past a bound."""
+    bounds = uploads.check_table(content, filename)
     if filename.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
         from openpyxl import load_workbook
 
@@ -97,10 +102,12 @@ def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int
         except Exception as exc:  # not a workbook: openpyxl raises many types
             raise PaperImportError(ImportIssue(0, "", "paper_unreadable", {"detail": type(exc).__name__})) from None
         try:
-            sheet = book.worksheets[0]
-            if hasattr(sheet, "reset_dimensions"):  # read-only mode trusts the stored dimension; some tools write "A1"
-                sheet.reset_dimensions()
-            raw_rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            # the stored dimension is ignored: some tools write "A1", a hostile file A1:XFD1048576
+            raw_rows = [list(r) for r in uploads.xlsx_rows(book.worksheets[0], bounds, heartbeat)]
+        except (uploads.UploadRefused, uploads.Cancelled):
+            raise
+        except Exception as exc:  # a damaged sheet inside a readable zip
+            raise PaperImportError(ImportIssue(0, "", "paper_unreadable", {"detail": type(exc).__name__})) from None
         finally:
             book.close()
     else:
@@ -113,7 +120,7 @@ def read_table(content: bytes, filename: str) -> tuple[list[str], list[tuple[int
         else:
             raise PaperImportError(ImportIssue(0, "", "paper_unreadable", {"detail": "encoding"}))
         try:
-            raw_rows = [list(r) for r in csv.reader(io.StringIO(text))]
+            raw_rows = [list(r) for r in uploads.bounded_rows(csv.reader(io.StringIO(text)), bounds, heartbeat)]
         except csv.Error as exc:
             raise PaperImportError(ImportIssue(0, "", "paper_unreadable", {"detail": str(exc)})) from None
     if not raw_rows:
@@ -273,13 +280,17 @@ def client_key(survey_id: str, cells: list[str], occurrence: int) -> str:
 # --- planning and storing ------------------------------------------------------
 
 
-def plan_import(db: Database, principal: Principal, survey_id: str, content: bytes, filename: str) -> ImportPlan:
-    """Check a file against the survey's current version without storing anything (the dry run)."""
+def plan_import(db: Database, principal: Principal, survey_id: str, content: bytes, filename: str,
+                progress: Callable[[float], None] | None = None) -> ImportPlan:
+    """Check a file against the survey's current version without storing anything (the dry run); ``progress``
+    hears the fraction of rows checked (an ImportJob's cancel takes effect there)."""
+    step = progress or (lambda _fraction: None)
     loaded = survey_version(db, survey_id)
     if loaded is None:
         raise PaperImportError(ImportIssue(0, "", "paper_not_published", {"id": survey_id}))
     survey, version = loaded
-    headers, rows = read_table(content, filename)
+    headers, rows = read_table(content, filename, lambda: step(0.0))
+    uploads.check_rows(len(rows), replace(uploads.TABLE_CSV, max_rows=uploads.PAPER_ROWS))
     columns, warnings = match_columns(survey, headers)
     plan = ImportPlan(survey_id, version, columns, len(rows), warnings=warnings)
     if not any(col.kind == "unit" for col in columns):
@@ -292,7 +303,9 @@ def plan_import(db: Database, principal: Principal, survey_id: str, content: byt
     seen: Counter[str] = Counter()
     units: dict[str, Any] = {}
     anonymous = survey.kind == c.KIND_EVALUATION
-    for number, cells in rows:
+    for index, (number, cells) in enumerate(rows):
+        if index % 500 == 0:
+            step(index / len(rows))
         cells = list(cells) + [None] * (len(columns) - len(cells))
         row_issues: list[ImportIssue] = []
         raw: dict[str, Any] = {}

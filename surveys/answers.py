@@ -45,6 +45,8 @@ from surveys.model import (
 )
 from surveys import constants as c
 
+_CONTROL = re.compile(c.CONTROL_CHARACTERS)
+
 
 @dataclass(frozen=True)
 class AnswerCheck:
@@ -170,7 +172,9 @@ def _coerce_text(question: TextQuestion, raw: Any) -> str:
     if not isinstance(raw, str):
         raise _Invalid("invalid_text")
     text = raw.strip()
-    # Length in characters (code points), as a resident counts them.
+    if _CONTROL.search(text):  # a NUL from a scripted client is refused, never stored or stripped
+        raise _Invalid("control_char")
+    # Length in characters (code points), as a resident counts them. Over-long text is refused, never cut.
     limit = min(question.max_length, c.TEXT_MAX_LENGTH)
     if len(text) > limit:
         raise _Invalid("too_long", max_length=limit, length=len(text))

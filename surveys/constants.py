@@ -84,6 +84,17 @@ QUESTION_KEYS: Final[dict[str, tuple[str, ...]]] = {
 
 # --- Limits ----------------------------------------------------------------
 TEXT_MAX_LENGTH: Final = 2000  # default and hard cap for free text
+# A survey larger than this hangs the builder and the resident's phone (10,000 questions: over 10 minutes in
+# the builder; 10,000 choices: the browser), and no resident answers it. An evaluation survey has one comment
+# question per graded subject, so a party branch of 250 members still fits.
+SURVEY_MAX_QUESTIONS: Final = 300  # per survey, notes included
+SURVEY_MAX_CHOICES: Final = 200  # per choice list, inline list or scale
+SURVEY_MAX_MATRIX_ROWS: Final = 300  # rows of one matrix question (the subjects of an evaluation)
+SURVEY_MAX_PAGES: Final = 100
+SURVEY_MAX_FILE_BYTES: Final = 2 * 1024 * 1024  # a YAML survey of MAX_QUESTIONS questions is ~200 KB
+# NUL and the other C0 control characters (tab, line feed and carriage return are text): never stored. A regular
+# expression that both Python's re and pyarrow's RE2 accept.
+CONTROL_CHARACTERS: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 NPS_MIN: Final = 0
 NPS_MAX: Final = 10
 NPS_PROMOTER_MIN: Final = 9

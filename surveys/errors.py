@@ -28,6 +28,30 @@ DEFINITION_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "无法读取文件：{detail}。",
         "en": "cannot read the file: {detail}.",
     },
+    "file_too_large": {
+        "zh": "文件过大（{size} KB），问卷文件最大 {limit} KB。",
+        "en": "the file is too large ({size} KB); a survey file may be at most {limit} KB.",
+    },
+    "not_utf8": {
+        "zh": "第 {line} 行不是有效的 UTF-8 文本；请在编辑器中以 UTF-8 编码另存后重新导入（未作任何替换）。",
+        "en": "line {line} is not valid UTF-8 text; save the file as UTF-8 in your editor and import it again (nothing was replaced).",
+    },
+    "control_char": {
+        "zh": "{where}的 “{key}” 含有空字符（NUL）或其他控制字符；请删除后重试。",
+        "en": "'{key}' in {where} contains a NUL or another control character; remove it and try again.",
+    },
+    "too_many_questions": {
+        "zh": "问卷共有 {count} 道题，超过上限 {limit} 道；请拆分为几份问卷。",
+        "en": "the survey has {count} questions, more than the limit of {limit}; split it into several surveys.",
+    },
+    "too_many_choices": {
+        "zh": "{where}的 “{key}” 有 {count} 个选项，超过上限 {limit} 个；请精简选项，或改用文本题。",
+        "en": "'{key}' in {where} has {count} choices, more than the limit of {limit}; shorten the list or use a text question.",
+    },
+    "too_many_pages": {
+        "zh": "问卷共有 {count} 页，超过上限 {limit} 页。",
+        "en": "the survey has {count} pages, more than the limit of {limit}.",
+    },
     "missing_key": {
         "zh": "{where}缺少必填项 “{key}”；请补上。",
         "en": "{where} is missing the required key '{key}'; add it.",
@@ -187,6 +211,7 @@ ANSWER_MESSAGES: dict[str, dict[str, str]] = {
     "too_short": {"zh": "请至少填写 {min_length} 个字（当前 {length} 个）。", "en": "Please write at least {min_length} characters (currently {length})."},
     "too_long": {"zh": "最多填写 {max_length} 个字（当前 {length} 个），请精简。", "en": "At most {max_length} characters allowed (currently {length}); please shorten it."},
     "pattern": {"zh": "填写格式不正确，请按提示重新填写。", "en": "The format is not valid; please follow the hint and try again."},
+    "control_char": {"zh": "内容中含有无法保存的控制字符，请删除后重新提交。", "en": "The text contains a control character that cannot be saved; remove it and submit again."},
     "invalid_text": {"zh": "请填写文字。", "en": "Please enter text."},
     "out_of_range": {"zh": "请填写 {min} 到 {max} 之间的值。", "en": "Please enter a value between {min} and {max}."},
     "below_min": {"zh": "不能小于 {min}。", "en": "The value cannot be less than {min}."},
@@ -329,6 +354,7 @@ class AnswerError:
 # --- Import report (XLSForm definitions, paper responses): what was not mapped, by row and column ---
 IMPORT_MESSAGES: dict[str, dict[str, str]] = {
     "not_xlsx": {"zh": "无法读取该文件：它不是有效的 .xlsx 工作簿（{detail}）。", "en": "cannot read the file: it is not a valid .xlsx workbook ({detail})."},
+    "sheet_too_large": {"zh": "工作表过大：XLSForm 每个工作表最多 {rows} 行、{columns} 列，未读取。", "en": "the sheet is too large: an XLSForm sheet may have at most {rows} rows and {columns} columns; it was not read."},
     "no_survey_sheet": {"zh": "工作簿中没有 “survey” 工作表；XLSForm 至少需要 survey 表。", "en": "the workbook has no 'survey' sheet; an XLSForm needs at least that sheet."},
     "label_reference": {"zh": "文字中引用了答案（{names}）：本系统不会代入答案，将按原文显示，请在导入后修改文字。", "en": "the text refers to answers ({names}): answers are not inserted, it is shown as written; edit the text after import."},
     "old_xls": {"zh": "这是旧版 Excel（.xls）文件，无法直接读取；请在 Excel 中“另存为” .xlsx 后再导入。", "en": "this is an old Excel .xls file, which cannot be read; save it as .xlsx in Excel (Save As) and import that."},

@@ -178,6 +178,9 @@ class _SurveyParser:
         if not isinstance(data, dict):
             self.error("not_a_mapping", None, detail=_yaml_type_name(data))
             return None
+        self.errors.extend(storable_errors(data, self.source))
+        if self.errors:  # a 10,000-question file is refused before it is walked
+            return None
         self.check_keys(data, c.SURVEY_KEYS, None)
 
         survey_id = self.get(data, c.ID, "text", None, required=True)
@@ -216,6 +219,29 @@ class _SurveyParser:
             choice_lists=self.choice_lists,
             pages=tuple(pages),
         )
+
+    def check_control_characters(self, data: Any) -> None:
+        """Report every text holding a NUL or another control character (never stored), naming the question."""
+        budget = [_WALK_BUDGET]
+
+        def walk(node: Any, key: str, question: str | None, where: dict[str, Any]) -> None:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return
+            if isinstance(node, str):
+                if _CONTROL.search(node):
+                    self.error("control_char", question, key=key, **where)
+            elif isinstance(node, dict):
+                if isinstance(node.get(c.TYPE), str) and isinstance(node.get(c.ID), str):
+                    question = node[c.ID]
+                for k, value in node.items():
+                    walk(k, str(k), question, where)
+                    walk(value, str(k), question, where)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item, key, question, where)
+
+        walk(data, c.ID, None, {})
 
     def raw_pages(self, data: Mapping[str, Any]) -> list[Any]:
         has_pages = data.get(c.PAGES) is not None
@@ -615,6 +641,74 @@ def coerce_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+# --- Size ------------------------------------------------------------------
+
+_CONTROL = re.compile(c.CONTROL_CHARACTERS)
+_WALK_BUDGET = 2_000_000  # nodes: far above the largest survey the size bounds allow, below a YAML alias bomb
+
+
+def size_errors(data: Any, source: str = "<dict>") -> list[DefinitionError]:
+    """The survey size bounds (constants.SURVEY_MAX_*), checked from the
+    list lengths alone so that a huge definition is refused without being walked."""
+    if not isinstance(data, dict):
+        return []
+    errors: list[DefinitionError] = []
+
+    def too_many(items: Any, limit: int, key: str, question: str | None, **where: Any) -> None:
+        if isinstance(items, list) and len(items) > limit:
+            errors.append(DefinitionError("too_many_choices", source, question,
+                                          {"key": key, "count": len(items), "limit": limit, **where}))
+
+    lists = data.get(c.CHOICE_LISTS)
+    for name, items in (lists.items() if isinstance(lists, dict) else ()):
+        too_many(items, c.SURVEY_MAX_CHOICES, str(name), None, choice_list=str(name))
+    pages = data.get(c.PAGES)
+    pages = pages if isinstance(pages, list) else [{c.QUESTIONS: data.get(c.QUESTIONS)}]
+    if len(pages) > c.SURVEY_MAX_PAGES:
+        errors.append(DefinitionError("too_many_pages", source, None, {"count": len(pages), "limit": c.SURVEY_MAX_PAGES}))
+    count = 0
+    for page in pages:
+        questions = page.get(c.QUESTIONS) if isinstance(page, dict) else None
+        if not isinstance(questions, list):
+            continue
+        count += len(questions)
+        if count > c.SURVEY_MAX_QUESTIONS:
+            continue
+        for question in questions:
+            if isinstance(question, dict):
+                qid = str(question.get(c.ID) or "?")
+                too_many(question.get(c.CHOICES), c.SURVEY_MAX_CHOICES, c.CHOICES, qid)
+                too_many(question.get(c.SCALE), c.SURVEY_MAX_CHOICES, c.SCALE, qid)
+                too_many(question.get(c.ROWS), c.SURVEY_MAX_MATRIX_ROWS, c.ROWS, qid)
+    if count > c.SURVEY_MAX_QUESTIONS:
+        errors.insert(0, DefinitionError("too_many_questions", source, None, {"count": count, "limit": c.SURVEY_MAX_QUESTIONS}))
+    return errors
+
+
+def storable_errors(data: Any, source: str = "<dict>") -> list[DefinitionError]:
+    """What keeps a definition from being stored at all, even as a half-written draft: the size bounds, then any
+    text holding a NUL or another control character."""
+    errors = size_errors(data, source)
+    if not errors:
+        parser = _SurveyParser(source)
+        parser.check_control_characters(data)
+        errors = parser.errors
+    return errors
+
+
+def decode_survey_file(content: bytes, source: str = "<file>") -> str:
+    """The text of an uploaded YAML survey: at most constants.SURVEY_MAX_FILE_BYTES, strict UTF-8 (a BOM is
+    allowed); invalid bytes are refused with their line, never replaced."""
+    if len(content) > c.SURVEY_MAX_FILE_BYTES:
+        raise SurveyDefinitionError([DefinitionError("file_too_large", source, None, {
+            "size": len(content) // 1024, "limit": c.SURVEY_MAX_FILE_BYTES // 1024})])
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[:exc.start].count(b"\n") + 1
+        raise SurveyDefinitionError([DefinitionError("not_utf8", source, None, {"line": line})]) from None
 
 
 # --- Public loading API ----------------------------------------------------

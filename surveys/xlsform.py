@@ -54,6 +54,10 @@ KNOWN_COLUMNS = ("type", "name", "label", "hint", "required", "relevant", "const
                  "parameters", "appearance")
 IGNORABLE_APPEARANCES = ("", "minimal", "horizontal", "horizontal-compact", "likert", "quick", "field-list",
                          "compact", "columns", "no-calendar", "numbers")
+# A survey sheet of MAX_QUESTIONS questions plus groups, or choices of a few full lists, is far below these; rows
+# beyond them are never read (services.uploads bounds the unpacked size before the workbook is opened).
+XLSFORM_MAX_ROWS = 20_000
+XLSFORM_MAX_COLUMNS = 200
 LANGUAGE_NAMES = {"chinese": "zh", "中文": "zh", "简体中文": "zh", "汉语": "zh", "zh": "zh", "zh-cn": "zh", "zh-hans": "zh",
                   "mandarin": "zh", "english": "en", "英文": "en", "英语": "en", "en": "en"}
 
@@ -451,19 +455,29 @@ def _normalise_header(value: Any) -> str:
     return f"{key}::{lang.strip()}" if lang.strip() else key
 
 
+class _SheetTooLarge(Exception):
+    def __init__(self, sheet: str) -> None:
+        super().__init__(sheet)
+        self.sheet = sheet
+
+
 def _read_sheet(workbook: Any, name: str) -> _Sheet | None:
     sheet = next((workbook[s] for s in workbook.sheetnames if s.strip().lower() == name), None)
     if sheet is None:
         return None
-    if hasattr(sheet, "reset_dimensions"):  # read-only mode trusts the stored dimension; some tools write "A1"
-        sheet.reset_dimensions()
-    rows = sheet.iter_rows(values_only=True)
+    if hasattr(sheet, "reset_dimensions"):  # read-only mode trusts the stored dimension; some tools write "A1",
+        sheet.reset_dimensions()            # a hostile file A1:XFD1048576 to have every row padded to it
+    rows = sheet.iter_rows(values_only=True, max_col=XLSFORM_MAX_COLUMNS + 1, max_row=XLSFORM_MAX_ROWS + 1)
     header_row = next(rows, None)
     if header_row is None:
         return _Sheet([])
+    if len(header_row) > XLSFORM_MAX_COLUMNS and header_row[XLSFORM_MAX_COLUMNS] is not None:
+        raise _SheetTooLarge(name)
     headers = [_normalise_header(h) for h in header_row]
     out = _Sheet(headers)
     for number, values in enumerate(rows, start=2):
+        if number > XLSFORM_MAX_ROWS:  # rows stream in; a sheet that jumps to row 1,048,576 stops here
+            raise _SheetTooLarge(name)
         record = {h: v for h, v in zip(headers, values) if h and v is not None and str(v).strip() != ""}
         for kobo, ours in (("$autoname", "name"), ("$autovalue", "name")):  # KoboToolbox's generated names
             if kobo in record and ours not in record:
@@ -878,7 +892,7 @@ def _settings(sheet: _Sheet | None) -> dict[str, str]:
 
 
 # Report codes that mean the file could not be read as an XLSForm at all (nothing to import).
-UNREADABLE = frozenset({"old_xls", "not_xlsx", "no_survey_sheet", "no_type_column"})
+UNREADABLE = frozenset({"old_xls", "not_xlsx", "no_survey_sheet", "no_type_column", "sheet_too_large"})
 
 
 def unreadable(report: list[ImportIssue]) -> list[ImportIssue]:
@@ -908,6 +922,10 @@ def xlsform_to_dict(content: bytes, filename: str = "form.xlsx") -> tuple[dict[s
         survey_sheet = _read_sheet(workbook, "survey")
         choices_sheet = _read_sheet(workbook, "choices")
         settings = _settings(_read_sheet(workbook, "settings"))
+    except _SheetTooLarge as exc:
+        importer.issue(0, exc.sheet, "sheet_too_large", rows=XLSFORM_MAX_ROWS, columns=XLSFORM_MAX_COLUMNS)
+        definition[c.QUESTIONS] = []
+        return definition, importer.report
     finally:
         workbook.close()
     if survey_sheet is None:

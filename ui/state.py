@@ -20,3 +20,4 @@ DASH_WORD = "minyi.dash.word"  # pages/dashboard_voices.py: the word whose texts
 DASH_EXPORT = "minyi.dash.export"  # pages/dashboard.py: prepared export files (name -> single-use /download link)
 BUILDER_SWITCH_TO = "minyi.builder.switch_to"  # pages/builder.py: survey id to select on the next run (set after the chooser exists)
 DOWNLOAD_LINKS = "minyi.download_links"  # ui/downloads.py: export key -> its single-use /download link
+IMPORT_JOBS = "minyi.import.jobs"  # ui/import_job.py: slot -> (file digest, services.uploads.ImportJob) of a long import

@@ -242,7 +242,9 @@ def _render_question(question: Question, raw: Any, key_prefix: str, lang: str, n
         limit = min(question.max_length, TEXT_MAX_LENGTH)
         _seed(key, raw if isinstance(raw, str) else None)
         widget = st.text_area if question.multiline else st.text_input
-        value = widget(label, key=key, max_chars=limit, on_change=on_change,
+        # No max_chars: Streamlit would cut a longer value from a scripted client silently; validate_answers
+        # refuses it instead (too_long), and the placeholder states the limit.
+        value = widget(label, key=key, on_change=on_change,
                        placeholder=translate("form.text_limit", lang, limit=limit))
         _hint(question)
         return value
