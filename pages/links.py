@@ -13,7 +13,7 @@ from storage import audit
 from storage import links as link_store
 from storage import orgs
 from storage import surveys as survey_store
-from ui import link_resources
+from ui import downloads, link_resources
 from ui.markup import plain_values
 from ui.resources import database
 from ui.session import require, t
@@ -123,11 +123,14 @@ else:
             writer.writerow(safe_row([link.token, link_url(base_url, link.token), link.unit_name]))
         return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens Chinese CSV correctly
 
+    # Single-use codes are residents' answer codes: like personal data they leave only through the signed-in
+    # /download route (st.download_button's files are served from /media to anyone holding the URL).
     left, right = st.columns(2)
-    left.download_button(t("links.download_sheet"), _sheet, file_name=f"codes-{batch_id}.pdf",
-                         mime="application/pdf", on_click="ignore")
-    right.download_button(t("links.download_csv"), _csv, file_name=f"codes-{batch_id}.csv", mime="text/csv",
-                          on_click="ignore")
+    with left:
+        downloads.offer("links.sheet", t("links.download_sheet"), user, f"codes-{batch_id}.pdf", "application/pdf",
+                        _sheet)
+    with right:
+        downloads.offer("links.csv", t("links.download_csv"), user, f"codes-{batch_id}.csv", downloads.CSV, _csv)
 
 if not chosen.revoked:
     confirm = st.checkbox(t("links.revoke_confirm"), key="links.revoke_confirm")

@@ -14,7 +14,7 @@ from storage import audit, orgs, users
 from storage import campaigns as campaign_store
 from storage import visits as visit_store
 from storage import worklists
-from storage.db import Database, Scope
+from storage.db import Database, Scope, StorageError
 from ui import downloads, import_job
 from ui.markup import plain_values
 from ui.resources import database
@@ -157,6 +157,8 @@ if user.role in ("cadre", "admin"):
             try:
                 visit_store.record_visits(db, user.scope, new)
             except visit_store.VisitRefused as exc:
+                st.error(t(exc.code))
+            except StorageError as exc:  # a conflict that never settled or storage unavailable: nothing stored
                 st.error(t(exc.code))
             else:
                 st.success(t("worklists.imported", n=len(new)))

@@ -96,3 +96,24 @@ def test_opens_counted_by_the_fill_page_show_in_the_list(world):
     _select_survey(at, survey_id)
     frame = at.dataframe[0].value
     assert frame["打开次数"].tolist() == [2] and frame["答卷数"].tolist() == [0]
+
+
+def test_single_use_codes_leave_only_through_the_signed_in_download_route(world):
+    """Single-use codes are residents' answer codes: the batch sheet and CSV are never put in Streamlit's public
+    /media store (st.download_button) but behind a single-use /download ticket for the signed-in user."""
+    db, tree, survey_id = world
+    grid = tree.unit("T1C1G1")
+    cadre = make_principal(db, "cadre1", "cadre", grid)
+    at = page_test(FILE, cadre)
+    at.run()
+    _select_survey(at, survey_id)
+    at.radio(key="links.mode").set_value("single_use")
+    at.number_input(key="links.count").set_value(3)
+    next(b for b in at.button if b.label == "生成").click().run()
+    assert not at.exception and at.get("download_button") == []
+    at.button(key="links.csv.prepare").click().run()
+    assert not at.exception and at.get("download_button") == []
+    tickets = db.query("SELECT user_id, filename, data FROM download_tickets").rows
+    assert len(tickets) == 1 and tickets[0][0] == cadre.user_id and tickets[0][1].endswith(".csv")
+    codes = {r[0] for r in db.query("SELECT token FROM share_links").rows}
+    assert codes and all(code in bytes(tickets[0][2]).decode("utf-8-sig") for code in codes)
