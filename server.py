@@ -4,9 +4,11 @@ import gc
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from auth.routes import ROUTES
 from services.startup import start_app
+from transport.compression import CompressionMiddleware
 
 
 @asynccontextmanager
@@ -28,4 +30,4 @@ async def lifespan(_app):
     yield
 
 
-app = st.App("app.py", routes=ROUTES, lifespan=lifespan)
+app = st.App("app.py", routes=ROUTES, lifespan=lifespan, middleware=[Middleware(CompressionMiddleware)])

@@ -1,0 +1,302 @@
+"""ASGI middleware that compresses the app's HTTP responses (brotli or gzip), caching the bytes of immutable assets.
+
+Streamlit 1.67 serves its frontend (~26 MB of JavaScript, CSS and fonts under
+/static/) uncompressed on purpose: its own gzip middleware skips /static/ and
+the root document because recompressing on every request costs CPU
+(streamlit/web/server/starlette/starlette_gzip_middleware.py). On a resident's
+weak 4G link that made the fill page 2.7 MB. Those assets are content-hashed
+and already sent with ``Cache-Control: public, immutable, max-age=31536000``,
+so their compressed bytes never change: this middleware compresses each one
+once, the first time it is asked for (in a worker thread, one compression per
+asset however many ask at once), and keeps the result in memory. Everything
+else that is compressible (the HTML shell, sign-in pages, JSON) is small and
+compressed per response.
+
+It is the only place that compresses: ``Accept-Encoding`` is taken off the
+request before it reaches Streamlit, so the inner gzip middleware never runs
+and nothing is compressed twice or decompressed here.
+
+It also rewrites Streamlit's HTML shell (index.html, served for every page
+path such as /fill) in one place, so that a page load asks only for what the
+page shows and gets no 404: see ``_shell_head`` and ``FONT_PRELOAD``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio.to_thread
+import brotli
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Types worth compressing; fonts (woff2), images and archives are compressed already.
+COMPRESSIBLE = re.compile(
+    rb"^(text/|application/(javascript|json|xml|manifest\+json|wasm)|image/svg\+xml|font/(ttf|otf)|application/x-font)",
+    re.IGNORECASE,
+)
+# The shell preloads Streamlit's text font; the theme uses the phone's fonts instead (.streamlit/config.toml),
+# and a font the page does use is still fetched on demand through its CSS @font-face.
+FONT_PRELOAD = re.compile(rb'<link\s+rel="preload"[^>]*\sas="font"[^>]*/?>\s*', re.IGNORECASE)
+MINIMUM_SIZE = 512  # below this the encoding's own framing eats the gain
+BUFFER_LIMIT = 16 * 1024 * 1024  # larger bodies (none of the app's assets) pass through as they come
+CACHE_LIMIT = 64 * 1024 * 1024  # compressed bytes kept for immutable assets (all of Streamlit's: ~15 MB)
+# Brotli's densest level costs ~2 s per MB here; level 9 is ~10x faster and ~10% larger. A cached
+# asset is compressed once per process, but the first resident after a restart waits for it.
+BROTLI_MAX_QUALITY_BELOW = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One response body in one content coding."""
+
+    body: bytes
+    coding: str  # "br", "gzip" or "identity"
+
+
+def choose_coding(accept_encoding: str) -> str:
+    """The coding to send for a request's Accept-Encoding header: brotli, else gzip, else none."""
+    offered: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        name, _, params = part.strip().partition(";")
+        q = 1.0
+        match = re.search(r"q=([0-9.]+)", params)
+        if match:
+            try:
+                q = float(match.group(1))
+            except ValueError:
+                q = 0.0
+        if name:
+            offered[name.strip().lower()] = q
+    for coding in ("br", "gzip"):
+        if offered.get(coding, offered.get("*", 0.0)) > 0:
+            return coding
+    return "identity"
+
+
+def compress(body: bytes, coding: str) -> bytes:
+    """``body`` in ``coding`` (deterministic: no timestamps, so equal inputs give equal bytes)."""
+    if coding == "br":
+        return brotli.compress(body, quality=11 if len(body) < BROTLI_MAX_QUALITY_BELOW else 9)
+    if coding == "gzip":
+        return gzip.compress(body, compresslevel=9, mtime=0)
+    return body
+
+
+class AssetCache:
+    """Compressed bodies of immutable responses, each computed once (in a worker thread)."""
+
+    def __init__(self, limit: int = CACHE_LIMIT) -> None:
+        self.limit = limit
+        self.size = 0
+        self.compressions = 0  # how many times a body was actually compressed (tests read it)
+        self._done: dict[tuple, bytes] = {}
+        self._running: dict[tuple, asyncio.Future] = {}
+
+    async def get(self, key: tuple, body: bytes, coding: str) -> bytes:
+        key = (*key, coding)
+        if key in self._done:
+            return self._done[key]
+        if key in self._running:
+            return await asyncio.shield(self._running[key])
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            self.compressions += 1
+            data = await anyio.to_thread.run_sync(compress, body, coding)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters see it, nobody else logs it
+            raise
+        finally:
+            del self._running[key]
+        if self.size + len(data) <= self.limit:
+            self._done[key] = data
+            self.size += len(data)
+        future.set_result(data)
+        return data
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _shell_head(prefix: str) -> bytes:
+    """What the HTML shell gets at the top of its <head>: one inline script and one inline style.
+
+    - ``BACKEND_BASE_URL``: where the server is, so the frontend opened at /fill does not
+      probe /fill/_stcore/health and /fill/_stcore/host-config first (two 404s).
+    - The frontend asks for the Material Symbols icon font at start-up
+      (``document.fonts.load``) whether or not the page shows an icon: 366 KB on every
+      page. Declining that one request leaves the font to its CSS @font-face, which the
+      browser fetches on the first page that draws an icon (the staff menu), not on the
+      resident's fill page (its icons are emoji, ui/icons.py).
+    - The "skip to main content" link is drawn before the theme's font (the phone's own,
+      .streamlit/config.toml) reaches the frontend, in Streamlit's Source Sans: 166 KB
+      for one off-screen line. It gets the theme's stack from the start.
+    """
+    # JSON-encoded, then with "<" escaped: the prefix comes from configuration, but a
+    # "</script>" in it must still not end the script early.
+    path = json.dumps(prefix.rstrip("/") + "/").replace("<", "\\u003c")
+    script = (
+        f"window.__streamlit=Object.assign({{}},window.__streamlit,{{BACKEND_BASE_URL:location.origin+{path}}});"
+        "(function(f){if(!f||!f.load)return;var load=f.load;"
+        "f.load=function(font){return /Material Symbols/.test(String(font))?Promise.resolve([]):load.apply(f,arguments)}"
+        "})(document.fonts);"
+    )
+    style = '[data-testid="stSkipToContent"]{font-family:system-ui,-apple-system,sans-serif}'
+    return f"<script>{script}</script><style>{style}</style>".encode()
+
+
+class CompressionMiddleware:
+    """Compress compressible 200 responses for clients that accept it; cache immutable assets' compressed bytes."""
+
+    def __init__(self, app: ASGIApp, cache: AssetCache | None = None, shell: Path | None = None,
+                 base_url: str | None = None) -> None:
+        self.app = app
+        self.cache = cache if cache is not None else AssetCache()
+        self._shell_path = shell
+        self._base_url = base_url
+        self._shell: bytes | None = None
+        self._shells: dict[str, bytes] = {}
+
+    def _original_shell(self) -> bytes:
+        if self._shell is None:
+            path = self._shell_path
+            if path is None:
+                from streamlit import file_util
+
+                path = Path(file_util.get_static_dir()) / "index.html"
+            self._shell = path.read_bytes()
+        return self._shell
+
+    def _patched_shell(self, scope: Scope) -> bytes:
+        base = self._base_url
+        if base is None:
+            from streamlit import config
+
+            base = config.get_option("server.baseUrlPath") or ""
+        prefix = scope.get("root_path", "").rstrip("/") + ("/" + base.strip("/") if base.strip("/") else "")
+        if prefix not in self._shells:
+            original = self._original_shell()
+            head = original.find(b"<head>")
+            at = head + len(b"<head>") if head >= 0 else 0
+            patched = original[:at] + _shell_head(prefix) + original[at:]
+            self._shells[prefix] = FONT_PRELOAD.sub(b"", patched)
+        return self._shells[prefix]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = list(scope.get("headers", ()))
+        accept = (_header(headers, b"accept-encoding") or b"").decode("latin-1")
+        inner_scope = dict(scope)
+        # Streamlit's own gzip never runs: this is the one place that compresses (see the module docstring).
+        inner_scope["headers"] = [(k, v) for k, v in headers if k.lower() != b"accept-encoding"]
+        coding = choose_coding(accept) if scope.get("method") in ("GET", "HEAD") else "identity"
+        responder = _Responder(self, scope, send, coding)
+        await self.app(inner_scope, receive, responder.send)
+        await responder.finish()
+
+
+class _Responder:
+    """Holds one response's start and body until it knows whether to compress it."""
+
+    def __init__(self, middleware: CompressionMiddleware, scope: Scope, send: Send, coding: str) -> None:
+        self.middleware = middleware
+        self.scope = scope
+        self._send = send
+        self.coding = coding
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+        self.buffered = 0
+        self.passing = False  # sending the response through unchanged
+        self.done = False
+
+    async def send(self, message: Message) -> None:
+        if self.passing:
+            await self._send(message)
+            return
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            content_type = _header(headers, b"content-type") or b""
+            compressible = (message["status"] == 200 and COMPRESSIBLE.match(content_type) is not None
+                            and _header(headers, b"content-encoding") is None
+                            and _header(headers, b"content-range") is None)
+            if not compressible:
+                self.passing = True
+                await self._send(message)
+                return
+            self.start = message
+            return
+        if message["type"] == "http.response.body" and self.start is not None:
+            self.chunks.append(message.get("body", b""))
+            self.buffered += len(self.chunks[-1])
+            if self.buffered > BUFFER_LIMIT and message.get("more_body", False):
+                await self._flush_unchanged(more_body=True)
+                return
+            if not message.get("more_body", False):
+                await self._respond(b"".join(self.chunks))
+            return
+        await self._send(message)
+
+    async def _flush_unchanged(self, more_body: bool) -> None:
+        assert self.start is not None
+        self.passing = True
+        await self._send(self.start)
+        await self._send({"type": "http.response.body", "body": b"".join(self.chunks), "more_body": more_body})
+
+    async def _respond(self, body: bytes) -> None:
+        assert self.start is not None
+        start = self.start
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() not in (b"content-length", b"vary")]
+        vary = _header(list(start.get("headers", ())), b"vary")
+        cache_control = (_header(headers, b"cache-control") or b"").lower()
+        middleware = self.middleware
+        is_head = self.scope.get("method") == "HEAD"
+        if not is_head and body == middleware._original_shell():
+            body = middleware._patched_shell(self.scope)
+            key: tuple | None = ("shell", self.scope.get("root_path", ""))
+        elif b"immutable" in cache_control:
+            # Content-hashed: the path names the bytes. The length guards a body that is not the whole file.
+            key = ("asset", self.scope.get("path", ""), self.scope.get("query_string", b""), len(body))
+        else:
+            key = None
+        coding = self.coding if len(body) >= MINIMUM_SIZE and not is_head else "identity"
+        if coding != "identity":
+            if key is not None:
+                body = await middleware.cache.get(key, body, coding)
+            elif len(body) > 64 * 1024:
+                body = await anyio.to_thread.run_sync(compress, body, coding)
+            else:
+                body = compress(body, coding)
+            headers.append((b"content-encoding", coding.encode()))
+            headers = [(k, _weak(v) if k.lower() == b"etag" else v) for k, v in headers]
+        headers.append((b"vary", (vary + b", Accept-Encoding") if vary else b"Accept-Encoding"))
+        if not is_head:
+            headers.append((b"content-length", str(len(body)).encode()))
+        else:
+            length = _header(list(start.get("headers", ())), b"content-length")
+            if length is not None:
+                headers.append((b"content-length", length))
+        await self._send({**start, "headers": headers})
+        await self._send({"type": "http.response.body", "body": body, "more_body": False})
+        self.done = True
+
+    async def finish(self) -> None:
+        """After the app returned: a held start that never got its last body part is sent as it was."""
+        if self.start is not None and not self.passing and not self.done:
+            await self._flush_unchanged(more_body=False)
+
+
+def _weak(etag: bytes) -> bytes:
+    """A compressed body is not byte-equal to the original: its validator becomes weak (as nginx does)."""
+    return etag if etag.startswith(b"W/") else b"W/" + etag
