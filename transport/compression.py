@@ -281,6 +281,10 @@ class _Responder:
             headers.append((b"content-encoding", coding.encode()))
             headers = [(k, _weak(v) if k.lower() == b"etag" else v) for k, v in headers]
         headers.append((b"vary", (vary + b", Accept-Encoding") if vary else b"Accept-Encoding"))
+        if not cache_control and (_header(headers, b"content-type") or b"").lower().startswith(b"text/html"):
+            # A page (sign-in, the light path) that says nothing about caching is revalidated on
+            # every load like Streamlit's shell: its forms carry one-time tokens.
+            headers.append((b"cache-control", b"no-cache"))
         if not is_head:
             headers.append((b"content-length", str(len(body)).encode()))
         else:
