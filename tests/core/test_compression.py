@@ -14,9 +14,12 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from transport.compression import BUFFER_LIMIT, AssetCache, CompressionMiddleware, choose_coding
+from transport.compression import BUFFER_LIMIT, DENSE_INLINE_BELOW, AssetCache, CompressionMiddleware, choose_coding, compress
 
 ASSET = ("export function render(){return 'minyi';}\n" * 400).encode()
+# above DENSE_INLINE_BELOW, and varied enough that brotli's levels differ
+LARGE = "".join(f"function f{i}(a){{return a*{i * 7919 % 1000}+'{hex(i * 2654435761 % 2**32)}';}}\n"
+                for i in range(8000)).encode()
 IMMUTABLE = "public, immutable, max-age=31536000"
 SHELL = (b'<!DOCTYPE html>\n<html lang="en">\n  <head>\n    <link rel="shortcut icon" href="./favicon.png" />\n'
          b'    <link\n      rel="preload"\n      href="./static/media/SourceSansVF-Upright.ttf.x.woff2"\n'
@@ -47,7 +50,10 @@ def _client(tmp_path: Path, cache: AssetCache, inner_gzip: bool = False) -> Test
     def login(_request):
         return Response("<form>登录</form>" * 100, media_type="text/html; charset=utf-8")
 
-    routes = [Route("/static/js/index.abc.js", asset), Route("/fill", page), Route("/static/media/f.woff2", font),
+    def large(_request):
+        return Response(LARGE, media_type="text/javascript", headers={"Cache-Control": IMMUTABLE})
+
+    routes = [Route("/static/js/index.abc.js", asset), Route("/static/js/Plotly.abc.js", large), Route("/fill", page), Route("/static/media/f.woff2", font),
               Route("/missing", missing), Route("/export.csv", big), Route("/login", login)]
     # Streamlit's own gzip sits inside, as in st.App; it must never see an Accept-Encoding.
     inner = [Middleware(GZipMiddleware, minimum_size=10)] if inner_gzip else []
@@ -152,3 +158,16 @@ def test_cache_stops_growing_at_its_limit(tmp_path):
         response, raw = _raw(client, "/static/js/index.abc.js", "br")
         assert brotli.decompress(raw) == ASSET
     assert cache.size == 0 and cache.compressions == 2  # over the limit: compressed per response, kept nowhere
+
+
+def test_large_asset_is_sent_at_once_then_recompressed_densest_in_the_background(tmp_path):
+    assert len(LARGE) > DENSE_INLINE_BELOW
+    cache = AssetCache()
+    with _client(tmp_path, cache) as client:  # one event loop for the client's life, as in a server
+        _, first = _raw(client, "/static/js/Plotly.abc.js", "br")
+        assert first == compress(LARGE, "br", dense=False)
+        client.portal.call(cache.settled)
+        _, later = _raw(client, "/static/js/Plotly.abc.js", "br")
+    assert later == compress(LARGE, "br", dense=True)
+    assert len(later) < len(first) and brotli.decompress(later) == LARGE
+    assert cache.compressions == 2
