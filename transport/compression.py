@@ -41,6 +41,18 @@ COMPRESSIBLE = re.compile(
 # The shell preloads Streamlit's text font; the theme uses the phone's fonts instead (.streamlit/config.toml),
 # and a font the page does use is still fetched on demand through its CSS @font-face.
 FONT_PRELOAD = re.compile(rb'<link\s+rel="preload"[^>]*\sas="font"[^>]*/?>\s*', re.IGNORECASE)
+# Frontend chunks the fill page needs as soon as its first screen arrives. The frontend asks for
+# each only when the first element of its kind comes over the websocket: a waterfall of two or
+# three round trips after the connection (~1 s of a 5 s load at 150 ms latency, bench/fill_weight.py).
+# Named in the shell (modulepreload) they arrive with the frontend's own code: ~35 KB, most of
+# which staff pages use too. Names without their content hash, matched in Streamlit's static
+# folder at start; tests/core/test_compression.py fails when an upgrade renames one.
+FILL_CHUNKS = (
+    "Button", "Radio", "TextArea", "Html", "purify.es", "WidgetLabel", "WidgetLabelHelpIcon",
+    "WidgetLabelHelpIconInline", "useBasicWidgetState", "useFormValidation", "useField", "useFormReset",
+    "useSlot", "useUpdateUiValue", "useTextInputAutoExpand", "InputInstructions", "inputUtils",
+    "requiredField", "ErrorOutline.esm", "styled-components",
+)
 MINIMUM_SIZE = 512  # below this the encoding's own framing eats the gain
 BUFFER_LIMIT = 16 * 1024 * 1024  # larger bodies (none of the app's assets) pass through as they come
 CACHE_LIMIT = 64 * 1024 * 1024  # compressed bytes kept for immutable assets (all of Streamlit's: ~15 MB)
@@ -186,13 +198,21 @@ class CompressionMiddleware:
 
     def _original_shell(self) -> bytes:
         if self._shell is None:
-            path = self._shell_path
-            if path is None:
-                from streamlit import file_util
-
-                path = Path(file_util.get_static_dir()) / "index.html"
-            self._shell = path.read_bytes()
+            self._shell = self._shell_location().read_bytes()
         return self._shell
+
+    def fill_chunk_files(self) -> list[str]:
+        """The file names of FILL_CHUNKS in this Streamlit's static/js folder (content hash included)."""
+        folder = self._shell_location().parent / "static" / "js"
+        names = sorted(p.name for p in folder.glob("*.js")) if folder.is_dir() else []
+        return [n for stem in FILL_CHUNKS for n in names if re.fullmatch(re.escape(stem) + r"\.[A-Za-z0-9_-]{8}\.js", n)]
+
+    def _shell_location(self) -> Path:
+        if self._shell_path is None:
+            from streamlit import file_util
+
+            self._shell_path = Path(file_util.get_static_dir()) / "index.html"
+        return self._shell_path
 
     def _patched_shell(self, scope: Scope) -> bytes:
         base = self._base_url
@@ -206,7 +226,11 @@ class CompressionMiddleware:
             head = original.find(b"<head>")
             at = head + len(b"<head>") if head >= 0 else 0
             patched = original[:at] + _shell_head(prefix) + original[at:]
-            self._shells[prefix] = FONT_PRELOAD.sub(b"", patched)
+            end = patched.rfind(b"</head>")
+            end = end if end >= 0 else len(patched)
+            preloads = b"".join(b'<link rel="modulepreload" crossorigin href="./static/js/%s">' % name.encode()
+                                for name in self.fill_chunk_files() if name.encode() not in original)
+            self._shells[prefix] = FONT_PRELOAD.sub(b"", patched[:end] + preloads + patched[end:])
         return self._shells[prefix]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -171,3 +171,16 @@ def test_large_asset_is_sent_at_once_then_recompressed_densest_in_the_background
     assert later == compress(LARGE, "br", dense=True)
     assert len(later) < len(first) and brotli.decompress(later) == LARGE
     assert cache.compressions == 2
+
+
+def test_the_fill_page_chunks_are_preloaded_by_the_installed_streamlit_shell():
+    """Each name in FILL_CHUNKS is a file of the Streamlit installed here, and the real shell preloads it."""
+    from transport.compression import FILL_CHUNKS
+
+    middleware = CompressionMiddleware(lambda *_: None)
+    files = middleware.fill_chunk_files()
+    found = {stem for stem in FILL_CHUNKS for name in files if name.startswith(stem + ".")}
+    assert found == set(FILL_CHUNKS)  # a Streamlit upgrade renamed a chunk: update FILL_CHUNKS
+    shell = middleware._patched_shell({"root_path": ""})
+    for name in files:
+        assert shell.count(f'href="./static/js/{name}"'.encode()) == 1, name  # preloaded once, even if Streamlit does
