@@ -306,6 +306,9 @@ class _Responder:
         if not is_head and body == middleware._original_shell():
             body = middleware._patched_shell(self.scope)
             key: tuple | None = ("shell", self.scope.get("root_path", ""))
+            # The file's validators do not describe the patched page (a new patch, same index.html):
+            # without them the ~2.5 KB shell is simply sent again, never a stale 304.
+            headers = [(k, v) for k, v in headers if k.lower() not in (b"etag", b"last-modified")]
         elif b"immutable" in cache_control:
             # Content-hashed: the path names the bytes. The length guards a body that is not the whole file.
             key = ("asset", self.scope.get("path", ""), self.scope.get("query_string", b""), len(body))

@@ -35,7 +35,8 @@ def _client(tmp_path: Path, cache: AssetCache, inner_gzip: bool = False) -> Test
         return Response(ASSET, media_type="text/javascript", headers={"Cache-Control": IMMUTABLE, "ETag": '"abc"'})
 
     def page(_request):
-        return Response(SHELL, media_type="text/html", headers={"Cache-Control": "no-cache"})
+        return Response(SHELL, media_type="text/html", headers={"Cache-Control": "no-cache", "ETag": '"file"',
+                                                                  "Last-Modified": "Fri, 04 Dec 2026 18:50:41 GMT"})
 
     def font(_request):
         return Response(b"\x00" * 4000, media_type="font/woff2", headers={"Cache-Control": IMMUTABLE})
@@ -132,6 +133,7 @@ def test_html_shell_learns_the_server_base_and_loses_the_font_preload(tmp_path):
     response, raw = _raw(client, "/fill", "br")
     html = brotli.decompress(raw)
     assert response.headers["cache-control"] == "no-cache"  # the shell is revalidated on every load
+    assert "etag" not in response.headers and "last-modified" not in response.headers  # ...and sent again, never a 304
     assert b"BACKEND_BASE_URL:location.origin+\"/\"" in html
     assert html.index(b"BACKEND_BASE_URL") < html.index(b"</head>")
     assert b"SourceSansVF" not in html and b'as="font"' not in html
