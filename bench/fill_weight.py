@@ -15,13 +15,18 @@ Measured per load, medians of --runs:
     number of HTTP responses;
   - light (with --light-url): the same for a plain-HTML page at that URL,
     until --light-selector is visible (the light path of issue 11);
-  - dashboard: a leader signs in (the sign-in page is plain HTML) and opens
-    /dashboard; from that navigation until the title and a Plotly chart are
-    visible.
+  - dashboard: a leader's first open: from pressing the sign-in button (the
+    sign-in page is plain HTML, so nothing of the app is cached yet; the form
+    leads to /dashboard) until a Plotly chart is drawn.
+Bytes count the responses finished by then (and 200 ms after). The server is
+warmed first by one unmeasured load of each page (it compresses each asset
+once) and --settle seconds.
 Each load also lists any request to another host and any 4xx/5xx response.
 
     .venv/bin/python bench/fill_weight.py --runs 5
-    .venv/bin/python bench/fill_weight.py --light-url 'http://127.0.0.1:8501/light/fill?t=TOKEN'
+    .venv/bin/python bench/fill_weight.py --light-url '{url}/PATH?t={token}'   # the light path's route
+
+--light-url may name the app's base URL and the link's token as {url} and {token}.
 """
 
 from __future__ import annotations
@@ -199,10 +204,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--token", help="an open share link's token on --url")
     parser.add_argument("--leader", default="leader")
     parser.add_argument("--password", help="the leader's password (default: the demo password)")
-    parser.add_argument("--light-url", help="also measure this plain-HTML fill page (the light path)")
+    parser.add_argument("--light-url", help="also measure this plain-HTML fill page (the light path); {url} and"
+                                            " {token} stand for the app's base URL and the link's token")
     parser.add_argument("--light-selector", default="form input", help="what shows the first question there")
     parser.add_argument("--profiles", default="fast,weak")
     parser.add_argument("--only", default="fill,light,dashboard", help="which of fill, light, dashboard")
+    parser.add_argument("--settle", type=float, default=20.0,
+                        help="seconds to wait after the warm-up loads: the server recompresses large assets"
+                             " (Plotly's bundle) at brotli's densest level in the background")
     parser.add_argument("--list", type=int, default=0, help="print the N largest responses of each page's first load")
     args = parser.parse_args(argv)
 
@@ -232,12 +241,13 @@ def main(argv: list[str]) -> int:
             if "fill" in only and token:
                 targets.append(("fill", f"{url}/fill?t={token}", FIRST_QUESTION, None))
             if "light" in only and args.light_url:
-                targets.append(("light", args.light_url, args.light_selector, None))
+                targets.append(("light", args.light_url.format(url=url, token=token), args.light_selector, None))
             if "dashboard" in only:
                 targets.append(("dashboard", f"{url}/dashboard", DASHBOARD_READY, (args.leader, password)))
             # One unmeasured load of each first: the server compresses each asset once and keeps it.
             for _name, target, selector, before in targets:
                 load_once(browser, target, selector, None, before)
+            time.sleep(args.settle)
             for profile in args.profiles.split(","):
                 print(f"-- {profile}" + (f" {PROFILES[profile]}" if PROFILES[profile] else " (no throttling)"))
                 for name, target, selector, before in targets:
