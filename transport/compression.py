@@ -82,15 +82,19 @@ def choose_coding(accept_encoding: str) -> str:
     return "identity"
 
 
-def compress(body: bytes, coding: str, dense: bool | None = None) -> bytes:
-    """``body`` in ``coding``; ``dense`` picks brotli's densest level (default: for small bodies only).
+def compress(body: bytes, coding: str, effort: str = "cached") -> bytes:
+    """``body`` in ``coding``. Deterministic (no timestamps): equal inputs give equal bytes.
 
-    Deterministic (no timestamps): equal inputs give equal bytes."""
+    ``effort``: "cached" for a body compressed once and kept (brotli's densest level when
+    small, see DENSE_INLINE_BELOW), "dense" for the densest whatever the size, "quick" for a
+    body compressed on every response (a 5 KB page: ~0.03 ms instead of ~1 ms)."""
     if coding == "br":
-        dense = len(body) < DENSE_INLINE_BELOW if dense is None else dense
+        if effort == "quick":
+            return brotli.compress(body, quality=4)
+        dense = effort == "dense" or len(body) < DENSE_INLINE_BELOW
         return brotli.compress(body, quality=11 if dense else 9)
     if coding == "gzip":
-        return gzip.compress(body, compresslevel=9, mtime=0)
+        return gzip.compress(body, compresslevel=6 if effort == "quick" else 9, mtime=0)
     return body
 
 
@@ -142,7 +146,7 @@ class AssetCache:
 
     async def _densify(self, key: tuple, body: bytes) -> None:
         self.compressions += 1
-        self._store(key, await anyio.to_thread.run_sync(compress, body, "br", True))
+        self._store(key, await anyio.to_thread.run_sync(compress, body, "br", "dense"))
 
     async def settled(self) -> None:
         """Wait for the background recompressions (tests)."""
@@ -166,7 +170,7 @@ def _shell_head(prefix: str) -> bytes:
       (``document.fonts.load``) whether or not the page shows an icon: 366 KB on every
       page. Declining that one request leaves the font to its CSS @font-face, which the
       browser fetches on the first page that draws an icon (the staff menu), not on the
-      resident's fill page (its icons are emoji, ui/icons.py).
+      resident's fill page (which shows none, ui/icons.py).
     - The "skip to main content" link is drawn before the theme's font (the phone's own,
       .streamlit/config.toml) reaches the frontend, in Streamlit's Source Sans: 166 KB
       for one off-screen line. It gets the theme's stack from the start.
@@ -319,9 +323,9 @@ class _Responder:
             if key is not None:
                 body = await middleware.cache.get(key, body, coding)
             elif len(body) > 64 * 1024:
-                body = await anyio.to_thread.run_sync(compress, body, coding)
+                body = await anyio.to_thread.run_sync(compress, body, coding, "quick")
             else:
-                body = compress(body, coding)
+                body = compress(body, coding, "quick")
             headers.append((b"content-encoding", coding.encode()))
             headers = [(k, _weak(v) if k.lower() == b"etag" else v) for k, v in headers]
         headers.append((b"vary", (vary + b", Accept-Encoding") if vary else b"Accept-Encoding"))
