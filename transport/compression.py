@@ -161,11 +161,26 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return None
 
 
-def _shell_head(prefix: str) -> bytes:
+def host_config() -> dict:
+    """What Streamlit's /_stcore/host-config answers (streamlit/web/server/starlette/starlette_routes.py)."""
+    from streamlit import config
+
+    allowed = list(config.get_option("client.allowedOrigins"))
+    if config.get_option("global.developmentMode") and "http://localhost" not in allowed:
+        allowed.append("http://localhost")
+    return {"allowedOrigins": allowed, "useExternalAuthToken": False, "enableCustomParentMessages": False,
+            "enforceDownloadInNewTab": False, "metricsUrl": "", "blockErrorDialogs": False,
+            "resourceCrossOriginMode": None}
+
+
+def _shell_head(prefix: str, host: dict | None = None) -> bytes:
     """What the HTML shell gets at the top of its <head>: one inline script and one inline style.
 
     - ``BACKEND_BASE_URL``: where the server is, so the frontend opened at /fill does not
       probe /fill/_stcore/health and /fill/_stcore/host-config first (two 404s).
+    - ``HOST_CONFIG``: the answer /_stcore/host-config would give. With both set, the
+      frontend opens its websocket at once and checks health in the background, instead
+      of waiting a round trip for health and host-config first.
     - The frontend asks for the Material Symbols icon font at start-up
       (``document.fonts.load``) whether or not the page shows an icon: 366 KB on every
       page. Declining that one request leaves the font to its CSS @font-face, which the
@@ -178,8 +193,10 @@ def _shell_head(prefix: str) -> bytes:
     # JSON-encoded, then with "<" escaped: the prefix comes from configuration, but a
     # "</script>" in it must still not end the script early.
     path = json.dumps(prefix.rstrip("/") + "/").replace("<", "\\u003c")
+    settings = json.dumps(host if host is not None else host_config()).replace("<", "\\u003c")
     script = (
-        f"window.__streamlit=Object.assign({{}},window.__streamlit,{{BACKEND_BASE_URL:location.origin+{path}}});"
+        f"window.__streamlit=Object.assign({{HOST_CONFIG:{settings}}},window.__streamlit,"
+        f"{{BACKEND_BASE_URL:location.origin+{path}}});"
         "(function(f){if(!f||!f.load)return;var load=f.load;"
         "f.load=function(font){return /Material Symbols/.test(String(font))?Promise.resolve([]):load.apply(f,arguments)}"
         "})(document.fonts);"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import brotli
@@ -14,7 +15,15 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from transport.compression import BUFFER_LIMIT, DENSE_INLINE_BELOW, AssetCache, CompressionMiddleware, choose_coding, compress
+from transport.compression import (
+    BUFFER_LIMIT,
+    DENSE_INLINE_BELOW,
+    AssetCache,
+    CompressionMiddleware,
+    choose_coding,
+    compress,
+    host_config,
+)
 
 ASSET = ("export function render(){return 'minyi';}\n" * 400).encode()
 # above DENSE_INLINE_BELOW, and varied enough that brotli's levels differ
@@ -135,6 +144,8 @@ def test_html_shell_learns_the_server_base_and_loses_the_font_preload(tmp_path):
     assert response.headers["cache-control"] == "no-cache"  # the shell is revalidated on every load
     assert "etag" not in response.headers and "last-modified" not in response.headers  # ...and sent again, never a 304
     assert b"BACKEND_BASE_URL:location.origin+\"/\"" in html
+    # the frontend connects at once when it knows the host config /_stcore/host-config would give
+    assert b"HOST_CONFIG:" + json.dumps(host_config()).encode() in html
     assert html.index(b"BACKEND_BASE_URL") < html.index(b"</head>")
     assert b"SourceSansVF" not in html and b'as="font"' not in html
     assert b"<title>Streamlit</title>" in html and b"<!-- filler -->" * 100 in html
