@@ -4,6 +4,7 @@ import streamlit as st
 
 from storage.db import StorageError
 from ui import page_cache
+from ui.icons import PAGE_ICON
 from ui.links import route_link
 from ui.markup import plain
 from ui.navigation import routable_for, visible_to
@@ -22,18 +23,16 @@ user = current_user()
 # only: building every staff st.Page on each of their script runs was the
 # largest per-run cost of the fill page (bench/load_fill.py).
 entries = visible_to(None) if user is None and "t" in st.query_params else routable_for(user.role if user else None)
-# Every page's tab icon is the app's emoji (a data: URI drawn by the browser): a Material icon there is fetched
-# from a third-party font server, which the security policy refuses (auth/security_headers.py) and which is
-# unreachable in China anyway. The menu below still shows each page's own icon, from the bundled font.
-APP_ICON = "🗳️"
-pages = {e.file: page_cache.page(e.file, title=t(e.title_key), url_path=e.url_path, icon=APP_ICON,
+# No st.Page icon: the frontend makes a page's icon its tab icon, and a ":material/…:" one is
+# fetched from fonts.gstatic.com (the menu's st.page_link icons come from the bundled font).
+pages = {e.file: page_cache.page(e.file, title=t(e.title_key), url_path=e.url_path, icon=None,
                                  default=e.url_path == "home")
          for e in entries}
 current = st.navigation(list(pages.values()), position="hidden")
 entry = next(e for e in entries if pages[e.file] is current)
 # One layout per run, decided here: a page setting its own after the router's made the frontend switch
 # between the two on each rerun (a dashboard at 1920 px alternated between 1620 and 736 px wide).
-st.set_page_config(page_title="民意 Minyi", page_icon=APP_ICON,
+st.set_page_config(page_title="民意 Minyi", page_icon=PAGE_ICON,
                    layout="wide" if entry.wide else "centered")
 
 if entry.roles or entry.url_path == "home":  # staff pages and home get the menu; resident pages stay bare

@@ -12,6 +12,7 @@ from light.shell import ROUTES as SHELL_ROUTES
 from reports.routes import ROUTES as DOWNLOAD_ROUTES
 from auth.security_headers import SecurityHeadersMiddleware
 from services.startup import start_app
+from transport.compression import CompressionMiddleware
 
 
 @asynccontextmanager
@@ -35,4 +36,4 @@ async def lifespan(_app):
 
 # The light fill path (/lite), the browser check in front of /fill (light/shell.py) and the signed-in downloads.
 app = st.App("app.py", routes=[*ROUTES, *LIGHT_ROUTES, *SHELL_ROUTES, *DOWNLOAD_ROUTES], lifespan=lifespan,
-             middleware=[Middleware(SecurityHeadersMiddleware)])
+             middleware=[Middleware(SecurityHeadersMiddleware), Middleware(CompressionMiddleware)])

@@ -144,7 +144,7 @@ def _submit(token: str) -> None:
 
 
 def _message(key: str) -> None:
-    st.info(t(key), icon=":material/info:")
+    st.info(t(key))
 
 
 def _code_entry() -> None:
@@ -243,7 +243,7 @@ def _discard_draft(fs: dict[str, Any]) -> None:
 
 def _thank_you(fs: dict[str, Any]) -> None:
     # one element: each costs the server a message on every resident's last run
-    st.success(t("fill.thanks_title") + "\n\n" + t("fill.thanks_body"), icon=":material/check_circle:")
+    st.success(t("fill.thanks_title") + "\n\n" + t("fill.thanks_body"))
     if fs["mode"] == "open":
         st.html(_COOKIE_SCRIPT.format(token=fs["token"]), unsafe_allow_javascript=True)
 
@@ -266,7 +266,7 @@ def _form(fs: dict[str, Any]) -> None:
                              errors=fs["errors"], context={"css": "off" if position else "on", "rerun": "all"})
         fs["answers"].update(values)
     if fs["notice"]:
-        st.warning(t(fs["notice"]), icon=":material/warning:")
+        st.warning(t(fs["notice"]))
     last = fs["page"] >= pages - 1
     forward_label, forward = (t("fill.submit"), _submit) if last else (t("fill.next"), _go_next)
     if fs["page"] > 0:
@@ -280,7 +280,8 @@ def _form(fs: dict[str, Any]) -> None:
     _save_draft(fs)
 
 
-st.button(t("fill.lang_other"), on_click=_toggle_lang, type="tertiary", icon=":material/translate:", key="fill.lang")
+# No icons on this page: each would cost a resident a font download (ui/icons.py).
+st.button(t("fill.lang_other"), on_click=_toggle_lang, type="tertiary", key="fill.lang")
 token = normalize(st.query_params.get("t"))
 route_link(t("light.switch_to_light"), light_href(token, lang()))  # 简洁版: plain HTML, for old phones and weak links
 if st.query_params.get("t") is None:

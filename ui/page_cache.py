@@ -12,10 +12,10 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 # built once per process and copied per run. The copy matters: st.navigation
 # marks the page it returns as runnable and Page.run() clears the mark, so
 # sessions running at the same time must never share one Page object.
-_PROTOTYPES: dict[tuple[str, str, str, str, str, bool], st.Page] = {}
+_PROTOTYPES: dict[tuple[str, str, str, str, str | None, bool], st.Page] = {}
 
 
-def page(file: str, *, title: str, url_path: str, icon: str, default: bool) -> st.Page:
+def page(file: str, *, title: str, url_path: str, icon: str | None, default: bool) -> st.Page:
     """A fresh st.Page equal to ``st.Page(file, title=…, url_path=…, icon=…, default=…)``."""
     ctx = get_script_run_ctx()
     root = str(ctx.pages_manager.main_script_parent) if ctx else ""  # st.Page resolves ``file`` against it

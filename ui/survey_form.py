@@ -374,7 +374,7 @@ def render_page(
                                  number if numbered and not isinstance(question, NoteQuestion) else None,
                                  rerun_all or question.id in sources, memo)
         for error in errors.get(question.id, ()):
-            st.error(plain(error.message(lang)), icon=":material/error:")
+            st.error(plain(error.message(lang)))
         if not isinstance(question, NoteQuestion):
             values[question.id] = value
             current[question.id] = value

@@ -1,0 +1,1 @@
+"""HTTP transport around the app: compression, caching and the Streamlit HTML shell."""
