@@ -41,6 +41,7 @@ from starlette.routing import Route
 
 from light.routes import PATH as LIGHT_PATH
 from sharing.tokens import normalize
+from transport.compression import SHELL_HEADER
 
 # Each entry is a JavaScript expression that is undefined (or not a function / object) in a browser the
 # Streamlit frontend cannot run in; see the module docstring for how the list was measured.
@@ -86,7 +87,9 @@ def fill_shell(request: Request) -> HTMLResponse:
     """GET /fill: Streamlit's own shell (as its static handler would serve it) with the browser check."""
     token = normalize(request.query_params.get("t"))
     body = shell_html(_streamlit_index(), token, request.query_params.get("lang"))
-    return HTMLResponse(body, headers={"Cache-Control": "no-cache"})
+    # Marked as Streamlit's shell, so the transport middleware patches this copy as it patches the original
+    # (base URL and host config inline: no 404s under /fill/, no font preload).
+    return HTMLResponse(body, headers={"Cache-Control": "no-cache", SHELL_HEADER.decode(): "1"})
 
 
 ROUTES = [Route("/fill", fill_shell, methods=["GET"])]

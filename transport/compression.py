@@ -62,6 +62,10 @@ CACHE_LIMIT = 64 * 1024 * 1024  # compressed bytes kept for immutable assets (al
 DENSE_INLINE_BELOW = 256 * 1024
 
 
+# A response header by which a route says its HTML body is a copy of Streamlit's shell to patch (then dropped).
+SHELL_HEADER = b"x-minyi-shell"
+
+
 def choose_coding(accept_encoding: str) -> str:
     """The coding to send for a request's Accept-Encoding header: brotli, else gzip, else none."""
     offered: dict[str, float] = {}
@@ -235,24 +239,31 @@ class CompressionMiddleware:
             self._shell_path = Path(file_util.get_static_dir()) / "index.html"
         return self._shell_path
 
-    def _patched_shell(self, scope: Scope) -> bytes:
+    def _prefix(self, scope: Scope) -> str:
         base = self._base_url
         if base is None:
             from streamlit import config
 
             base = config.get_option("server.baseUrlPath") or ""
-        prefix = scope.get("root_path", "").rstrip("/") + ("/" + base.strip("/") if base.strip("/") else "")
+        return scope.get("root_path", "").rstrip("/") + ("/" + base.strip("/") if base.strip("/") else "")
+
+    def _patched_shell(self, scope: Scope) -> bytes:
+        prefix = self._prefix(scope)
         if prefix not in self._shells:
-            original = self._original_shell()
-            head = original.find(b"<head>")
-            at = head + len(b"<head>") if head >= 0 else 0
-            patched = original[:at] + _shell_head(prefix) + original[at:]
-            end = patched.rfind(b"</head>")
-            end = end if end >= 0 else len(patched)
-            preloads = b"".join(b'<link rel="modulepreload" crossorigin href="./static/js/%s">' % name.encode()
-                                for name in self.fill_chunk_files() if name.encode() not in original)
-            self._shells[prefix] = FONT_PRELOAD.sub(b"", patched[:end] + preloads + patched[end:])
+            self._shells[prefix] = self._patch(self._original_shell(), prefix)
         return self._shells[prefix]
+
+    def _patch(self, shell: bytes, prefix: str) -> bytes:
+        """``shell`` (Streamlit's index.html, or a route's copy of it marked with SHELL_HEADER) patched."""
+        original = self._original_shell()
+        head = shell.find(b"<head>")
+        at = head + len(b"<head>") if head >= 0 else 0
+        patched = shell[:at] + _shell_head(prefix) + shell[at:]
+        end = patched.rfind(b"</head>")
+        end = end if end >= 0 else len(patched)
+        preloads = b"".join(b'<link rel="modulepreload" crossorigin href="./static/js/%s">' % name.encode()
+                            for name in self.fill_chunk_files() if name.encode() not in original)
+        return FONT_PRELOAD.sub(b"", patched[:end] + preloads + patched[end:])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -324,9 +335,17 @@ class _Responder:
         cache_control = (_header(headers, b"cache-control") or b"").lower()
         middleware = self.middleware
         is_head = self.scope.get("method") == "HEAD"
-        if not is_head and body == middleware._original_shell():
+        # A route that serves its own copy of the shell (light/shell.py's browser check in front of /fill)
+        # marks it, so it gets the same patch; its copy differs per request, so it is not cached.
+        marked = _header(headers, SHELL_HEADER) is not None
+        headers = [(k, v) for k, v in headers if k.lower() != SHELL_HEADER]
+        if not is_head and marked:
+            body = middleware._patch(body, middleware._prefix(self.scope))
+            key: tuple | None = None
+            headers = [(k, v) for k, v in headers if k.lower() not in (b"etag", b"last-modified")]
+        elif not is_head and body == middleware._original_shell():
             body = middleware._patched_shell(self.scope)
-            key: tuple | None = ("shell", self.scope.get("root_path", ""))
+            key = ("shell", self.scope.get("root_path", ""))
             # The file's validators do not describe the patched page (a new patch, same index.html):
             # without them the ~2.5 KB shell is simply sent again, never a stale 304.
             headers = [(k, v) for k, v in headers if k.lower() not in (b"etag", b"last-modified")]
