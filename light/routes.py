@@ -164,6 +164,22 @@ def _message_text(lang: str, key: str, token: str | None, again: bool) -> str:
     return bytes(_page(lang, token=token, **extra).body).decode()
 
 
+def _open_or_refuse(lang: str, token: str | None, posted: bool = False
+                    ) -> tuple[submissions.OpenedLink, None] | tuple[None, HTMLResponse]:
+    """The link behind ``token`` when it can be answered, else the page that says why (unknown, storage
+    unavailable, revoked, used…)."""
+    if token is None:
+        return None, _message(lang, LinkState.UNKNOWN.message_key, status=404)
+    try:
+        opened = _opened(token)
+    except StorageError:
+        return None, _message(lang, "fill.storage_error", token=token, status=503)
+    if opened.state is not LinkState.OK or opened.link is None or opened.survey is None:
+        return None, _message(lang, opened.state.message_key, token=token,
+                              status=_state_status(opened.state, posted=posted))
+    return opened, None
+
+
 def _state_status(state: LinkState, posted: bool = False) -> int:
     """404 for an unknown code; a post the link now refuses (used, revoked, closed…) is a 409 conflict."""
     if state is LinkState.UNKNOWN:
@@ -325,14 +341,9 @@ def light_page(request: Request) -> Response:
                  "button": t("fill.enter_code_button", lang)}
         return _page(lang, code_entry=entry)
     token = normalize(typed)
-    if token is None:
-        return _message(lang, LinkState.UNKNOWN.message_key, status=404)
-    try:
-        opened = _opened(token)
-    except StorageError:
-        return _message(lang, "fill.storage_error", token=token, status=503)
-    if opened.state is not LinkState.OK or opened.link is None or opened.survey is None:
-        return _message(lang, opened.state.message_key, token=token, status=_state_status(opened.state))
+    opened, refusal = _open_or_refuse(lang, token)
+    if refusal is not None:
+        return refusal
     if opened.link.mode == "open" and request.cookies.get(DONE_COOKIE + token) == "1":
         return _message(lang, LinkState.ANSWERED_HERE.message_key, token=token)
     at = settings_module.now()
@@ -399,14 +410,9 @@ def _answer(request: Request, lang: str, token: str | None, pairs: list[tuple[st
     """Apply one post: re-show, move between screens, or submit."""
     chosen = dict(pairs).get("lang")
     lang = _lang(request, chosen if chosen in ("zh", "en") else None)
-    if token is None:
-        return _message(lang, LinkState.UNKNOWN.message_key, status=404)
-    try:
-        opened = _opened(token)
-    except StorageError:
-        return _message(lang, "fill.storage_error", token=token, status=503)
-    if opened.state is not LinkState.OK or opened.link is None or opened.survey is None:
-        return _message(lang, opened.state.message_key, token=token, status=_state_status(opened.state, posted=True))
+    opened, refusal = _open_or_refuse(lang, token, posted=True)
+    if refusal is not None:
+        return refusal
     survey, version = opened.survey, opened.version or 0
     at = settings_module.now()
     try:
