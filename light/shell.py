@@ -54,9 +54,12 @@ REQUIRED = (
 # The newest syntax the bundle uses (class static blocks, logical assignment, optional chaining).
 SYNTAX_SAMPLE = "class A{static{}};var b={};b.c??=1;return b?.c"
 
+# The syntax is tried in a script of its own, not with new Function: the security policy refuses eval
+# (auth/security_headers.py). A browser that cannot parse it skips that script, so the flag stays unset.
 _SHIM = (
+    "<script>window.__minyiSyntax=(function(){" + SYNTAX_SAMPLE + "})()</script>"
     "<script>(function(){var w=window,l=w.location,go=function(){l.replace(\"" + LIGHT_PATH + "\"+l.search)};"
-    "try{new Function(\"" + SYNTAX_SAMPLE + "\")}catch(e){if(e instanceof SyntaxError){go();return}}"
+    "if(w.__minyiSyntax!==1){go();return}"
     "var need=[" + ",".join(REQUIRED) + "];"
     "for(var i=0;i<need.length;i++){var k=typeof need[i];if(k!==\"function\"&&k!==\"object\"||need[i]===null){go();return}}"
     "})()</script>"

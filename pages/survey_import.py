@@ -15,7 +15,7 @@ from storage import surveys as survey_store  # noqa: E402
 from surveys import SurveyDefinitionError  # noqa: E402
 from surveys.errors import ImportIssue  # noqa: E402
 from ui import import_job, state  # noqa: E402
-from ui.markup import plain  # noqa: E402
+from ui.markup import plain, plain_values  # noqa: E402
 from ui.resources import database  # noqa: E402
 
 L = lang()
@@ -53,7 +53,7 @@ with tab_survey:
             for issue in exc.issues:
                 st.text(issue.message(L))
         except uploads.UploadRefused as exc:
-            st.error(t(exc.code, **exc.params))
+            st.error(t(exc.code, **plain_values(exc.params)))
         else:
             st.success(t("import.survey_done", id=outcome.survey_id)
                        + (" " + t("import.survey_published", version=outcome.version) if outcome.version else ""))

@@ -110,6 +110,9 @@ def build_two_towns(db, tree) -> TwoTowns:
     responses.write_response(db, NewResponse("t2-own", survey, 1, t2_grid.id, "link", at))
     token, batch = "t2tokenAAAA", "t2batchBBBB"
     links.create_links(db, "qunzhong_manyidu", t2_grid.id, "single_use", [token], at, batch_id=batch)
+    links.create_links(db, "qunzhong_manyidu", t2_grid.id, "open", ["t2_openCCCC"], at)
+    responses.write_response(db, NewResponse("t2-open", "qunzhong_manyidu", version, t2_grid.id, "link", at,
+                                             link_token="t2_openCCCC", browser_id="t2-browser"))
     ballot = evaluation_definition("branch_ballot", "支部评议", ["二街道对象"])
     ballot_survey = authoring.create_survey(db, None, ballot)
     authoring.publish(db, None, ballot_survey)
@@ -190,6 +193,7 @@ READS: dict[str, Callable[[TwoTowns, Scope], Any]] = {
     "links.get_link_in_scope": lambda x, s: links.get_link_in_scope(x.db, x.token, s, now()),
     "links.links_in_batch": lambda x, s: links.links_in_batch(x.db, x.batch, s, now()),
     "links.list_links": lambda x, s: links.list_links(x.db, "qunzhong_manyidu", s),
+    "links.browser_repeats": lambda x, s: links.browser_repeats(x.db, "qunzhong_manyidu", s),
     "orgs.children": lambda x, s: orgs.children(x.db, x.t2.id, s),
     "orgs.list_units": lambda x, s: orgs.list_units(x.db, s),
     "problems.assignable_users": lambda x, s: problems.assignable_users(x.db, s),
@@ -311,6 +315,16 @@ DECISIONS: dict[str, Decision] = {
                                        "the caller's scope; pages pick the id from list_campaigns(scope)"),
     "db.open_database": internal("opens the file"), "db.shared_database": internal("opens the file"),
     "db.is_write_conflict": internal("pure: classifies a storage error"),
+    "drafts.save_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
+    "drafts.load_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
+    "drafts.delete_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
+    "drafts.purge_expired": internal("removes expired drafts of every browser; returns only a count"),
+    "users.throttle_state": internal("sign-in throttle counters, keyed by username and address (auth.accounts)"),
+    "users.count_failure": internal("sign-in throttle counters, keyed by username and address (auth.accounts)"),
+    "users.clear_throttle": internal("sign-in throttle counters, keyed by username and address (auth.accounts)"),
+    "users.remember_address": internal("the addresses a user signed in from, for the per-username throttle"),
+    "users.is_known_address": internal("the addresses a user signed in from, for the per-username throttle"),
+    "users.claim_meta": internal("claims the one-time setup code atomically (auth.setup, before any admin exists)"),
     "sequences.advance": internal("moves id sequences past the rows (bulk loads, open-time repair)"),
     "sequences.repair": internal("open-time check of every id sequence against its table"),
     "sequences.sequence_uses": internal("reads the catalogue: which column takes ids from which sequence"),
@@ -346,11 +360,11 @@ DECISIONS: dict[str, Decision] = {
     "surveys.draft_definition": SURVEY_WRITE, "surveys.publish_version": SURVEY_WRITE,
     "surveys.save_draft": SURVEY_WRITE, "surveys.set_schedule": SURVEY_WRITE, "surveys.set_status": SURVEY_WRITE,
     "surveys.set_title": SURVEY_WRITE,
-    "users.clear_failures": SESSIONS, "users.count_users": internal("setup: whether an admin exists"),
     "users.create_session": SESSIONS, "users.create_user": internal("auth.accounts.create_account checks the unit"),
     "users.delete_meta": SESSIONS, "users.get_meta": SESSIONS, "users.get_user": SESSIONS,
-    "users.get_user_by_username": SESSIONS, "users.locked_until": SESSIONS, "users.password_hash_of": SESSIONS,
-    "users.record_failure": SESSIONS, "users.revoke_session": SESSIONS, "users.revoke_user_sessions": SESSIONS,
+    "users.count_users": internal("setup: whether an admin exists"),
+    "users.revoke_session": SESSIONS, "users.revoke_user_sessions": SESSIONS,
+    "users.get_user_by_username": SESSIONS, "users.password_hash_of": SESSIONS,
     "users.session_user": SESSIONS, "users.set_active": internal("pages/users.py picks the user from list_users(scope)"),
     "users.set_meta": SESSIONS, "users.set_password_hash": SESSIONS,
     "visit_status.counts_changed": DERIVED, "visit_status.generation": DERIVED, "visit_status.invalidate_all": DERIVED,
