@@ -1,0 +1,487 @@
+"""Credibility signals over visits and residents' responses: each a small class that computes flags and explains itself.
+
+The shape is datasette's facets: every signal has ``kind``, ``defaults`` (its settings) and the same two methods,
+``compute(data, settings) -> list[NewFlag]`` (pure: it reads only the frames in ``CredibilityData``) and
+``explain(settings, lang) -> str`` (what it looks for, in words, with the settings filled in). Where "far from" is a
+judgement, a signal uses a test with its p-value and n rather than a fixed gap; the baseline is the district (the
+caller's scope) itself, so an honest district produces few flags.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from i18n import t
+from storage import credibility as store
+from storage.credibility import NewFlag
+from storage.db import Database, Scope
+
+
+# --- statistics (no scipy in the runtime) --------------------------------------------------------------------
+
+def normal_sf(z: float) -> float:
+    """P(Z > z) for a standard normal Z."""
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def binomial_sf(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), exact (summed in log space)."""
+    if k <= 0:
+        return 1.0
+    if p <= 0:
+        return 0.0
+    if p >= 1:
+        return 1.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    base = math.lgamma(n + 1)
+    terms = [base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q for i in range(k, n + 1)]
+    top = max(terms)
+    return min(1.0, math.exp(top) * sum(math.exp(x - top) for x in terms))
+
+
+def poisson_sf(k: int, mu: float) -> float:
+    """P(X >= k) for X ~ Poisson(mu)."""
+    if k <= 0:
+        return 1.0
+    if mu <= 0:
+        return 0.0
+    below = sum(math.exp(i * math.log(mu) - mu - math.lgamma(i + 1)) for i in range(k))
+    return max(0.0, 1.0 - below)
+
+
+@dataclass(frozen=True)
+class ClusteredRate:
+    """Satisfied items among answered items (the dashboards' rate) with a variance that treats each response as
+    one cluster, so a form with twelve ratings is not counted as twelve independent residents."""
+
+    responses: int
+    items: int
+    satisfied: int
+    variance: float
+
+    @property
+    def rate(self) -> float | None:
+        return self.satisfied / self.items if self.items else None
+
+    @classmethod
+    def of(cls, responses: int, sat_n: float, sat_ok: float, ok2: float, n2: float, okn: float) -> "ClusteredRate":
+        if responses < 2 or sat_n <= 0:
+            return cls(int(responses), int(sat_n), int(sat_ok), math.inf)
+        p = sat_ok / sat_n
+        residual = max(ok2 - 2 * p * okn + p * p * n2, 0.0)
+        return cls(int(responses), int(sat_n), int(sat_ok), responses / (responses - 1) * residual / (sat_n * sat_n))
+
+
+def difference(a: ClusteredRate, b: ClusteredRate, z: float = 1.96) -> tuple[float, float, float, float]:
+    """a − b with its 95% interval and the two-sided p-value of 'no difference'."""
+    d = (a.rate or 0.0) - (b.rate or 0.0)
+    se = math.sqrt(a.variance + b.variance)
+    if not math.isfinite(se):
+        return d, -math.inf, math.inf, 1.0
+    if se == 0:
+        return d, d, d, 0.0 if d else 1.0
+    return d, d - z * se, d + z * se, 2 * normal_sf(abs(d) / se)
+
+
+def _p(value: float) -> str:
+    return f"{value:.1e}" if value < 0.001 else f"{value:.3f}"
+
+
+# --- the data the signals read ---------------------------------------------------------------------------------
+
+@dataclass
+class CredibilityData:
+    """What every signal reads, loaded once per check for one scope (storage/credibility.py holds the SQL)."""
+
+    units: pd.DataFrame
+    visits: pd.DataFrame
+    link_responses: pd.DataFrame
+    rating_spread: pd.DataFrame
+    texts: pd.DataFrame
+    by_channel: pd.DataFrame
+    questions_per_survey: dict[tuple[str, int], int]
+    response_ids_of: Any = None  # callable(unit_path, channel) -> list[int], for flags naming a unit's rows
+    has_browser_id: bool = False
+    _paths: dict[int, str] = field(default_factory=dict)
+
+    def path_of(self, unit_id: int) -> str:
+        if not self._paths:
+            self._paths = dict(zip(self.units["id"].astype(int), self.units["path"]))
+        return self._paths.get(int(unit_id), "")
+
+
+def _survey_questions(db: Database, survey_ids: Sequence[str]) -> tuple[dict, dict, dict]:
+    """Per survey: rating item question ids, free-text question ids; per (survey, version): questions asked."""
+    from services.survey_catalog import survey_version
+    from surveys.model import MatrixQuestion, NoteQuestion, RatingQuestion, TextQuestion
+
+    ratings: dict[str, list[str]] = {}
+    texts: dict[str, list[str]] = {}
+    counts: dict[tuple[str, int], int] = {}
+    for survey_id in survey_ids:
+        loaded = survey_version(db, survey_id)
+        if loaded is None:
+            continue
+        survey, version = loaded
+        questions = survey.questions
+        ratings[survey_id] = [q.id for q in questions if isinstance(q, (RatingQuestion, MatrixQuestion))]
+        texts[survey_id] = [q.id for q in questions if isinstance(q, TextQuestion)]
+        asked = sum(len(q.rows) if isinstance(q, MatrixQuestion) else 1 for q in questions
+                    if not isinstance(q, NoteQuestion))
+        for v in range(1, version + 1):
+            counts[(survey_id, v)] = asked
+    return ratings, texts, counts
+
+
+def load(db: Database, scope: Scope, settings: Mapping[str, Mapping[str, Any]] | None = None) -> CredibilityData:
+    """Read everything the signals need inside ``scope``."""
+    text_settings = {**IdenticalTexts.defaults, **((settings or {}).get(IdenticalTexts.kind) or {})}
+    links = store.link_response_rows(db, scope)
+    survey_ids = sorted(set(links["survey_id"])) if len(links) else []
+    ratings, texts, counts = _survey_questions(db, survey_ids)
+    return CredibilityData(
+        units=store.unit_tree(db, scope), visits=store.visit_rows(db, scope), link_responses=links,
+        rating_spread=store.rating_spread(db, scope, ratings),
+        texts=store.repeated_texts(db, scope, texts, int(text_settings["min_length"]), int(text_settings["min_count"])),
+        by_channel=store.satisfaction_by_channel(db, scope), questions_per_survey=counts,
+        response_ids_of=lambda path, channel: store.response_ids_by_channel(db, scope, path, channel),
+        has_browser_id=store.browser_column(db) is not None)
+
+
+# --- signals -----------------------------------------------------------------------------------------------------
+
+class Signal:
+    """One kind of suspicious pattern. Subclasses set kind, row_kind, defaults and implement compute."""
+
+    kind: ClassVar[str]
+    row_kind: ClassVar[str]
+    defaults: ClassVar[dict[str, Any]]
+
+    def settings(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return {**self.defaults, **(overrides or {})}
+
+    def compute(self, data: CredibilityData, settings: Mapping[str, Any]) -> list[NewFlag]:
+        raise NotImplementedError
+
+    def explain(self, settings: Mapping[str, Any], lang: str = "zh") -> str:
+        return t(f"cred.explain.{self.kind}", lang, **settings)
+
+    def flag(self, unit_id: int, row_ids: Sequence[int], **params: Any) -> NewFlag:
+        return NewFlag(self.kind, int(unit_id), self.row_kind, tuple(sorted(int(i) for i in row_ids)),
+                       f"cred.reason.{self.kind}", params)
+
+
+def _bursts(times: np.ndarray, window: np.timedelta64, limit: int) -> list[np.ndarray]:
+    """Index runs of sorted ``times`` where more than ``limit`` fall inside one ``window``: every row of such a
+    window, overlapping windows merged."""
+    if len(times) <= limit:
+        return []
+    ends = np.searchsorted(times, times + window, side="left")
+    starts = np.flatnonzero(ends - np.arange(len(times)) > limit)
+    if not len(starts):
+        return []
+    marked = np.zeros(len(times) + 1, np.int64)
+    np.add.at(marked, starts, 1)
+    np.add.at(marked, ends[starts], -1)
+    inside = np.cumsum(marked)[:-1] > 0
+    runs, current = [], []
+    for i in np.flatnonzero(inside):
+        if current and i != current[-1] + 1:
+            runs.append(np.array(current))
+            current = []
+        current.append(i)
+    if current:
+        runs.append(np.array(current))
+    return runs
+
+
+def _mode_unit(units: pd.Series) -> int:
+    return int(units.value_counts().index[0])
+
+
+class VisitPace(Signal):
+    kind, row_kind = "visit_pace", "visit"
+    defaults = {"window_minutes": 30, "max_visits": 8}
+
+    def compute(self, data, s):
+        v = data.visits
+        out = []
+        window = np.timedelta64(int(s["window_minutes"]) * 60, "s")
+        for cadre, rows in v.sort_values(["cadre_id", "visited_at"]).groupby("cadre_id", sort=False):
+            times = rows["visited_at"].to_numpy(dtype="datetime64[s]")
+            for run in _bursts(times, window, int(s["max_visits"])):
+                burst = rows.iloc[run]
+                minutes = (burst["visited_at"].max() - burst["visited_at"].min()).total_seconds() / 60
+                out.append(self.flag(_mode_unit(burst["org_unit_id"]), burst["id"], cadre_id=int(cadre),
+                                     visits=len(burst), households=int(burst["household_id"].nunique()),
+                                     minutes=round(minutes), start=str(burst["visited_at"].min()), **s))
+        return out
+
+
+class VisitHours(Signal):
+    kind, row_kind = "visit_hours", "visit"
+    defaults = {"earliest_hour": 7, "latest_hour": 21, "min_visits": 3}
+
+    def compute(self, data, s):
+        v = data.visits
+        hour = v["visited_at"].dt.hour
+        odd = v[(hour < int(s["earliest_hour"])) | (hour >= int(s["latest_hour"]))]
+        return [self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], cadre_id=int(cadre), visits=len(rows), **s)
+                for cadre, rows in odd.groupby("cadre_id") if len(rows) >= int(s["min_visits"])]
+
+
+class BackdatedBurst(Signal):
+    kind, row_kind = "visit_backdated", "visit"
+    defaults = {"min_lag_hours": 24, "days_before_deadline": 3, "min_visits": 10}
+
+    def compute(self, data, s):
+        v = data.visits[data.visits["campaign_ends_on"].notna()]
+        lag = (v["created_at"] - v["visited_at"]).dt.total_seconds() / 3600
+        deadline = pd.to_datetime(v["campaign_ends_on"])
+        typed = v["created_at"].dt.normalize()
+        near = (typed >= deadline - pd.Timedelta(days=int(s["days_before_deadline"]))) & \
+               (typed <= deadline + pd.Timedelta(days=1))
+        late = v[(lag >= float(s["min_lag_hours"])) & near]
+        return [self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], cadre_id=int(cadre), visits=len(rows),
+                          first=str(rows["visited_at"].min().date()), last=str(rows["visited_at"].max().date()),
+                          typed=str(rows["created_at"].min().date()), **s)
+                for cadre, rows in late.groupby("cadre_id") if len(rows) >= int(s["min_visits"])]
+
+
+class IdenticalVisitForms(Signal):
+    kind, row_kind = "visit_identical_forms", "visit"
+    defaults = {"min_households": 10, "min_share": 0.5, "alpha": 1e-6}
+
+    def compute(self, data, s):
+        v = data.visits[data.visits["signature"].notna()]
+        if v.empty:
+            return []
+        total = len(v)
+        per_signature = v.groupby("signature").size()
+        per_cadre = v.groupby("cadre_id").size()
+        same = v.groupby(["cadre_id", "signature"])["household_id"].nunique()
+        out = []
+        for cadre, signature in same[same >= int(s["min_households"])].index:  # few candidates: loop over them only
+            k, n = int(same[(cadre, signature)]), int(per_cadre[cadre])
+            if k / n < float(s["min_share"]):
+                continue
+            rows = v[(v["cadre_id"] == cadre) & (v["signature"] == signature)]
+            others = total - n
+            p0 = (per_signature[signature] - len(rows)) / others if others else 0.0
+            p0 = min(max(p0, 1 / max(others, 1)), 1.0)  # a form nobody else filled in this way: not probability 0
+            p = binomial_sf(k, n, p0)
+            if p < float(s["alpha"]):
+                out.append(self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], cadre_id=int(cadre), same=k,
+                                     n=n, baseline=f"{p0:.1%}", p=_p(p), **s))
+        return out
+
+
+class CadreVsResidents(Signal):
+    """A cadre's visit satisfaction in a grid against what the grid's residents say through links."""
+
+    kind, row_kind = "visit_cadre_distribution", "visit"
+    defaults = {"alpha": 0.001, "min_responses": 20}
+
+    def compute(self, data, s):
+        v = data.visits[data.visits["sat_n"].fillna(0) > 0].copy()
+        if v.empty:
+            return []
+        link = data.by_channel[data.by_channel["channel"] == "link"].set_index("org_unit_id")
+        v["ok2"], v["n2"], v["okn"] = v["sat_ok"] ** 2, v["sat_n"] ** 2, v["sat_ok"] * v["sat_n"]
+        out = []
+        for (cadre, grid), rows in v.groupby(["cadre_id", "org_unit_id"]):
+            if grid not in link.index or len(rows) < int(s["min_responses"]):
+                continue
+            g = link.loc[grid]
+            if int(g["responses"]) < int(s["min_responses"]):
+                continue
+            mine = ClusteredRate.of(len(rows), rows["sat_n"].sum(), rows["sat_ok"].sum(), rows["ok2"].sum(),
+                                    rows["n2"].sum(), rows["okn"].sum())
+            theirs = ClusteredRate.of(int(g["responses"]), g["sat_n"], g["sat_ok"], g["ok2"], g["n2"], g["okn"])
+            d, low, high, p = difference(mine, theirs)
+            if p < float(s["alpha"]):
+                out.append(self.flag(grid, rows["id"], cadre_id=int(cadre), n=mine.responses,
+                                     rate=f"{mine.rate:.1%}", grid_n=theirs.responses, grid_rate=f"{theirs.rate:.1%}",
+                                     p=_p(p), **s))
+        return out
+
+
+class TooFast(Signal):
+    kind, row_kind = "response_too_fast", "response"
+    defaults = {"seconds_per_question": 2, "min_responses": 5}
+
+    def compute(self, data, s):
+        r = data.link_responses[data.link_responses["duration_seconds"].notna()]
+        if r.empty:
+            return []
+        asked = np.array([data.questions_per_survey.get((sid, int(ver)), 0)
+                          for sid, ver in zip(r["survey_id"], r["survey_version"])])
+        fast = r[r["duration_seconds"].to_numpy() < asked * float(s["seconds_per_question"])]
+        key = fast["link_token"].fillna("").astype(str) + "#" + fast["org_unit_id"].astype(str)
+        out = []
+        for _, rows in fast.groupby(key):
+            if len(rows) >= int(s["min_responses"]):
+                out.append(self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], responses=len(rows),
+                                     median_seconds=round(float(rows["duration_seconds"].median())), **s))
+        return out
+
+
+class StraightLining(Signal):
+    kind, row_kind = "response_straight_lining", "response"
+    defaults = {"min_items": 6, "min_responses": 5, "alpha": 1e-4}
+
+    def compute(self, data, s):
+        spread = data.rating_spread[data.rating_spread["items"] >= int(s["min_items"])]
+        if spread.empty:
+            return []
+        r = data.link_responses.merge(spread, on="id")
+        r["straight"] = r["distinct_values"] == 1
+        p0 = float(r["straight"].mean())
+        key = r["link_token"].fillna("").astype(str) + "#" + r["org_unit_id"].astype(str)
+        out = []
+        for _, rows in r.groupby(key):
+            k, n = int(rows["straight"].sum()), len(rows)
+            if k < int(s["min_responses"]):
+                continue
+            p = binomial_sf(k, n, max(p0, 1e-6))
+            if p < float(s["alpha"]):
+                out.append(self.flag(_mode_unit(rows["org_unit_id"]), rows.loc[rows["straight"], "id"], same=k, n=n,
+                                     baseline=f"{p0:.1%}", p=_p(p), **s))
+        return out
+
+
+class LinkBurst(Signal):
+    kind, row_kind = "response_link_burst", "response"
+    defaults = {"window_minutes": 10, "max_responses": 30}
+
+    def compute(self, data, s):
+        r = data.link_responses
+        key = r["link_token"].fillna("").astype(str) + "#" + r["org_unit_id"].astype(str)
+        window = np.timedelta64(int(s["window_minutes"]) * 60, "s")
+        out = []
+        for _, rows in r.assign(_k=key).sort_values(["_k", "submitted_at"]).groupby("_k", sort=False):
+            times = rows["submitted_at"].to_numpy(dtype="datetime64[s]")
+            for run in _bursts(times, window, int(s["max_responses"])):
+                burst = rows.iloc[run]
+                minutes = (burst["submitted_at"].max() - burst["submitted_at"].min()).total_seconds() / 60
+                out.append(self.flag(_mode_unit(burst["org_unit_id"]), burst["id"], responses=len(burst),
+                                     minutes=round(minutes), start=str(burst["submitted_at"].min()), **s))
+        return out
+
+
+class SameBrowser(Signal):
+    """Many responses from one browser: reads the per-browser id the fill page stores, when the database has it."""
+
+    kind, row_kind = "response_same_browser", "response"
+    defaults = {"max_per_browser": 3}
+
+    def compute(self, data, s):
+        r = data.link_responses[data.link_responses["browser_id"].notna()]
+        out = []
+        for (_, _browser), rows in r.groupby([r["link_token"].fillna(""), "browser_id"]):
+            if len(rows) > int(s["max_per_browser"]):
+                out.append(self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], responses=len(rows), **s))
+        return out
+
+
+class IdenticalTexts(Signal):
+    kind, row_kind = "response_identical_texts", "response"
+    defaults = {"min_length": 8, "min_count": 3, "alpha": 1e-6}
+
+    def compute(self, data, s):
+        tx = data.texts
+        if tx.empty:
+            return []
+        per_unit = data.link_responses.groupby("org_unit_id").size()
+        total = max(int(per_unit.sum()), 1)
+        out = []
+        for row in tx.itertuples():
+            n_unit = int(per_unit.get(row.org_unit_id, 0))
+            elsewhere = int(row.everywhere) - int(row.copies)
+            # the copies expected in this unit if the text were as common here as in the rest of the scope
+            mu = max(elsewhere, 1) / max(total - n_unit, 1) * n_unit
+            p = poisson_sf(int(row.copies), mu)
+            if p < float(s["alpha"]):
+                out.append(self.flag(row.org_unit_id, row.ids, copies=int(row.copies), text=row.text[:40],
+                                     p=_p(p), **s))
+        return out
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Per unit: residents' link satisfaction against visit satisfaction, with both n and the difference's interval."""
+
+    unit_id: int
+    level: int
+    link: ClusteredRate
+    visit: ClusteredRate
+    difference: float
+    low: float
+    high: float
+    p: float
+
+
+def gaps(data: CredibilityData, levels: Sequence[int] = (3, 4)) -> list[Gap]:
+    """The gap for every grid and community inside the scope that has both link and visit responses."""
+    units = data.units.set_index("id")
+    ch = data.by_channel.merge(units[["path"]], left_on="org_unit_id", right_index=True)
+    parts = ch["path"].str.strip("/").str.split("/")
+    measures = ["responses", "sat_n", "sat_ok", "ok2", "n2", "okn"]
+    rolled = []
+    for level in levels:  # a path's level-th component is the unit's ancestor at that level (or itself)
+        at_level = ch[parts.str.len() >= level].copy()
+        at_level["unit"] = parts[parts.str.len() >= level].str[level - 1].astype(int)
+        rolled.append(at_level.groupby(["unit", "channel"])[measures].sum())
+    if not rolled:
+        return []
+    sums = pd.concat(rolled)
+    out = []
+    for unit_id in sorted({u for u, _ in sums.index}):
+        if (unit_id, "link") not in sums.index or (unit_id, "visit") not in sums.index or unit_id not in units.index:
+            continue
+        link = ClusteredRate.of(*(float(x) for x in sums.loc[(unit_id, "link")]))
+        visit = ClusteredRate.of(*(float(x) for x in sums.loc[(unit_id, "visit")]))
+        d, low, high, p = difference(visit, link)
+        out.append(Gap(int(unit_id), int(units.loc[unit_id, "level"]), link, visit, d, low, high, p))
+    return out
+
+
+class SatisfactionGap(Signal):
+    kind, row_kind = "gap_visit_vs_link", "response"
+    defaults = {"min_responses": 20, "min_gap": 0.10}
+
+    def compute(self, data, s):
+        out = []
+        for g in gaps(data):
+            if min(g.link.responses, g.visit.responses) < int(s["min_responses"]) or g.low <= float(s["min_gap"]):
+                continue
+            ids = data.response_ids_of(data.path_of(g.unit_id), "visit") if data.response_ids_of else []
+            out.append(self.flag(g.unit_id, ids, visit_n=g.visit.responses, visit_rate=f"{g.visit.rate:.1%}",
+                                 link_n=g.link.responses, link_rate=f"{g.link.rate:.1%}",
+                                 gap=f"{g.difference:+.1%}", low=f"{g.low:+.1%}", high=f"{g.high:+.1%}",
+                                 p=_p(g.p), **s))
+        return out
+
+
+SIGNALS: tuple[Signal, ...] = (VisitPace(), VisitHours(), BackdatedBurst(), IdenticalVisitForms(), CadreVsResidents(),
+                               TooFast(), StraightLining(), LinkBurst(), SameBrowser(), IdenticalTexts(),
+                               SatisfactionGap())
+
+
+def run_signals(data: CredibilityData, settings: Mapping[str, Mapping[str, Any]] | None = None) -> list[NewFlag]:
+    """Every signal's flags with its defaults overridden by ``settings`` (kind -> {name: value})."""
+    flags: list[NewFlag] = []
+    for signal in SIGNALS:
+        flags.extend(signal.compute(data, signal.settings((settings or {}).get(signal.kind))))
+    return flags
+
+
+def check(db: Database, scope: Scope, at, settings: Mapping[str, Mapping[str, Any]] | None = None) -> int:
+    """Run every signal inside ``scope`` and store the new flags; returns how many are new."""
+    return store.raise_flags(db, scope, run_signals(load(db, scope, settings), settings), at)
