@@ -256,7 +256,7 @@ class BackdatedBurst(Signal):
 
 class IdenticalVisitForms(Signal):
     kind, row_kind = "visit_identical_forms", "visit"
-    defaults = {"min_households": 10, "min_share": 0.5, "alpha": 1e-6}
+    defaults = {"min_households": 10, "alpha": 1e-6}
 
     def compute(self, data, s):
         v = data.visits[data.visits["signature"].notna()]
@@ -269,8 +269,6 @@ class IdenticalVisitForms(Signal):
         out = []
         for cadre, signature in same[same >= int(s["min_households"])].index:  # few candidates: loop over them only
             k, n = int(same[(cadre, signature)]), int(per_cadre[cadre])
-            if k / n < float(s["min_share"]):
-                continue
             rows = v[(v["cadre_id"] == cadre) & (v["signature"] == signature)]
             others = total - n
             p0 = (per_signature[signature] - len(rows)) / others if others else 0.0

@@ -28,10 +28,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Cadre {cadre_id} typed in {visits} visits dated {first} to {last}, from {typed}"),
     "cred.signal.visit_identical_forms": ("走访记录雷同", "Identical visit forms"),
     "cred.explain.visit_identical_forms": (
-        "同一干部的走访表有 {min_households} 户以上、占其走访 {min_share:.0%} 以上答案完全相同，且远高于其他干部填出同样答案的比例"
+        "同一干部的走访表有 {min_households} 户以上答案完全相同，且远高于其他干部填出同样答案的比例"
         "（二项检验 p < {alpha}）。",
-        "One cadre's visit forms carry exactly the same answers for {min_households} or more households and "
-        "{min_share:.0%} or more of their visits, far more often than other cadres fill the form that way "
+        "One cadre's visit forms carry exactly the same answers for {min_households} or more households, "
+        "far more often than other cadres fill the form that way "
         "(binomial test, p < {alpha})."),
     "cred.reason.visit_identical_forms": (
         "干部 {cadre_id} 的 {n} 份走访表中有 {same} 份答案完全相同（其他干部 {baseline}，p = {p}）",
