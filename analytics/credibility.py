@@ -483,3 +483,30 @@ def run_signals(data: CredibilityData, settings: Mapping[str, Mapping[str, Any]]
 def check(db: Database, scope: Scope, at, settings: Mapping[str, Mapping[str, Any]] | None = None) -> int:
     """Run every signal inside ``scope`` and store the new flags; returns how many are new."""
     return store.raise_flags(db, scope, run_signals(load(db, scope, settings), settings), at)
+
+
+def unit_gaps(db: Database, scope: Scope) -> list[Gap]:
+    """The visit/link satisfaction gap of every grid and community inside ``scope`` (for the credibility page)."""
+    empty = pd.DataFrame()
+    data = CredibilityData(units=store.unit_tree(db, scope), visits=empty, link_responses=empty,
+                           rating_spread=empty, texts=empty, by_channel=store.satisfaction_by_channel(db, scope),
+                           questions_per_survey={})
+    return gaps(data)
+
+
+def reason_text(flag: store.StoredFlag | NewFlag, lang: str = "zh") -> str:
+    """A flag's reason in words."""
+    return t(flag.reason, lang, **flag.params)
+
+
+def flags_by_unit(db: Database, scope: Scope, lang: str = "zh") -> list[dict[str, Any]]:
+    """Every flag inside ``scope`` grouped by unit, as plain data (``stats --json``, reports)."""
+    units: dict[str, dict[str, Any]] = {}
+    for f in store.list_flags(db, scope):
+        unit = units.setdefault(f.unit_code, {"unit": f.unit_code, "name": f.unit_name, "open": 0, "confirmed": 0,
+                                              "dismissed": 0, "flags": []})
+        unit[f.state] += 1
+        unit["flags"].append({"id": f.id, "kind": f.kind, "state": f.state, "rows": f.n_rows, "row_kind": f.row_kind,
+                              "reason": reason_text(f, lang), "detected_at": f.detected_at.isoformat(),
+                              "decision_reason": f.decision_reason})
+    return list(units.values())

@@ -95,7 +95,7 @@ def _open_link(db, unit_id) -> str:
     return token
 
 
-def plant_patterns(db: Database, monkeypatch: pytest.MonkeyPatch) -> Planted:
+def plant_patterns(db: Database) -> Planted:
     p = Planted(db)
     used: set[int] = set()
     form = {"work_satisfaction": 5, "follow_up_needed": "no", "notes": "已走访，群众满意"}
@@ -113,12 +113,12 @@ def plant_patterns(db: Database, monkeypatch: pytest.MonkeyPatch) -> Planted:
     grid, homes, cadre = _grid_with_households(db, used, 14)
     used.add(grid)
     p.grid_of["backdated"] = grid
-    monkeypatch.setattr(visit_store, "now", lambda: dt.datetime(2026, 12, 29, 21, 30))
-    for i, home in enumerate(homes[:14]):
-        raw = {"work_satisfaction": 3 + i % 3, "follow_up_needed": "no"}
-        p.backdated_visits.append(_visit(db, cadre, home, dt.datetime(2026, 12, 1 + i, 10, 0), raw,
-                                         f"late-{i}").visit_id)
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(visit_store, "now", lambda: dt.datetime(2026, 12, 29, 21, 30))
+        for i, home in enumerate(homes[:14]):
+            raw = {"work_satisfaction": 3 + i % 3, "follow_up_needed": "no"}
+            p.backdated_visits.append(_visit(db, cadre, home, dt.datetime(2026, 12, 1 + i, 10, 0), raw,
+                                             f"late-{i}").visit_id)
 
     # 3. straight-lined answers on one link: 12 residents, every rating 3
     grid, _, _ = _grid_with_households(db, used, 1)
@@ -182,7 +182,5 @@ def honest_db(tmp_path_factory):
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     db = demo_database(tmp_path_factory.mktemp("planted") / "demo.duckdb")
-    with pytest.MonkeyPatch.context() as mp:
-        p = plant_patterns(db, mp)
-    yield p
+    yield plant_patterns(db)
     db.close()
