@@ -75,7 +75,11 @@ class ClusteredRate:
             return cls(int(responses), int(sat_n), int(sat_ok), math.inf)
         p = sat_ok / sat_n
         residual = max(ok2 - 2 * p * okn + p * p * n2, 0.0)
-        return cls(int(responses), int(sat_n), int(sat_ok), responses / (responses - 1) * residual / (sat_n * sat_n))
+        clustered = responses / (responses - 1) * residual / (sat_n * sat_n)
+        # Floor: one Bernoulli trial per response at the rate shrunk by one success and one failure (Agresti-Caffo),
+        # so 100 % of 40 visit forms is not a rate known without error.
+        shrunk = (p * responses + 1) / (responses + 2)
+        return cls(int(responses), int(sat_n), int(sat_ok), max(clustered, shrunk * (1 - shrunk) / (responses + 2)))
 
 
 def difference(a: ClusteredRate, b: ClusteredRate, z: float = 1.96) -> tuple[float, float, float, float]:
@@ -284,7 +288,7 @@ class CadreVsResidents(Signal):
     """A cadre's visit satisfaction in a grid against what the grid's residents say through links."""
 
     kind, row_kind = "visit_cadre_distribution", "visit"
-    defaults = {"alpha": 0.001, "min_responses": 20}
+    defaults = {"alpha": 0.001, "min_gap": 0.10, "min_responses": 20}
 
     def compute(self, data, s):
         v = data.visits[data.visits["sat_n"].fillna(0) > 0].copy()
@@ -303,7 +307,7 @@ class CadreVsResidents(Signal):
                                     rows["n2"].sum(), rows["okn"].sum())
             theirs = ClusteredRate.of(int(g["responses"]), g["sat_n"], g["sat_ok"], g["ok2"], g["n2"], g["okn"])
             d, low, high, p = difference(mine, theirs)
-            if p < float(s["alpha"]):
+            if p < float(s["alpha"]) and abs(d) >= float(s["min_gap"]):
                 out.append(self.flag(grid, rows["id"], cadre_id=int(cadre), n=mine.responses,
                                      rate=f"{mine.rate:.1%}", grid_n=theirs.responses, grid_rate=f"{theirs.rate:.1%}",
                                      p=_p(p), **s))
@@ -332,7 +336,7 @@ class TooFast(Signal):
 
 class StraightLining(Signal):
     kind, row_kind = "response_straight_lining", "response"
-    defaults = {"min_items": 6, "min_responses": 5, "alpha": 1e-4}
+    defaults = {"min_items": 6, "min_responses": 5, "min_share": 0.3, "alpha": 1e-6}
 
     def compute(self, data, s):
         spread = data.rating_spread[data.rating_spread["items"] >= int(s["min_items"])]
@@ -345,7 +349,7 @@ class StraightLining(Signal):
         out = []
         for _, rows in r.groupby(key):
             k, n = int(rows["straight"].sum()), len(rows)
-            if k < int(s["min_responses"]):
+            if k < int(s["min_responses"]) or k / n < float(s["min_share"]):
                 continue
             p = binomial_sf(k, n, max(p0, 1e-6))
             if p < float(s["alpha"]):

@@ -38,10 +38,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{same} of cadre {cadre_id}'s {n} visit forms are identical (other cadres: {baseline}, p = {p})"),
     "cred.signal.visit_cadre_distribution": ("干部记录与群众评价不符", "Cadre's records unlike the residents'"),
     "cred.explain.visit_cadre_distribution": (
-        "同一干部在一个网格记录的满意率与该网格群众通过链接给出的满意率差异显著（按答卷聚类的检验，p < {alpha}，"
-        "双方各至少 {min_responses} 份）。",
-        "A cadre's satisfaction rate recorded in a grid differs significantly from the rate the grid's residents "
-        "give through links (a test clustered by response, p < {alpha}, at least {min_responses} responses each)."),
+        "同一干部在一个网格记录的满意率与该网格群众通过链接给出的满意率相差 {min_gap:.0%} 以上且差异显著"
+        "（按答卷聚类的检验，p < {alpha}，双方各至少 {min_responses} 份）。",
+        "A cadre's satisfaction rate recorded in a grid differs by {min_gap:.0%} or more, and significantly, from "
+        "the rate the grid's residents give through links (a test clustered by response, p < {alpha}, at least "
+        "{min_responses} responses each)."),
     "cred.reason.visit_cadre_distribution": (
         "干部 {cadre_id} 记录满意率 {rate}（n = {n}），本网格群众 {grid_rate}（n = {grid_n}），p = {p}",
         "Cadre {cadre_id} recorded {rate} satisfied (n = {n}); the grid's residents {grid_rate} (n = {grid_n}); "
@@ -56,10 +57,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{responses} responses were completed too fast (median {median_seconds} s)"),
     "cred.signal.response_straight_lining": ("评分题全部相同", "Straight-lining"),
     "cred.explain.response_straight_lining": (
-        "答卷的 {min_items} 道以上评分题全部选同一档，且同一链接中这样的答卷（至少 {min_responses} 份）远多于全区比例"
-        "（二项检验 p < {alpha}）。",
-        "Responses giving the same level to every one of {min_items} or more ratings, far more often on one link "
-        "(at least {min_responses}) than across the district (binomial test, p < {alpha})."),
+        "答卷的 {min_items} 道以上评分题全部选同一档，且同一链接中这样的答卷至少 {min_responses} 份、占 {min_share:.0%} 以上，"
+        "远多于全区比例（二项检验 p < {alpha}）。",
+        "Responses giving the same level to every one of {min_items} or more ratings: at least {min_responses} and "
+        "{min_share:.0%} of one link's responses, far more than across the district (binomial test, p < {alpha})."),
     "cred.reason.response_straight_lining": (
         "{n} 份答卷中 {same} 份评分全部相同（全区 {baseline}，p = {p}）",
         "{same} of {n} responses gave every rating the same level (district: {baseline}, p = {p})"),
