@@ -31,18 +31,25 @@ def normal_sf(z: float) -> float:
 
 
 def binomial_sf(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), exact (summed in log space)."""
+    """P(X >= k) for X ~ Binomial(n, p), exact (summed in log space) above the expectation; for k <= n·p, where
+    nothing is surprising, only its lower bound 0.5 (k is then at most the median)."""
     if k <= 0:
         return 1.0
     if p <= 0:
         return 0.0
-    if p >= 1:
-        return 1.0
+    if p >= 1 or k <= n * p:
+        return 1.0 if p >= 1 else 0.5
     log_p, log_q = math.log(p), math.log1p(-p)
-    base = math.lgamma(n + 1)
-    terms = [base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q for i in range(k, n + 1)]
-    top = max(terms)
-    return min(1.0, math.exp(top) * sum(math.exp(x - top) for x in terms))
+    # Above the mode the terms only fall: sum from k until they are negligible (e^-40 of the first).
+    term = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q
+    first, total, i = term, 1.0, k
+    while i < n:
+        term += math.log((n - i) / (i + 1)) + log_p - log_q
+        i += 1
+        if term < first - 40:
+            break
+        total += math.exp(term - first)
+    return min(1.0, math.exp(first) * total)
 
 
 def poisson_sf(k: int, mu: float) -> float:
@@ -149,8 +156,9 @@ def load(db: Database, scope: Scope, settings: Mapping[str, Mapping[str, Any]] |
     links = store.link_response_rows(db, scope)
     survey_ids = sorted(set(links["survey_id"])) if len(links) else []
     ratings, texts, counts = _survey_questions(db, survey_ids)
+    _, visit_texts, _ = _survey_questions(db, store.visit_survey_ids(db, scope))
     return CredibilityData(
-        units=store.unit_tree(db, scope), visits=store.visit_rows(db, scope), link_responses=links,
+        units=store.unit_tree(db, scope), visits=store.visit_rows(db, scope, visit_texts), link_responses=links,
         rating_spread=store.rating_spread(db, scope, ratings),
         texts=store.repeated_texts(db, scope, texts, int(text_settings["min_length"]), int(text_settings["min_count"])),
         by_channel=store.satisfaction_by_channel(db, scope), questions_per_survey=counts,
@@ -205,16 +213,20 @@ def _bursts(times: np.ndarray, window: np.timedelta64, limit: int) -> list[np.nd
     return runs
 
 
+def _cadre(rows: pd.DataFrame) -> dict[str, Any]:
+    return {"cadre_id": int(rows["cadre_id"].iloc[0]), "cadre": str(rows["cadre"].iloc[0])}
+
+
 def _mode_unit(units: pd.Series) -> int:
     return int(units.value_counts().index[0])
 
 
 class VisitPace(Signal):
     kind, row_kind = "visit_pace", "visit"
-    defaults = {"window_minutes": 30, "max_visits": 8}
+    defaults = {"window_minutes": 30, "max_visits": 10}
 
     def compute(self, data, s):
-        v = data.visits
+        v = data.visits[data.visits["response_id"].notna()]  # a door nobody opened takes a minute: count met visits
         out = []
         window = np.timedelta64(int(s["window_minutes"]) * 60, "s")
         for cadre, rows in v.sort_values(["cadre_id", "visited_at"]).groupby("cadre_id", sort=False):
@@ -222,7 +234,7 @@ class VisitPace(Signal):
             for run in _bursts(times, window, int(s["max_visits"])):
                 burst = rows.iloc[run]
                 minutes = (burst["visited_at"].max() - burst["visited_at"].min()).total_seconds() / 60
-                out.append(self.flag(_mode_unit(burst["org_unit_id"]), burst["id"], cadre_id=int(cadre),
+                out.append(self.flag(_mode_unit(burst["org_unit_id"]), burst["id"], **_cadre(burst),
                                      visits=len(burst), households=int(burst["household_id"].nunique()),
                                      minutes=round(minutes), start=str(burst["visited_at"].min()), **s))
         return out
@@ -236,7 +248,7 @@ class VisitHours(Signal):
         v = data.visits
         hour = v["visited_at"].dt.hour
         odd = v[(hour < int(s["earliest_hour"])) | (hour >= int(s["latest_hour"]))]
-        return [self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], cadre_id=int(cadre), visits=len(rows), **s)
+        return [self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], **_cadre(rows), visits=len(rows), **s)
                 for cadre, rows in odd.groupby("cadre_id") if len(rows) >= int(s["min_visits"])]
 
 
@@ -252,35 +264,44 @@ class BackdatedBurst(Signal):
         near = (typed >= deadline - pd.Timedelta(days=int(s["days_before_deadline"]))) & \
                (typed <= deadline + pd.Timedelta(days=1))
         late = v[(lag >= float(s["min_lag_hours"])) & near]
-        return [self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], cadre_id=int(cadre), visits=len(rows),
+        return [self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], **_cadre(rows), visits=len(rows),
                           first=str(rows["visited_at"].min().date()), last=str(rows["visited_at"].max().date()),
                           typed=str(rows["created_at"].min().date()), **s)
                 for cadre, rows in late.groupby("cadre_id") if len(rows) >= int(s["min_visits"])]
 
 
 class IdenticalVisitForms(Signal):
+    """The same free-text notes on many households' visit forms by one cadre: short forms of choices are often
+    alike honestly, a note copied word for word into a dozen homes is not."""
+
     kind, row_kind = "visit_identical_forms", "visit"
     defaults = {"min_households": 10, "alpha": 1e-6}
 
     def compute(self, data, s):
-        v = data.visits[data.visits["signature"].notna()]
+        v = data.visits[data.visits["notes"].notna()]
         if v.empty:
             return []
+        v = v.assign(note=pd.factorize(v["notes"])[0])  # integer codes: grouping 470k strings costs seconds
         total = len(v)
-        per_signature = v.groupby("signature").size()
+        per_text = v.groupby("note").size()
         per_cadre = v.groupby("cadre_id").size()
-        same = v.groupby(["cadre_id", "signature"])["household_id"].nunique()
+        same = v.drop_duplicates(["cadre_id", "note", "household_id"]).groupby(["cadre_id", "note"]).size()
+        candidates = same[same >= int(s["min_households"])]
+        if candidates.empty:
+            return []
+        visits = v.groupby(["cadre_id", "note"]).size()
         out = []
-        for cadre, signature in same[same >= int(s["min_households"])].index:  # few candidates: loop over them only
-            k, n = int(same[(cadre, signature)]), int(per_cadre[cadre])
-            rows = v[(v["cadre_id"] == cadre) & (v["signature"] == signature)]
-            others = total - n
-            p0 = (per_signature[signature] - len(rows)) / others if others else 0.0
-            p0 = min(max(p0, 1 / max(others, 1)), 1.0)  # a form nobody else filled in this way: not probability 0
-            p = binomial_sf(k, n, p0)
+        for (cadre, code), k in candidates.items():
+            n, others = int(per_cadre[cadre]), total - int(per_cadre[cadre])
+            p0 = (per_text[code] - visits[(cadre, code)]) / others if others else 0.0
+            p0 = min(max(p0, 1 / max(others, 1)), 1.0)  # a note nobody else wrote: not probability 0
+            p = binomial_sf(int(k), n, p0)
             if p < float(s["alpha"]):
-                out.append(self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], cadre_id=int(cadre), same=k,
-                                     n=n, baseline=f"{p0:.1%}", p=_p(p), **s))
+                rows = v[(v["cadre_id"] == cadre) & (v["note"] == code)]
+                text = rows["notes"].iloc[0]
+                k = int(k)
+                out.append(self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], **_cadre(rows), same=k, n=n,
+                                     text=str(text)[:40], baseline=f"{p0:.1%}", p=_p(p), **s))
         return out
 
 
@@ -308,7 +329,7 @@ class CadreVsResidents(Signal):
             theirs = ClusteredRate.of(int(g["responses"]), g["sat_n"], g["sat_ok"], g["ok2"], g["n2"], g["okn"])
             d, low, high, p = difference(mine, theirs)
             if p < float(s["alpha"]) and abs(d) >= float(s["min_gap"]):
-                out.append(self.flag(grid, rows["id"], cadre_id=int(cadre), n=mine.responses,
+                out.append(self.flag(grid, rows["id"], **_cadre(rows), n=mine.responses,
                                      rate=f"{mine.rate:.1%}", grid_n=theirs.responses, grid_rate=f"{theirs.rate:.1%}",
                                      p=_p(p), **s))
         return out
@@ -322,12 +343,13 @@ class TooFast(Signal):
         r = data.link_responses[data.link_responses["duration_seconds"].notna()]
         if r.empty:
             return []
-        asked = np.array([data.questions_per_survey.get((sid, int(ver)), 0)
-                          for sid, ver in zip(r["survey_id"], r["survey_version"])])
-        fast = r[r["duration_seconds"].to_numpy() < asked * float(s["seconds_per_question"])]
-        key = fast["link_token"].fillna("").astype(str) + "#" + fast["org_unit_id"].astype(str)
+        asked = pd.Series(data.questions_per_survey, dtype="float64")
+        asked.index = asked.index.set_names(["survey_id", "survey_version"])
+        per_row = pd.MultiIndex.from_arrays([r["survey_id"], r["survey_version"].astype(int)])
+        limit = asked.reindex(per_row).fillna(0).to_numpy() * float(s["seconds_per_question"])
+        fast = r[r["duration_seconds"].to_numpy() < limit]
         out = []
-        for _, rows in fast.groupby(key):
+        for _, rows in fast.groupby([fast["link_token"].fillna(""), fast["org_unit_id"]]):
             if len(rows) >= int(s["min_responses"]):
                 out.append(self.flag(_mode_unit(rows["org_unit_id"]), rows["id"], responses=len(rows),
                                      median_seconds=round(float(rows["duration_seconds"].median())), **s))
@@ -345,9 +367,14 @@ class StraightLining(Signal):
         r = data.link_responses.merge(spread, on="id")
         r["straight"] = r["distinct_values"] == 1
         p0 = float(r["straight"].mean())
-        key = r["link_token"].fillna("").astype(str) + "#" + r["org_unit_id"].astype(str)
+        counts = r.groupby([r["link_token"].fillna(""), r["org_unit_id"]])["straight"].agg(["sum", "size"])
+        suspects = counts[(counts["sum"] >= int(s["min_responses"])) &
+                          (counts["sum"] >= float(s["min_share"]) * counts["size"])]
+        r = r.assign(_link=r["link_token"].fillna("")).merge(
+            suspects.reset_index().rename(columns={"link_token": "_link"})[["_link", "org_unit_id"]],
+            on=["_link", "org_unit_id"])
         out = []
-        for _, rows in r.groupby(key):
+        for _, rows in r.groupby(["_link", "org_unit_id"]):
             k, n = int(rows["straight"].sum()), len(rows)
             if k < int(s["min_responses"]) or k / n < float(s["min_share"]):
                 continue
@@ -363,11 +390,11 @@ class LinkBurst(Signal):
     defaults = {"window_minutes": 10, "max_responses": 30}
 
     def compute(self, data, s):
-        r = data.link_responses
-        key = r["link_token"].fillna("").astype(str) + "#" + r["org_unit_id"].astype(str)
+        r = data.link_responses.assign(_link=data.link_responses["link_token"].fillna(""))
         window = np.timedelta64(int(s["window_minutes"]) * 60, "s")
         out = []
-        for _, rows in r.assign(_k=key).sort_values(["_k", "submitted_at"]).groupby("_k", sort=False):
+        ordered = r.sort_values(["_link", "org_unit_id", "submitted_at"])
+        for _, rows in ordered.groupby(["_link", "org_unit_id"], sort=False):
             times = rows["submitted_at"].to_numpy(dtype="datetime64[s]")
             for run in _bursts(times, window, int(s["max_responses"])):
                 burst = rows.iloc[run]

@@ -34,24 +34,37 @@ def browser_column(db: Database) -> str | None:
     return next((c for c in BROWSER_COLUMNS if c in names), None)
 
 
-def visit_rows(db: Database, scope: Scope) -> pd.DataFrame:
-    """Every visit inside ``scope`` whose response (if any) is not voided: id, cadre, grid, household, when visited
-    and when typed in, the campaign's last day, and the visit form's satisfaction and answer signature."""
+def visit_rows(db: Database, scope: Scope, text_questions: dict[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """Every visit inside ``scope`` whose response (if any) is not voided: id, cadre (id, name), grid, household,
+    when visited and when typed in, the campaign's last day, the visit form's satisfaction, and ``notes``: the
+    form's free texts (of ``text_questions``, survey id -> question ids) joined, spaces removed (NULL if none)."""
+    pairs = [{"s": s, "q": q} for s, qs in (text_questions or {}).items() for q in qs] or [{"s": "", "q": ""}]
     return _frame(db, """
         WITH vv AS (SELECT v.id, v.cadre_id, v.org_unit_id, v.household_id, v.visited_at, v.created_at,
                            v.campaign_id, v.response_id
                     FROM visits v JOIN org_units o ON o.id = v.org_unit_id WHERE o.path LIKE ?),
-             sig AS (SELECT a.response_id,
-                            md5(string_agg(a.question_id || '/' || a.row_id || '=' ||
-                                           coalesce(CAST(a.value_num AS VARCHAR), a.value_text, ''), '|'
-                                           ORDER BY a.question_id, a.row_id, a.value_text)) AS signature
-                     FROM answers a WHERE a.response_id IN (SELECT response_id FROM vv) GROUP BY 1)
-        SELECT vv.id, vv.cadre_id, vv.org_unit_id, vv.household_id, vv.visited_at, vv.created_at, vv.response_id,
-               c.ends_on AS campaign_ends_on, r.sat_n, r.sat_ok, sig.signature
-        FROM vv LEFT JOIN campaigns c ON c.id = vv.campaign_id
+             tq AS (SELECT unnest(?::STRUCT(s VARCHAR, q VARCHAR)[], recursive := true)),
+             notes AS (SELECT a.response_id,
+                              string_agg(regexp_replace(a.value_text, '\\s+', '', 'g'), '|'
+                                         ORDER BY a.question_id, a.row_id) AS notes
+                       FROM answers a JOIN responses r ON r.id = a.response_id
+                            JOIN tq ON tq.s = r.survey_id AND tq.q = a.question_id
+                       WHERE a.question_id IN (SELECT q FROM tq) AND a.value_text <> ''
+                         AND a.response_id IN (SELECT response_id FROM vv) GROUP BY 1)
+        SELECT vv.id, vv.cadre_id, coalesce(u.display_name, CAST(vv.cadre_id AS VARCHAR)) AS cadre, vv.org_unit_id,
+               vv.household_id, vv.visited_at, vv.created_at, vv.response_id,
+               c.ends_on AS campaign_ends_on, r.sat_n, r.sat_ok, notes.notes
+        FROM vv LEFT JOIN campaigns c ON c.id = vv.campaign_id LEFT JOIN users u ON u.id = vv.cadre_id
              LEFT JOIN responses r ON r.id = vv.response_id
-             LEFT JOIN sig ON sig.response_id = vv.response_id
-        WHERE r.voided_at IS NULL""", [scope.like])
+             LEFT JOIN notes ON notes.response_id = vv.response_id
+        WHERE r.voided_at IS NULL""", [scope.like, pairs])
+
+
+def visit_survey_ids(db: Database, scope: Scope) -> list[str]:
+    """The surveys of the visit forms inside ``scope``."""
+    return [r[0] for r in db.query(
+        """SELECT DISTINCT r.survey_id FROM responses r JOIN org_units o ON o.id = r.org_unit_id
+           WHERE o.path LIKE ? AND r.channel = 'visit' AND r.visit_id IS NOT NULL ORDER BY 1""", [scope.like]).rows]
 
 
 def link_response_rows(db: Database, scope: Scope) -> pd.DataFrame:
@@ -96,7 +109,8 @@ def repeated_texts(db: Database, scope: Scope, text_questions: dict[str, Sequenc
                     WHERE o.path LIKE ? AND r.voided_at IS NULL AND r.channel = 'link'
                       AND r.survey_id IN (SELECT s FROM tq)),
              tt AS (SELECT rr.org_unit_id, regexp_replace(a.value_text, '\\s+', '', 'g') AS text, rr.id
-                    FROM answers a JOIN rr ON rr.id = a.response_id JOIN tq ON tq.s = rr.survey_id AND tq.q = a.question_id
+                    FROM answers a JOIN rr ON rr.id = a.response_id
+                         JOIN tq ON tq.s = rr.survey_id AND tq.q = a.question_id
                     WHERE a.value_text IS NOT NULL)
         SELECT * FROM (
             SELECT org_unit_id, text, list(DISTINCT id ORDER BY id) AS ids, count(DISTINCT id) AS copies,

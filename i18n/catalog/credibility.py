@@ -4,19 +4,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- the signals, explained in words (settings filled in)
     "cred.signal.visit_pace": ("走访节奏过快", "Visits too fast"),
     "cred.explain.visit_pace": (
-        "同一干部在任意 {window_minutes} 分钟内记录的走访超过 {max_visits} 户：入户走访很难这么快。",
-        "One cadre recorded more than {max_visits} visits within {window_minutes} minutes: door-to-door visits "
-        "cannot go that fast."),
+        "同一干部在任意 {window_minutes} 分钟内见到群众、填写走访表的走访超过 {max_visits} 户：入户走访很难这么快（无人在家的敲门不计）。",
+        "One cadre recorded more than {max_visits} visits with a filled-in form within {window_minutes} minutes: "
+        "door-to-door visits cannot go that fast (knocks where nobody was home do not count)."),
     "cred.reason.visit_pace": (
-        "干部 {cadre_id} 在 {minutes} 分钟内记录了 {visits} 次走访（{households} 户，自 {start} 起）",
-        "Cadre {cadre_id} recorded {visits} visits ({households} households) in {minutes} minutes from {start}"),
+        "干部{cadre} 在 {minutes} 分钟内记录了 {visits} 次走访（{households} 户，自 {start} 起）",
+        "Cadre {cadre} recorded {visits} visits ({households} households) in {minutes} minutes from {start}"),
     "cred.signal.visit_hours": ("非正常时段走访", "Visits at odd hours"),
     "cred.explain.visit_hours": (
         "同一干部有 {min_visits} 次以上走访记录在 {earliest_hour} 点前或 {latest_hour} 点后。",
         "One cadre has {min_visits} or more visits recorded before {earliest_hour}:00 or after {latest_hour}:00."),
     "cred.reason.visit_hours": (
-        "干部 {cadre_id} 有 {visits} 次走访记录在 {earliest_hour} 点前或 {latest_hour} 点后",
-        "Cadre {cadre_id} has {visits} visits recorded before {earliest_hour}:00 or after {latest_hour}:00"),
+        "干部{cadre} 有 {visits} 次走访记录在 {earliest_hour} 点前或 {latest_hour} 点后",
+        "Cadre {cadre} has {visits} visits recorded before {earliest_hour}:00 or after {latest_hour}:00"),
     "cred.signal.visit_backdated": ("截止前集中补录", "Back-dated burst before the deadline"),
     "cred.explain.visit_backdated": (
         "活动截止前 {days_before_deadline} 天内，同一干部补录（录入时间比走访时间晚 {min_lag_hours} 小时以上，含纸质表导入）"
@@ -24,18 +24,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Within {days_before_deadline} days of the campaign's deadline one cadre typed in {min_visits} or more visits "
         "dated {min_lag_hours} hours or more before they were entered (sheet imports included)."),
     "cred.reason.visit_backdated": (
-        "干部 {cadre_id} 于 {typed} 起补录了 {visits} 次走访，走访日期为 {first} 至 {last}",
-        "Cadre {cadre_id} typed in {visits} visits dated {first} to {last}, from {typed}"),
-    "cred.signal.visit_identical_forms": ("走访记录雷同", "Identical visit forms"),
+        "干部{cadre} 于 {typed} 起补录了 {visits} 次走访，走访日期为 {first} 至 {last}",
+        "Cadre {cadre} typed in {visits} visits dated {first} to {last}, from {typed}"),
+    "cred.signal.visit_identical_forms": ("走访记录雷同", "Identical visit notes"),
     "cred.explain.visit_identical_forms": (
-        "同一干部的走访表有 {min_households} 户以上答案完全相同，且远高于其他干部填出同样答案的比例"
-        "（二项检验 p < {alpha}）。",
-        "One cadre's visit forms carry exactly the same answers for {min_households} or more households, "
-        "far more often than other cadres fill the form that way "
-        "(binomial test, p < {alpha})."),
+        "同一干部在 {min_households} 户以上的走访表里写了一字不差的文字记录，且远多于其他干部写同样文字的比例"
+        "（二项检验 p < {alpha}）。只勾选项相同并不算：简短的选择题本来就常常相同。",
+        "One cadre wrote word for word the same notes on the visit forms of {min_households} or more households, far "
+        "more often than other cadres write them (binomial test, p < {alpha}). Alike choices alone do not count: "
+        "short multiple-choice forms are often alike honestly."),
     "cred.reason.visit_identical_forms": (
-        "干部 {cadre_id} 的 {n} 份走访表中有 {same} 份答案完全相同（其他干部 {baseline}，p = {p}）",
-        "{same} of cadre {cadre_id}'s {n} visit forms are identical (other cadres: {baseline}, p = {p})"),
+        "干部{cadre}的 {n} 份走访表中有 {same} 户写了相同的记录：{text}（其他干部 {baseline}，p = {p}）",
+        "{cadre} wrote the same notes on {same} of {n} visit forms: {text} (other cadres: {baseline}, p = {p})"),
     "cred.signal.visit_cadre_distribution": ("干部记录与群众评价不符", "Cadre's records unlike the residents'"),
     "cred.explain.visit_cadre_distribution": (
         "同一干部在一个网格记录的满意率与该网格群众通过链接给出的满意率相差 {min_gap:.0%} 以上且差异显著"
@@ -44,8 +44,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "the rate the grid's residents give through links (a test clustered by response, p < {alpha}, at least "
         "{min_responses} responses each)."),
     "cred.reason.visit_cadre_distribution": (
-        "干部 {cadre_id} 记录满意率 {rate}（n = {n}），本网格群众 {grid_rate}（n = {grid_n}），p = {p}",
-        "Cadre {cadre_id} recorded {rate} satisfied (n = {n}); the grid's residents {grid_rate} (n = {grid_n}); "
+        "干部{cadre} 记录满意率 {rate}（n = {n}），本网格群众 {grid_rate}（n = {grid_n}），p = {p}",
+        "Cadre {cadre} recorded {rate} satisfied (n = {n}); the grid's residents {grid_rate} (n = {grid_n}); "
         "p = {p}"),
     "cred.signal.response_too_fast": ("答题过快", "Answered too fast"),
     "cred.explain.response_too_fast": (

@@ -28,7 +28,7 @@ def test_a_fabricated_burst_of_visits_is_flagged_for_its_pace_and_its_identical_
     assert f"{pace[0].params['visits']} 次走访" in reason and "分钟内" in reason
     same = flags_holding(planted_flags, "visit_identical_forms", planted.burst_visits)
     assert len(same) == 1 and same[0].params["same"] >= 12
-    assert "答案完全相同" in t(same[0].reason, "zh", **same[0].params)
+    assert "写了相同的记录：已走访，群众满意" in t(same[0].reason, "zh", **same[0].params)
 
 
 def test_visits_typed_in_just_before_the_deadline_are_flagged_as_back_dated(planted, planted_flags):
