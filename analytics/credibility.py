@@ -365,7 +365,7 @@ class StraightLining(Signal):
         if spread.empty:
             return []
         r = data.link_responses.merge(spread, on="id")
-        r["straight"] = r["distinct_values"] == 1
+        r["straight"] = r["all_same"].astype(bool)
         p0 = float(r["straight"].mean())
         counts = r.groupby([r["link_token"].fillna(""), r["org_unit_id"]])["straight"].agg(["sum", "size"])
         suspects = counts[(counts["sum"] >= int(s["min_responses"])) &

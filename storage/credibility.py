@@ -81,18 +81,21 @@ def link_response_rows(db: Database, scope: Scope) -> pd.DataFrame:
 
 def rating_spread(db: Database, scope: Scope, rating_questions: dict[str, Sequence[str]]) -> pd.DataFrame:
     """Per link response inside ``scope``: how many rating items (of ``rating_questions``, survey id -> question
-    ids) it answered and how many distinct values it gave them."""
-    pairs = [{"s": s, "q": q} for s, qs in rating_questions.items() for q in qs]
-    if not pairs:
-        return pd.DataFrame({"id": [], "items": [], "distinct_values": []})
-    return _frame(db, """
-        WITH rq AS (SELECT unnest(?::STRUCT(s VARCHAR, q VARCHAR)[], recursive := true)),
-             lr AS (SELECT r.id, r.survey_id FROM responses r JOIN org_units o ON o.id = r.org_unit_id
-                    WHERE o.path LIKE ? AND r.voided_at IS NULL AND r.channel = 'link'
-                      AND r.survey_id IN (SELECT s FROM rq))
-        SELECT a.response_id AS id, count(*) AS items, count(DISTINCT a.value_num) AS distinct_values
-        FROM answers a JOIN lr ON lr.id = a.response_id JOIN rq ON rq.s = lr.survey_id AND rq.q = a.question_id
-        WHERE a.value_num IS NOT NULL GROUP BY 1""", [pairs, scope.like])
+    ids) it answered and whether it gave every one of them the same value (``all_same``)."""
+    frames = [_frame(db, """
+        WITH lr AS (SELECT r.id FROM responses r JOIN org_units o ON o.id = r.org_unit_id
+                    WHERE o.path LIKE ? AND r.voided_at IS NULL AND r.channel = 'link' AND r.survey_id = ?)
+        SELECT a.response_id AS id, count(*) AS items, min(a.value_num) = max(a.value_num) AS all_same
+        FROM answers a
+        WHERE a.question_id IN (SELECT unnest(?::VARCHAR[])) AND a.value_num IS NOT NULL
+          AND a.response_id IN (SELECT id FROM lr)
+        GROUP BY 1""", [scope.like, survey_id, list(questions)])
+        for survey_id, questions in rating_questions.items() if questions]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({"id": pd.Series(dtype="int64"), "items": pd.Series(dtype="int64"),
+                             "all_same": pd.Series(dtype="bool")})
+    return pd.concat(frames, ignore_index=True)
 
 
 def repeated_texts(db: Database, scope: Scope, text_questions: dict[str, Sequence[str]], min_length: int,

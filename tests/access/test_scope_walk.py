@@ -343,6 +343,8 @@ DECISIONS: dict[str, Decision] = {
     "campaigns.get_campaign": internal("by id for worklists.* and analytics, which filter the campaign's households by "
                                        "the caller's scope; pages pick the id from list_campaigns(scope)"),
     "credibility.browser_column": public("whether the responses table has a per-browser id column: schema, no data"),
+    "credibility.visit_survey_ids": public("which questionnaires the visit forms of the scope use: survey ids, no data "
+                                           "of a unit or resident (filtered by scope all the same)"),
     "db.open_database": internal("opens the file"), "db.shared_database": internal("opens the file"),
     "downloads.issue_ticket": internal("pages issue a ticket for the signed-in user's own id (ui/downloads.py)"),
     "households.as_table": internal("pure: records as an Arrow table"),
