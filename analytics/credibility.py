@@ -189,28 +189,25 @@ class Signal:
                        f"cred.reason.{self.kind}", params)
 
 
-def _bursts(times: np.ndarray, window: np.timedelta64, limit: int) -> list[np.ndarray]:
-    """Index runs of sorted ``times`` where more than ``limit`` fall inside one ``window``: every row of such a
-    window, overlapping windows merged."""
-    if len(times) <= limit:
+def _bursts(frame: pd.DataFrame, by: list[str], time_column: str, window_seconds: int, limit: int) -> list[pd.DataFrame]:
+    """Runs of rows of one group (``by``) where more than ``limit`` fall inside one window of ``window_seconds``:
+    every row of such a window, overlapping windows merged. One sorted pass over all groups at once."""
+    if len(frame) <= limit:
         return []
-    ends = np.searchsorted(times, times + window, side="left")
-    starts = np.flatnonzero(ends - np.arange(len(times)) > limit)
+    ordered = frame.sort_values([*by, time_column])
+    group = ordered.groupby(by, sort=False).ngroup().to_numpy().astype(np.int64)
+    seconds = ordered[time_column].to_numpy(dtype="datetime64[s]").astype(np.int64)
+    key = group * 10**11 + (seconds - seconds.min())  # groups apart by far more than any window
+    ends = np.searchsorted(key, key + window_seconds, side="left")
+    starts = np.flatnonzero(ends - np.arange(len(key)) > limit)
     if not len(starts):
         return []
-    marked = np.zeros(len(times) + 1, np.int64)
+    marked = np.zeros(len(key) + 1, np.int64)
     np.add.at(marked, starts, 1)
     np.add.at(marked, ends[starts], -1)
-    inside = np.cumsum(marked)[:-1] > 0
-    runs, current = [], []
-    for i in np.flatnonzero(inside):
-        if current and i != current[-1] + 1:
-            runs.append(np.array(current))
-            current = []
-        current.append(i)
-    if current:
-        runs.append(np.array(current))
-    return runs
+    inside = np.flatnonzero(np.cumsum(marked)[:-1] > 0)
+    breaks = np.flatnonzero((np.diff(inside) != 1) | (np.diff(group[inside]) != 0)) + 1
+    return [ordered.iloc[run] for run in np.split(inside, breaks)]
 
 
 def _cadre(rows: pd.DataFrame) -> dict[str, Any]:
@@ -228,15 +225,11 @@ class VisitPace(Signal):
     def compute(self, data, s):
         v = data.visits[data.visits["response_id"].notna()]  # a door nobody opened takes a minute: count met visits
         out = []
-        window = np.timedelta64(int(s["window_minutes"]) * 60, "s")
-        for cadre, rows in v.sort_values(["cadre_id", "visited_at"]).groupby("cadre_id", sort=False):
-            times = rows["visited_at"].to_numpy(dtype="datetime64[s]")
-            for run in _bursts(times, window, int(s["max_visits"])):
-                burst = rows.iloc[run]
-                minutes = (burst["visited_at"].max() - burst["visited_at"].min()).total_seconds() / 60
-                out.append(self.flag(_mode_unit(burst["org_unit_id"]), burst["id"], **_cadre(burst),
-                                     visits=len(burst), households=int(burst["household_id"].nunique()),
-                                     minutes=round(minutes), start=str(burst["visited_at"].min()), **s))
+        for burst in _bursts(v, ["cadre_id"], "visited_at", int(s["window_minutes"]) * 60, int(s["max_visits"])):
+            minutes = (burst["visited_at"].max() - burst["visited_at"].min()).total_seconds() / 60
+            out.append(self.flag(_mode_unit(burst["org_unit_id"]), burst["id"], **_cadre(burst), visits=len(burst),
+                                 households=int(burst["household_id"].nunique()), minutes=round(minutes),
+                                 start=str(burst["visited_at"].min()), **s))
         return out
 
 
@@ -391,16 +384,12 @@ class LinkBurst(Signal):
 
     def compute(self, data, s):
         r = data.link_responses.assign(_link=data.link_responses["link_token"].fillna(""))
-        window = np.timedelta64(int(s["window_minutes"]) * 60, "s")
         out = []
-        ordered = r.sort_values(["_link", "org_unit_id", "submitted_at"])
-        for _, rows in ordered.groupby(["_link", "org_unit_id"], sort=False):
-            times = rows["submitted_at"].to_numpy(dtype="datetime64[s]")
-            for run in _bursts(times, window, int(s["max_responses"])):
-                burst = rows.iloc[run]
-                minutes = (burst["submitted_at"].max() - burst["submitted_at"].min()).total_seconds() / 60
-                out.append(self.flag(_mode_unit(burst["org_unit_id"]), burst["id"], responses=len(burst),
-                                     minutes=round(minutes), start=str(burst["submitted_at"].min()), **s))
+        for burst in _bursts(r, ["_link", "org_unit_id"], "submitted_at", int(s["window_minutes"]) * 60,
+                             int(s["max_responses"])):
+            minutes = (burst["submitted_at"].max() - burst["submitted_at"].min()).total_seconds() / 60
+            out.append(self.flag(_mode_unit(burst["org_unit_id"]), burst["id"], responses=len(burst),
+                                 minutes=round(minutes), start=str(burst["submitted_at"].min()), **s))
         return out
 
 
