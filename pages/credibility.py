@@ -16,12 +16,22 @@ db = database()
 st.title(t("cred.title"))
 st.caption(t("cred.intro"))
 
-if st.button(t("cred.run"), key="cred.run"):
-    st.success(t("cred.ran", n=C.check(db, user.scope, settings.now())))
-
-with st.expander(t("cred.signals")):
+chosen: dict[str, dict] = {}
+with st.expander(t("cred.signals")):  # each signal's settings, defaults filled in, and what it looks for in words
+    st.caption(t("cred.settings_note"))
     for signal in C.SIGNALS:
-        st.caption(f"{t(f'cred.signal.{signal.kind}')}：{signal.explain(signal.settings(), lang())}")
+        values = {}
+        columns = st.columns(len(signal.defaults))
+        for column, (name, default) in zip(columns, signal.defaults.items()):
+            whole = isinstance(default, int)
+            values[name] = column.number_input(
+                name, min_value=0 if whole else 0.0, value=default, step=1 if whole else None,
+                format=None if whole else "%g", key=f"cred.set.{signal.kind}.{name}")
+        chosen[signal.kind] = values
+        st.caption(f"{t(f'cred.signal.{signal.kind}')}：{signal.explain(signal.settings(values), lang())}")
+
+if st.button(t("cred.run"), key="cred.run"):
+    st.success(t("cred.ran", n=C.check(db, user.scope, settings.now(), chosen)))
 
 states = ("open", "confirmed", "dismissed")
 state = st.segmented_control(t("cred.state"), states, default="open", key="cred.state",

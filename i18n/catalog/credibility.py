@@ -107,7 +107,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "(its rows are voided with the reason, audited, and leave every figure) or dismisses it."),
     "cred.run": ("重新核查", "Check now"),
     "cred.ran": ("核查完成，新增 {n} 条提示。", "Check done: {n} new flags."),
-    "cred.signals": ("核查规则说明", "What each check looks for"),
+    "cred.signals": ("核查规则与参数", "What each check looks for, and its settings"),
+    "cred.settings_note": (
+        "参数已填好默认值，可按本地情况调整后点“重新核查”；已有的提示不受影响。",
+        "The settings start at their defaults; adjust them to local conditions, then press Check now. Flags already "
+        "raised stay as they are."),
     "cred.state": ("状态", "State"),
     "cred.state.open": ("待核实", "Open"),
     "cred.state.confirmed": ("已确认", "Confirmed"),

@@ -80,3 +80,14 @@ def test_an_admin_confirms_a_flag_only_with_a_reason(site):
     voided = site.db.query("SELECT count(*) FROM responses WHERE voided_at IS NOT NULL AND id IN "
                            "(SELECT unnest(?::BIGINT[]))", [list(flag.row_ids)]).single_value()
     assert voided == len(flag.row_ids)
+
+
+def test_a_setting_changed_on_the_page_changes_what_the_check_flags(site):
+    at = page_test(PAGE, _principal(site.db, "admin"))
+    at.run(timeout=90)
+    at.number_input(key="cred.set.visit_pace.max_visits").set_value(40).run(timeout=90)
+    assert any("超过 40 户" in c.value for c in at.caption)
+    at.button(key="cred.run").click().run(timeout=90)
+    assert not at.exception
+    kinds = {f.kind for f in store.list_flags(site.db, Scope.everything())}
+    assert "visit_pace" not in kinds and "response_straight_lining" in kinds
