@@ -44,13 +44,14 @@ def visit_rows(db: Database, scope: Scope, text_questions: dict[str, Sequence[st
                            v.campaign_id, v.response_id
                     FROM visits v JOIN org_units o ON o.id = v.org_unit_id WHERE o.path LIKE ?),
              tq AS (SELECT unnest(?::STRUCT(s VARCHAR, q VARCHAR)[], recursive := true)),
+             vr AS (SELECT r.id, r.survey_id FROM responses r WHERE r.id IN (SELECT response_id FROM vv)),
              notes AS (SELECT a.response_id,
                               string_agg(regexp_replace(a.value_text, '\\s+', '', 'g'), '|'
                                          ORDER BY a.question_id, a.row_id) AS notes
-                       FROM answers a JOIN responses r ON r.id = a.response_id
-                            JOIN tq ON tq.s = r.survey_id AND tq.q = a.question_id
+                       FROM answers a JOIN vr ON vr.id = a.response_id
+                            JOIN tq ON tq.s = vr.survey_id AND tq.q = a.question_id
                        WHERE a.question_id IN (SELECT q FROM tq) AND a.value_text <> ''
-                         AND a.response_id IN (SELECT response_id FROM vv) GROUP BY 1)
+                         AND a.response_id IN (SELECT id FROM vr) GROUP BY 1)
         SELECT vv.id, vv.cadre_id, coalesce(u.display_name, CAST(vv.cadre_id AS VARCHAR)) AS cadre, vv.org_unit_id,
                vv.household_id, vv.visited_at, vv.created_at, vv.response_id,
                c.ends_on AS campaign_ends_on, r.sat_n, r.sat_ok, notes.notes
