@@ -530,3 +530,23 @@ def flags_by_unit(db: Database, scope: Scope, lang: str = "zh") -> list[dict[str
                               "reason": reason_text(f, lang), "detected_at": f.detected_at.isoformat(),
                               "decision_reason": f.decision_reason})
     return list(units.values())
+
+
+@dataclass(frozen=True)
+class WithAndWithout:
+    """The headline satisfaction figures of a scope as stored, and without the rows behind open flags."""
+
+    stored: Any  # storage.analytics.Figures
+    responses_without: int
+    rate_without: Any  # surveys.scoring.Rate
+
+
+def with_and_without_open_flags(db: Database, scope: Scope) -> WithAndWithout:
+    """The satisfaction rate with and without the not-yet-decided flagged rows (confirmed ones are already voided)."""
+    from storage import analytics as A
+    from surveys.scoring import satisfaction_rate
+
+    stored = A.figures(db, scope, A.Filters())
+    responses, items, satisfied = store.open_flag_sums(db, scope)
+    return WithAndWithout(stored, stored.responses - responses,
+                          satisfaction_rate(stored.rate.k - satisfied, stored.rate.n - items))

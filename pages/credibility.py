@@ -33,6 +33,12 @@ with st.expander(t("cred.signals")):  # each signal's settings, defaults filled 
 if st.button(t("cred.run"), key="cred.run"):
     st.success(t("cred.ran", n=C.check(db, user.scope, settings.now(), chosen)))
 
+both = C.with_and_without_open_flags(db, user.scope)
+left, right = st.columns(2)
+left.metric(t("cred.rate_stored"), f"{(both.stored.rate.value or 0):.1%}", help=t("cred.rate_n", n=both.stored.rate.n))
+right.metric(t("cred.rate_without"), f"{(both.rate_without.value or 0):.1%}",
+             help=t("cred.rate_n", n=both.rate_without.n))
+
 states = ("open", "confirmed", "dismissed")
 state = st.segmented_control(t("cred.state"), states, default="open", key="cred.state",
                              format_func=lambda s: t(f"cred.state.{s}")) or "open"

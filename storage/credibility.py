@@ -301,3 +301,19 @@ def dismiss_flag(db: Database, scope: Scope, flag_id: int, *, actor_id: int, rea
     audit.record(db, "credibility.dismiss", actor_id=actor_id, target=f"flag:{flag.id}",
                  detail={"kind": flag.kind, "unit": flag.unit_code, "reason": reason})
     return True
+
+
+def open_flag_sums(db: Database, scope: Scope) -> tuple[int, int, int]:
+    """(responses, satisfaction items, satisfied items) of the not-voided responses inside ``scope`` behind open
+    flags (a visit flag: its visits' form responses), each response counted once however many flags hold it."""
+    row = db.query("""
+        WITH f AS (SELECT f.row_kind, unnest(f.row_ids) AS row_id FROM credibility_flags f
+                   JOIN org_units o ON o.id = f.org_unit_id WHERE o.path LIKE ? AND f.state = 'open'),
+             ids AS (SELECT row_id AS id FROM f WHERE row_kind = 'response'
+                     UNION SELECT v.response_id FROM f JOIN visits v ON v.id = f.row_id
+                     WHERE f.row_kind = 'visit' AND v.response_id IS NOT NULL)
+        SELECT count(*), coalesce(sum(r.sat_n), 0), coalesce(sum(r.sat_ok), 0)
+        FROM responses r JOIN org_units o ON o.id = r.org_unit_id
+        WHERE r.id IN (SELECT id FROM ids) AND o.path LIKE ? AND r.voided_at IS NULL""",
+                   [scope.like, scope.like]).first()
+    return int(row[0]), int(row[1]), int(row[2])

@@ -105,6 +105,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "以下提示只是疑点，不会自动删除任何数据。核实后由管理员确认（相关记录作废并留痕，不再计入任何统计）或驳回。",
         "These flags are only suspicions; nothing is removed automatically. After checking, an admin confirms a flag "
         "(its rows are voided with the reason, audited, and leave every figure) or dismisses it."),
+    "cred.rate_stored": ("满意率（全部记录）", "Satisfaction (all rows)"),
+    "cred.rate_without": ("满意率（不含待核实提示的记录）", "Satisfaction (without rows of open flags)"),
+    "cred.rate_n": ("满意度题项 n = {n}", "Satisfaction items n = {n}"),
     "cred.run": ("重新核查", "Check now"),
     "cred.ran": ("核查完成，新增 {n} 条提示。", "Check done: {n} new flags."),
     "cred.signals": ("核查规则与参数", "What each check looks for, and its settings"),

@@ -194,6 +194,7 @@ READS: dict[str, Callable[[TwoTowns, Scope], Any]] = {
     "credibility.get_flag": lambda x, s: credibility.get_flag(x.db, s, _t2_flag_id(x)),
     "credibility.link_response_rows": lambda x, s: _t2_rows(credibility.link_response_rows(x.db, s), x),
     "credibility.list_flags": lambda x, s: credibility.list_flags(x.db, s),
+    "credibility.open_flag_sums": lambda x, s: credibility.open_flag_sums(x.db, s)[0],
     "credibility.rating_spread": lambda x, s: int((credibility.rating_spread(
         x.db, s, {"qunzhong_manyidu": ["overall"]})["id"] == x.response).sum()),
     "credibility.repeated_texts": lambda x, s: credibility.repeated_texts(

@@ -114,3 +114,19 @@ def test_a_town_sees_and_decides_only_its_own_flags(stored):
     assert not store.dismiss_flag(db, other, flag.id, actor_id=1, reason="越权", at=AT)
     assert store.get_flag(db, EVERYTHING, flag.id).state == "open"
     assert len(store.flag_rows(db, own, flag.id)) == flag.n_rows
+
+
+def test_the_figures_without_open_flags_equal_a_recount_without_their_rows(stored):
+    db = stored.db
+    both = C.with_and_without_open_flags(db, EVERYTHING)
+    open_rows = set()
+    for f in store.list_flags(db, EVERYTHING, "open"):
+        if f.row_kind == "response":
+            open_rows |= set(f.row_ids)
+        else:
+            open_rows |= {r[0] for r in db.query("SELECT response_id FROM visits WHERE response_id IS NOT NULL AND id IN "
+                                                 "(SELECT unnest(?::BIGINT[]))", [list(f.row_ids)]).rows}
+    n, ok, items = _raw(db, excluding=open_rows)
+    assert (both.responses_without, both.rate_without.k, both.rate_without.n) == (n, ok, items)
+    assert (both.stored.responses, both.stored.rate.k, both.stored.rate.n) == _raw(db)
+    assert both.responses_without < both.stored.responses
