@@ -91,3 +91,16 @@ def test_a_setting_changed_on_the_page_changes_what_the_check_flags(site):
     assert not at.exception
     kinds = {f.kind for f in store.list_flags(site.db, Scope.everything())}
     assert "visit_pace" not in kinds and "response_straight_lining" in kinds
+
+
+def test_the_page_on_an_area_with_no_data_yet_says_so(app_db):
+    from tests.conftest import build_tree, make_principal
+
+    tree = build_tree(app_db)
+    at = page_test(PAGE, make_principal(app_db, "new_leader", "leader", tree.unit("T1")))
+    at.run(timeout=60)
+    assert not at.exception
+    at.button(key="cred.run").click().run(timeout=60)
+    assert not at.exception
+    assert at.success[0].value == "核查完成，新增 0 条提示。"
+    assert [i.value for i in at.info] == ["当前范围内没有提示。"]
