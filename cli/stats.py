@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 
 import settings as settings_module
+from analytics.credibility import flags_by_unit
 from analytics.views import drill_parent, drill_view, overview_view, stats_json
 from cli.common import CliError, open_db, print_json
 from storage import analytics, campaigns, orgs
@@ -54,6 +55,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
                      analytics.Filters(survey_id=args.survey, survey_version=args.version, campaign_id=args.campaign,
                                        since=since, until=until, channel=args.channel),
                      settings_module.now().date(), settings_module.load().min_sample)
+        # the credibility flags stored for the unit's subtree (run by the credibility page), per unit
+        data["credibility_flags"] = flags_by_unit(db, Scope(unit.path) if unit else Scope.everything(),
+                                                  settings_module.load().lang)
     finally:
         db.close()
     print_json(data)

@@ -27,6 +27,7 @@ PAGES: list[PageEntry] = [
     PageEntry("pages/dashboard_visits.py", "dashboard-visits", "nav.dashboard_visits", ("admin", "leader"), "nav.group.dashboards", ":material/map:", wide=True),
     PageEntry("pages/dashboard_problems.py", "dashboard-problems", "nav.dashboard_problems", ("admin", "leader"), "nav.group.dashboards", ":material/assignment_late:", wide=True),
     PageEntry("pages/dashboard_voices.py", "dashboard-voices", "nav.dashboard_voices", ("admin", "leader"), "nav.group.dashboards", ":material/forum:", wide=True),
+    PageEntry("pages/credibility.py", "credibility", "nav.credibility", ("admin", "leader"), "nav.group.dashboards", ":material/verified_user:", wide=True),
     PageEntry("pages/links.py", "links", "nav.links", ("admin", "leader", "cadre"), icon=":material/qr_code_2:"),
     PageEntry("pages/visits.py", "visits", "nav.visits", ("admin", "cadre"), icon=":material/door_front:"),
     PageEntry("pages/worklists.py", "worklists", "nav.worklists", ("admin", "leader", "cadre"), icon=":material/checklist:"),

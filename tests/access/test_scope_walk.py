@@ -34,6 +34,7 @@ from services.survey_catalog import install_templates, survey_version
 from settings import now
 from storage import analytics as A
 from storage import audit, campaigns, downloads, evaluation, households, links, orgs, problems, responses
+from storage import credibility
 from storage import surveys as survey_store
 from storage import users, visits, worklists
 from storage.db import Scope
@@ -125,10 +126,23 @@ def build_two_towns(db, tree) -> TwoTowns:
     audit.record(db, "x.t2_work", actor_id=t2_admin.user_id, actor_name=t2_admin.username)
     problems.set_problem_categories(db, t2_admin.scope, ["二街道类别"])
     ticket = downloads.issue_ticket(db, t2_admin.user_id, "二街道.xlsx", "text/csv", b"H301")
+    credibility.raise_flags(db, everything, [_t2_flag(t2_grid.id, int(response))], at)
     markers = (t2.path, "T2C", "H30", "孙七", "周八", "13600003333", "第2街道", "二街道", "t2_", token, batch, survey)
     return TwoTowns(w, t1_admin, t2_admin, t2_cadre, t2, t2_grid, w.hh["H301"], campaign, saved.visit_id,
                     saved.problem_ids[0], int(response), token, batch, survey, ballot_survey, question, comments,
                     ticket, markers)
+
+
+def _t2_flag(grid_id: int, response_id: int, kind: str = "response_too_fast") -> credibility.NewFlag:
+    return credibility.NewFlag(kind, grid_id, "response", (response_id,), "cred.reason." + kind, {"responses": 1})
+
+
+def _t2_flag_id(x: TwoTowns) -> int:
+    return int(x.db.query("SELECT min(id) FROM credibility_flags").single_value())
+
+
+def _t2_rows(frame, x: TwoTowns) -> int:
+    return int((frame["org_unit_id"] == x.t2_grid.id).sum())
 
 
 def fingerprint(db) -> str:
@@ -179,6 +193,20 @@ READS: dict[str, Callable[[TwoTowns, Scope], Any]] = {
     "analytics.texts_containing": lambda x, s: A.texts_containing(x.db, s, _f(x), "二街道", ["suggestions"]),
     "analytics.trend": lambda x, s: sum(p.figures.responses for p in A.trend(x.db, s, _f(x, unit_path=x.t2.path))),
     "audit.recent": lambda x, s: audit.recent(x.db, s),
+    "credibility.flag_rows": lambda x, s: len(credibility.flag_rows(x.db, s, _t2_flag_id(x))),
+    "credibility.get_flag": lambda x, s: credibility.get_flag(x.db, s, _t2_flag_id(x)),
+    "credibility.link_response_rows": lambda x, s: _t2_rows(credibility.link_response_rows(x.db, s), x),
+    "credibility.list_flags": lambda x, s: credibility.list_flags(x.db, s),
+    "credibility.open_flag_sums": lambda x, s: credibility.open_flag_sums(x.db, s)[0],
+    "credibility.rating_spread": lambda x, s: int((credibility.rating_spread(
+        x.db, s, {"qunzhong_manyidu": ["overall"]})["id"] == x.response).sum()),
+    "credibility.repeated_texts": lambda x, s: credibility.repeated_texts(
+        x.db, s, {"qunzhong_manyidu": ["suggestions"]}, 1, 1)["text"].tolist(),
+    "credibility.response_ids_by_channel": lambda x, s: len(credibility.response_ids_by_channel(
+        x.db, s, x.t2.path, "link")),
+    "credibility.satisfaction_by_channel": lambda x, s: _t2_rows(credibility.satisfaction_by_channel(x.db, s), x),
+    "credibility.unit_tree": lambda x, s: credibility.unit_tree(x.db, s)["path"].tolist(),
+    "credibility.visit_rows": lambda x, s: _t2_rows(credibility.visit_rows(x.db, s), x),
     "campaigns.list_campaigns": lambda x, s: campaigns.list_campaigns(x.db, s),
     "evaluation.ballots": lambda x, s: evaluation.ballots(x.db, x.ballot_survey, s),
     "evaluation.comments": lambda x, s: evaluation.comments(x.db, x.ballot_survey, x.comment_questions, s),
@@ -231,6 +259,12 @@ READS: dict[str, Callable[[TwoTowns, Scope], Any]] = {
 WRITES: dict[str, Callable[[TwoTowns, Scope], Any]] = {
     "campaigns.create_campaign": lambda x, s: campaigns.create_campaign(
         x.db, s, name="越权活动", unit_ids=[x.t2.id], starts_on=dt.date.today(), ends_on=dt.date.today()),
+    "credibility.confirm_flag": lambda x, s: credibility.confirm_flag(
+        x.db, s, _t2_flag_id(x), actor_id=x.t1_admin.user_id, reason="越权", at=now()),
+    "credibility.dismiss_flag": lambda x, s: credibility.dismiss_flag(
+        x.db, s, _t2_flag_id(x), actor_id=x.t1_admin.user_id, reason="越权", at=now()),
+    "credibility.raise_flags": lambda x, s: credibility.raise_flags(
+        x.db, s, [_t2_flag(x.t2_grid.id, x.response, "response_link_burst")], now()),
     "households.import_units": lambda x, s: households.import_units(
         x.db, [UnitRecord(2, "T2C1", "改名社区", "T2", 3)], s),
     "households.upsert_households": lambda x, s: households.upsert_households(
@@ -313,6 +347,9 @@ DECISIONS: dict[str, Decision] = {
     "campaigns.all_campaigns": internal("the CLI's campaign list (whole tree, app stopped)"),
     "campaigns.get_campaign": internal("by id for worklists.* and analytics, which filter the campaign's households by "
                                        "the caller's scope; pages pick the id from list_campaigns(scope)"),
+    "credibility.browser_column": public("whether the responses table has a per-browser id column: schema, no data"),
+    "credibility.visit_survey_ids": public("which questionnaires the visit forms of the scope use: survey ids, no data "
+                                           "of a unit or resident (filtered by scope all the same)"),
     "db.open_database": internal("opens the file"), "db.shared_database": internal("opens the file"),
     "db.is_write_conflict": internal("pure: classifies a storage error"),
     "drafts.save_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
