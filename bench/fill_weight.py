@@ -206,7 +206,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--password", help="the leader's password (default: the demo password)")
     parser.add_argument("--light-url", help="also measure this plain-HTML fill page (the light path); {url} and"
                                             " {token} stand for the app's base URL and the link's token")
-    parser.add_argument("--light-selector", default="form input", help="what shows the first question there")
+    parser.add_argument("--light-selector", default="form input:not([type=hidden])", help="what shows the first question there")
     parser.add_argument("--profiles", default="fast,weak")
     parser.add_argument("--only", default="fill,light,dashboard", help="which of fill, light, dashboard")
     parser.add_argument("--settle", type=float, default=20.0,
