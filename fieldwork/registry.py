@@ -555,13 +555,14 @@ def _level(text: str) -> int | None:
     return LEVEL_WORDS.get(key)
 
 
-def parse_units(data: bytes, filename: str, existing: Mapping[str, int], max_level: int = 4) -> UnitParse:
+def parse_units(data: bytes, filename: str, existing: Mapping[str, int], max_level: int = 4,
+                progress: Progress = None) -> UnitParse:
     """Read an org tree (编码/名称/上级编码/层级). ``existing`` maps codes already in the database to their level.
 
     Rows may come in any order; they are returned parents first. A row without
     上级编码 is a root. The level, when given, must be the parent's plus one.
     """
-    table = read_table(data, filename)
+    table = read_table(data, filename, progress=progress)
     columns = map_headers(table.headers, UNIT_HEADERS, UNIT_REQUIRED)
     get = _getter(columns)
     errors: list[RowError] = []

@@ -21,7 +21,7 @@ from storage import surveys as survey_store  # noqa: E402
 from surveys import SurveyDefinitionError  # noqa: E402
 from surveys import constants as c  # noqa: E402
 from surveys.evaluation import evaluation_definition  # noqa: E402
-from ui import state  # noqa: E402
+from ui import import_job, state  # noqa: E402
 from ui.markup import plain, plain_values  # noqa: E402
 from ui.resources import database, templates  # noqa: E402
 from ui.survey_form import render_page  # noqa: E402
@@ -69,15 +69,20 @@ with st.expander(t("builder.create"), expanded=not editable):
     if new_kind == c.KIND_EVALUATION and not start_from:
         subjects_text = st.text_area(t("builder.subjects"), key="builder.new.subjects", help=t("builder.subjects_help"))
         subject_file = st.file_uploader(t("builder.subjects_file"), type=["xlsx", "csv"], key="builder.new.subjects_file")
-        if subject_file is not None:
-            from services.evaluation import subject_names_from_table
+        if subject_file is None:
+            import_job.forget("builder.subjects")
+        else:
+            from services import evaluation as evaluation_service
             from services.paper_import import PaperImportError
             from services.uploads import UploadRefused
 
-            try:
-                names = subject_names_from_table(subject_file.getvalue(), subject_file.name)
-                subjects_text = "\n".join([*subjects_text.splitlines(), *names])
-                st.caption(t("builder.subjects_read", n=len(names)))
+            subject_data, subject_name = subject_file.getvalue(), subject_file.name
+            try:  # read off the script thread, with progress and a cancel
+                names = import_job.run("builder.subjects", import_job.digest(subject_data), lambda progress: (
+                    evaluation_service.subject_names_from_table(subject_data, subject_name, progress=progress)))
+                if names is not import_job.RUNNING:
+                    subjects_text = "\n".join([*subjects_text.splitlines(), *names])
+                    st.caption(t("builder.subjects_read", n=len(names)))
             except PaperImportError as exc:
                 st.error(plain(exc.issue.message(L)))
             except UploadRefused as exc:

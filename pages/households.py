@@ -81,24 +81,34 @@ if user.role == "admin":
     with st.expander(t("households.units"), expanded=False):
         st.caption(t("households.units_help"))
         unit_file = st.file_uploader(t("households.file"), type=["csv", "xlsx", "txt"], key="households.units_upload")
-        if unit_file is not None:
-            try:
-                units = registry.parse_units(unit_file.getvalue(), unit_file.name, household_store.unit_levels(db))
+        if unit_file is None:
+            import_job.forget("households.units.check")
+        else:
+            unit_data, unit_name = unit_file.getvalue(), unit_file.name
+            unit_key = import_job.digest(unit_data)
+            levels = household_store.unit_levels(db)
+            try:  # the check and the import run off the script thread, with progress and a cancel
+                units = import_job.run("households.units.check", unit_key, lambda progress: registry.parse_units(
+                    unit_data, unit_name, levels, progress=progress))
             except (registry.RegistryFileError, uploads.UploadRefused) as exc:
                 st.error(t(exc.code, **plain_values(exc.params)))
-            else:
+                units = import_job.RUNNING
+            if units is not import_job.RUNNING:
                 if units.errors:
                     _error_table(units.errors)
-                elif st.button(t("households.do_import"), key="households.units_go"):
+                elif (st.button(t("households.do_import"), key="households.units_go")
+                      or import_job.started("households.units.import", unit_key)):
                     try:
-                        counts = household_store.import_units(db, units.records, user.scope)
+                        counts = import_job.run("households.units.import", unit_key, lambda progress: (
+                            household_store.import_units(db, units.records, user.scope, progress=progress)), once=True)
                     except (PermissionError, LookupError):
                         st.error(t("auth.forbidden"))
                     else:
-                        audit.record(db, "units.import", actor_id=user.user_id, actor_name=user.username,
-                                     target=unit_file.name, detail=counts.__dict__)
-                        st.success(t("households.units_imported", inserted=counts.inserted, updated=counts.updated,
-                                     unchanged=counts.unchanged))
+                        if counts is not import_job.RUNNING:
+                            audit.record(db, "units.import", actor_id=user.user_id, actor_name=user.username,
+                                         target=unit_name, detail=counts.__dict__)
+                            st.success(t("households.units_imported", inserted=counts.inserted,
+                                         updated=counts.updated, unchanged=counts.unchanged))
 
 # --- the list ---------------------------------------------------------------------------
 st.subheader(t("households.list"))

@@ -37,13 +37,15 @@ tab_survey, tab_paper = st.tabs([t("import.tab.survey"), t("import.tab.paper")])
 with tab_survey:
     upload = st.file_uploader(t("import.survey_file"), type=["yaml", "yml", "xlsx", "xls"], key="import.survey.file")
     publish_now = st.checkbox(t("import.publish_now"), key="import.survey.publish")
-    if st.button(t("import.survey_button"), key="import.survey.button", disabled=upload is None) and upload is not None:
-        content = upload.getvalue()
-        try:
-            if authoring.is_xlsform(upload.name, content):
-                outcome = authoring.import_xlsform(db, user, content, filename=upload.name, publish_now=publish_now)
-            else:
-                outcome = authoring.import_yaml(db, user, content, filename=upload.name, publish_now=publish_now)
+    survey_content = upload.getvalue() if upload is not None else b""
+    survey_key = f"{import_job.digest(survey_content)}:{publish_now}"
+    if (st.button(t("import.survey_button"), key="import.survey.button", disabled=upload is None)
+            or import_job.started("import.survey", survey_key)) and upload is not None:
+        survey_name = upload.name
+        importer = authoring.import_xlsform if authoring.is_xlsform(survey_name, survey_content) else authoring.import_yaml
+        try:  # read and stored off the script thread, with progress and a cancel (before the write: nothing stored)
+            outcome = import_job.run("import.survey", survey_key, lambda progress: importer(
+                db, user, survey_content, filename=survey_name, publish_now=publish_now, progress=progress), once=True)
         except SurveyDefinitionError as exc:
             st.error(t("import.failed"))
             for error in exc.errors:
@@ -55,19 +57,20 @@ with tab_survey:
         except uploads.UploadRefused as exc:
             st.error(t(exc.code, **plain_values(exc.params)))
         else:
-            st.success(t("import.survey_done", id=outcome.survey_id)
-                       + (" " + t("import.survey_published", version=outcome.version) if outcome.version else ""))
-            if outcome.report:
-                st.markdown(t("authoring.report.title", n=len(outcome.report)))
-                report_table(outcome.report)
-            else:
-                st.caption(t("import.report_none"))
-            if outcome.definition_errors:
-                st.warning(t("import.definition_errors"))
-                for message in outcome.definition_errors:
-                    st.text(message)
-            st.session_state[state.BUILDER_SWITCH_TO] = outcome.survey_id
-            st.link_button(t("import.open_builder"), f"/builder?s={outcome.survey_id}")
+            if outcome is not import_job.RUNNING:
+                st.success(t("import.survey_done", id=outcome.survey_id)
+                           + (" " + t("import.survey_published", version=outcome.version) if outcome.version else ""))
+                if outcome.report:
+                    st.markdown(t("authoring.report.title", n=len(outcome.report)))
+                    report_table(outcome.report)
+                else:
+                    st.caption(t("import.report_none"))
+                if outcome.definition_errors:
+                    st.warning(t("import.definition_errors"))
+                    for message in outcome.definition_errors:
+                        st.text(message)
+                st.session_state[state.BUILDER_SWITCH_TO] = outcome.survey_id
+                st.link_button(t("import.open_builder"), f"/builder?s={outcome.survey_id}")
 
 with tab_paper:
     published = [row for row in survey_store.list_surveys(db, user.scope) if row.current_version is not None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -258,14 +259,18 @@ def export_yaml(db: Database, survey_id: str, version: int | None = None) -> str
 
 
 def import_yaml(db: Database, principal: Principal | None, text: str | bytes, *, filename: str = "survey.yaml",
-                publish_now: bool = False) -> ImportOutcome:
+                publish_now: bool = False, progress: Callable[[float], None] | None = None) -> ImportOutcome:
     """Import a YAML survey as a new survey (id made free if taken); raises SurveyDefinitionError if it does not load.
     An uploaded file is passed as bytes: it must be UTF-8 and within the size bound (never decoded with
-    replacements)."""
+    replacements). ``progress`` (an import job's) is called before parsing and once more before anything is written,
+    so a cancel up to then creates nothing."""
+    step = progress or (lambda fraction: None)
+    step(0.0)
     if isinstance(text, bytes):
         text = decode_survey_file(text, filename)
     survey = load_survey_text(text, filename)
     definition = survey_to_dict(survey)
+    step(0.9)
     survey_id = create_survey(db, principal, definition, source="yaml")
     report: list[ImportIssue] = []
     if survey_id != survey.id:
@@ -275,14 +280,18 @@ def import_yaml(db: Database, principal: Principal | None, text: str | bytes, *,
 
 
 def import_xlsform(db: Database, principal: Principal | None, content: bytes, *, filename: str = "form.xlsx",
-                   publish_now: bool = False) -> ImportOutcome:
+                   publish_now: bool = False, progress: Callable[[float], None] | None = None) -> ImportOutcome:
     """Import an XLSForm workbook as a new draft (published only if asked and it loads); the report lists what was not
     mapped. A file that is not a readable XLSForm raises UnreadableWorkbook and creates nothing; one past the upload
-    bounds raises uploads.UploadRefused before it is unpacked, one past the survey size bounds SurveyDefinitionError."""
+    bounds raises uploads.UploadRefused before it is unpacked, one past the survey size bounds SurveyDefinitionError.
+    ``progress`` as for import_yaml: a cancel before the write creates nothing."""
+    step = progress or (lambda fraction: None)
+    step(0.0)
     uploads.check_zip(content, uploads.XLSFORM)
     definition, report = xlsform_to_dict(content, filename)
     if unreadable(report):
         raise UnreadableWorkbook(unreadable(report))
+    step(0.9)
     survey_id = create_survey(db, principal, definition, source="xlsform")
     if survey_id != definition.get(c.ID):
         report.append(ImportIssue(0, "form_id", "id_taken", {"wanted": definition.get(c.ID), "used": survey_id}))

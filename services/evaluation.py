@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from auth.principal import Principal
@@ -102,12 +103,14 @@ def export_xlsx(db: Database, principal: Principal, report: EvaluationReport, la
 SUBJECT_HEADERS = ("姓名", "名称", "部门", "单位", "评议对象", "党员姓名", "部门名称", "name", "subject", "department")
 
 
-def subject_names_from_table(content: bytes, filename: str) -> list[str]:
+def subject_names_from_table(content: bytes, filename: str,
+                             progress: Callable[[float], None] | None = None) -> list[str]:
     """Subject names from the first column of a CSV/XLSX list; a header cell such as 姓名 / 部门 is skipped.
-    Raises paper_import.PaperImportError for an unreadable or empty file."""
+    Raises paper_import.PaperImportError for an unreadable or empty file. ``progress(0.0)`` is called as a
+    heartbeat while rows stream in (a cancelled import job stops there)."""
     from services.paper_import import read_table
 
-    headers, rows = read_table(content, filename)
+    headers, rows = read_table(content, filename, (lambda: progress(0.0)) if progress is not None else None)
     first = [headers[0]] if headers and headers[0].strip().lower() not in SUBJECT_HEADERS else []
     names = first + [str(cells[0]).strip() for _, cells in rows if cells and cells[0] is not None and str(cells[0]).strip()]
     return [name for name in names if name]

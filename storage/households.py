@@ -188,16 +188,20 @@ def upsert_households(
     return ImportCounts(inserted, int(to_update), int(known) - int(to_update))
 
 
-def import_units(db: Database, records: Sequence[UnitRecord], scope: Scope) -> ImportCounts:
+def import_units(db: Database, records: Sequence[UnitRecord], scope: Scope,
+                 progress: Callable[[float], None] | None = None) -> ImportCounts:
     """Create the org units of a parsed tree (parents first) and rename known ones, in ONE transaction.
 
     New roots need the whole-tree scope (an admin at the top); a new unit's
-    parent, and every renamed unit, must lie inside ``scope``.
+    parent, and every renamed unit, must lie inside ``scope``. ``progress(fraction)`` is called inside the
+    transaction before each unit, so an exception it raises (a cancelled import job) rolls everything back.
     """
     inserted = updated = unchanged = 0
     stamp = now()
     with db.transaction() as tx:
-        for rec in records:
+        for index, rec in enumerate(records):
+            if progress is not None:
+                progress(index / max(len(records), 1))
             known = tx.query("SELECT id, name, path FROM org_units WHERE code = ?", [rec.code]).first()
             if known is not None:
                 if not scope.covers(known[2]):
