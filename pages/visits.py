@@ -112,7 +112,10 @@ if outcome == "met":
             urgencies[category] = st.selectbox(t("visits.urgency"), list(rules.URGENCIES), index=1,
                                                format_func=lambda u: t(f"urgency.{u}"), key=f"{prefix}.fp.{category}")
     if facts:
-        problems.extend(fw.form_problems(facts, urgencies, client_key))
+        try:
+            problems.extend(fw.form_problems(facts, urgencies, client_key))
+        except fw.ProblemTextTooLong as exc:  # refused at save, with the input kept
+            problem_errors.append(t(exc.code, **exc.params))
     shown = len(facts.problem_categories) if facts else 0
     count = st.number_input(t("visits.problem_more") if facts and facts.problem_categories else t("visits.problem_count"),
                             min_value=0, max_value=10, value=0, step=1, key=f"{prefix}.np")

@@ -62,11 +62,28 @@ def form_facts(survey: Survey, raw: Mapping[str, Any], categories: Sequence[str]
     )
 
 
+# The longest problem description (the visit page's own problem boxes allow as much).
+PROBLEM_TEXT_MAX = 1000
+
+
+class ProblemTextTooLong(ValueError):
+    """The visit form's problem details are longer than a problem description may be; nothing is cut."""
+
+    code = "visits.problem_too_long"
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.params = {"length": length, "max_length": PROBLEM_TEXT_MAX}
+
+
 def form_problems(facts: FormFacts, urgencies: Mapping[str, str], client_key: str) -> list[problem_store.NewProblem]:
     """One problem-list item per category the form ticked, described by the form's details, or by the category
-    itself when the form left them blank (keys stable per category: saving the same visit twice raises each once)."""
+    itself when the form left them blank (keys stable per category: saving the same visit twice raises each once).
+    Details longer than PROBLEM_TEXT_MAX raise ProblemTextTooLong (refused, never silently cut)."""
+    if facts.problem_categories and len(facts.problem_details) > PROBLEM_TEXT_MAX:
+        raise ProblemTextTooLong(len(facts.problem_details))
     return [problem_store.NewProblem(f"{client_key}/form:{category}", category,
-                                     (facts.problem_details or category)[:1000], urgencies.get(category, "normal"))
+                                     facts.problem_details or category, urgencies.get(category, "normal"))
             for category in facts.problem_categories]
 
 

@@ -164,6 +164,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "visits.saved_again": ("这条走访记录已经保存过，没有重复保存。", "This visit was already saved; nothing was duplicated."),
     "visits.fix_errors": ("请按提示修改后再保存，已填写的内容都还在。", "Please correct the marked items; everything you entered is kept."),
     "visits.problem_incomplete": ("问题 {n} 缺少描述。", "Problem {n} has no description."),
+    "visits.problem_too_long": ("问题的具体内容有 {length} 个字，最多 {max_length} 个字，请删减后再保存。",
+                                "The problem details have {length} characters; at most {max_length} are allowed. "
+                                "Please shorten them and save again."),
     "visits.history": ("本户走访记录", "Visits to this household"),
     "visits.when": ("时间", "When"),
     "visits.by": ("走访人", "By"),

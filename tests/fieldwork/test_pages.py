@@ -240,3 +240,24 @@ def test_admin_configures_problem_categories(app_world):
     _pick(visit, "visits.household", "H101").run()
     visit.number_input(key=f"{_prefix(visit)}.np").set_value(1).run()
     assert visit.selectbox(key=f"{_prefix(visit)}.p0.cat").options == ["物业管理", "噪音扰民"]
+
+
+def test_visit_form_problem_details_past_the_limit_are_refused_with_the_input_kept(app_world, monkeypatch):
+    from services import fieldwork as fw
+
+    monkeypatch.setattr(fw, "PROBLEM_TEXT_MAX", 10)  # the template's own question allows up to the real limit
+    w = app_world
+    at = page_test("pages/visits.py", w.cadre1).run()
+    _pick(at, "visits.household", "H102").run()
+    prefix = _prefix(at)
+    at.radio(key=f"{prefix}.work_satisfaction").set_value(3)
+    at.pills(key=f"{prefix}.problem_categories").set_value(["environment"]).run()
+    details = "楼道堆物，夜间路灯不亮，已经半个月"
+    at.text_area(key=f"{prefix}.problem_details").set_value(details)
+    at.radio(key=f"{prefix}.follow_up_needed").set_value("no")
+    at.button(key=f"{prefix}.save").click().run()
+    assert not at.exception, at.exception
+    assert f"问题的具体内容有 {len(details)} 个字，最多 10 个字，请删减后再保存。" in [e.value for e in at.error]
+    assert at.text_area(key=f"{prefix}.problem_details").value == details  # nothing entered is lost
+    assert w.db.query("SELECT count(*) FROM visits").single_value() == 0
+    assert problem_store.list_problems(w.db, Scope.everything()) == []

@@ -307,3 +307,16 @@ def test_the_visit_form_answers_give_the_visits_problems_follow_up_and_note():
     assert [p.client_key for p in made] == ["k/form:噪音扰民", "k/form:环境卫生"]  # per visit and category: saved once
     bare = fw.form_facts(form, {}, [])
     assert (bare.problem_categories, bare.follow_up, bare.note) == ((), False, None)
+
+
+def test_visit_form_problem_details_past_the_limit_are_refused_not_cut():
+    from services import fieldwork as fw
+
+    facts = fw.FormFacts(asks_follow_up=False, follow_up=False, asks_note=False, note=None,
+                         problem_categories=("噪音扰民",), problem_details="吵" * (fw.PROBLEM_TEXT_MAX + 1))
+    with pytest.raises(fw.ProblemTextTooLong) as refused:
+        fw.form_problems(facts, {}, "k")
+    assert refused.value.params == {"length": fw.PROBLEM_TEXT_MAX + 1, "max_length": fw.PROBLEM_TEXT_MAX}
+    exact = fw.FormFacts(asks_follow_up=False, follow_up=False, asks_note=False, note=None,
+                         problem_categories=("噪音扰民",), problem_details="吵" * fw.PROBLEM_TEXT_MAX)
+    assert fw.form_problems(exact, {}, "k")[0].description == "吵" * fw.PROBLEM_TEXT_MAX
