@@ -42,6 +42,14 @@ def sign_in(db: Database, username: str, password: str, ip: str | None = None) -
     return SignInResult(Principal.from_user(user))
 
 
+class Throttled(Exception):
+    """Too many wrong passwords from this address for this username: wait ``seconds`` before the next check."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 def check_new_account(username: str, password: str) -> None:
     """Raise ValueError(i18n key) when ``username`` is not a valid username or ``password`` breaks the policy."""
     if not username or len(username) > 64 or any(c.isspace() for c in username):
@@ -75,12 +83,23 @@ def create_account(
 
 
 def change_password(
-    db: Database, principal: Principal, old: str, new: str, *, keep_token_hash: str | None = None
+    db: Database, principal: Principal, old: str, new: str, *, keep_token_hash: str | None = None,
+    ip: str | None = None,
 ) -> str | None:
     """Change the signed-in user's password and end all their other sessions (every one but the session whose
-    token hashes to ``keep_token_hash``, the one making the change); returns an i18n error key or None."""
+    token hashes to ``keep_token_hash``, the one making the change); returns an i18n error key or None. A wrong
+    current password counts on the sign-in throttle (per username and address ``ip``), so a stolen session cannot
+    guess the password faster than the sign-in form; while a wait is due this raises Throttled, unchecked."""
+    wait = throttle.wait_seconds(db, principal.username, ip)
+    if wait:
+        audit.record(db, "auth.password_change_throttled", actor_id=principal.user_id, actor_name=principal.username,
+                     ip=ip, detail={"wait_seconds": wait})
+        raise Throttled(wait)
     found = users.password_hash_of(db, principal.username)
     if found is None or not verify_password(found[1], old):
+        counts = throttle.record_failure(db, principal.username, ip)
+        audit.record(db, "auth.password_change_failed", actor_id=principal.user_id, actor_name=principal.username,
+                     ip=ip, detail={"failures": max(counts.values())})
         return "auth.old_password_wrong"
     problem = policy_problem(new, principal.username)
     if problem:

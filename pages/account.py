@@ -3,6 +3,7 @@
 import streamlit as st
 
 from auth import accounts
+from ui.link_resources import client_address
 from ui.markup import plain
 from ui.resources import database
 from ui.session import require, session_token_hash, t
@@ -20,9 +21,14 @@ with st.form("change_password", clear_on_submit=False):
         if new != again:
             st.error(t("auth.password_mismatch"))
         else:
-            error = accounts.change_password(database(), user, old, new, keep_token_hash=session_token_hash())
-            if error:
-                st.error(t(error))
+            try:  # a wrong current password counts on the sign-in throttle; what was typed stays in the form
+                error = accounts.change_password(database(), user, old, new, keep_token_hash=session_token_hash(),
+                                                 ip=client_address())
+            except accounts.Throttled as exc:
+                st.error(t("accounts.password_throttled", seconds=exc.seconds))
             else:
-                st.success(t("auth.password_changed"))
-                st.info(t("accounts.sessions_ended"))
+                if error:
+                    st.error(t(error))
+                else:
+                    st.success(t("auth.password_changed"))
+                    st.info(t("accounts.sessions_ended"))

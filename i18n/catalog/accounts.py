@@ -5,6 +5,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "登录尝试过于频繁，请在 {seconds} 秒后再试。",
         "Too many sign-in attempts; try again in {seconds} seconds.",
     ),
+    "accounts.password_throttled": (
+        "当前密码输错次数过多，请在 {seconds} 秒后再试（已填写的内容已保留）。",
+        "Too many wrong current passwords; try again in {seconds} seconds (what you typed is kept).",
+    ),
     "accounts.unavailable": (
         "系统繁忙，暂时无法登录，请稍后再试。",
         "The service is busy and cannot sign you in right now; please try again shortly.",

@@ -164,6 +164,35 @@ def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(app_db
     assert sessions.principal_from_cookie(app_db, here, "test-secret") is not None
 
 
+def test_wrong_current_passwords_on_my_account_count_on_the_sign_in_throttle(app_db, cookie_of, monkeypatch):
+    """A stolen session cannot guess the password on 我的账号 faster than on the sign-in form: a wrong current
+    password counts on the same per-username-and-address throttle, and then the page says to wait and keeps
+    what was typed, without checking the password at all."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(throttle, "PAIR", SimpleNamespace(delay=lambda failures: 600.0 if failures >= 1 else 0.0))
+    tree = build_tree(app_db)
+    admin = make_principal(app_db, "admin1", "admin", tree.district)
+    cookie_of(sessions.start_session(app_db, admin, "test-secret", hours=1))
+    at = page_test("pages/account.py").run()
+    at.text_input(key="account.old").input("not-my-password")
+    at.text_input(key="account.new").input("brand-new-pass-1")
+    at.text_input(key="account.again").input("brand-new-pass-1")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["当前密码不正确。"]
+    at.text_input(key="account.old").input(TEST_PASSWORD)  # now the right one: too late, it is not even checked
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["当前密码输错次数过多，请在 600 秒后再试（已填写的内容已保留）。"]
+    assert not at.success
+    assert at.text_input(key="account.new").value == "brand-new-pass-1"  # nothing typed is lost
+    from auth.passwords import verify_password
+
+    assert verify_password(users.password_hash_of(app_db, "admin1")[1], TEST_PASSWORD)  # the password is unchanged
+    assert accounts.sign_in(app_db, "admin1", TEST_PASSWORD).error == "accounts.throttled"  # the same throttle
+
+
 def test_disabling_a_user_ends_their_sessions_and_needs_their_unit_in_scope(db, tree):
     town_admin = make_principal(db, "admin_t1", "admin", tree.towns[0])
     mine = make_principal(db, "cadre_t1", "cadre", tree.unit("T1C1G1"))
