@@ -129,7 +129,6 @@ def clear_demo_data(db: "Database") -> None:
             tx.execute("DELETE FROM campaigns WHERE created_by IN (SELECT id FROM _demo_users)")
             tx.execute("DELETE FROM share_links WHERE org_unit_id IN (SELECT id FROM _demo_units)")
             tx.execute("DELETE FROM user_sessions WHERE user_id IN (SELECT id FROM _demo_users)")
-            tx.execute("DELETE FROM login_failures WHERE username IN (SELECT username FROM _demo_users)")
             tx.execute("DELETE FROM users WHERE is_demo")
             tx.execute("DELETE FROM org_units WHERE id IN (SELECT id FROM _demo_units)")
             tx.execute("DELETE FROM app_meta WHERE key IN (?, ?)", [DEMO_META_KEY, DEMO_ROOT_KEY])

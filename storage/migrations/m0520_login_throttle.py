@@ -1,8 +1,7 @@
 """Sign-in throttling: failure counters per (username, address), per address and per username, and the
 addresses a user has signed in from.
 
-They replace ``login_failures`` (a hard per-username lock that any stranger could trigger); that table is left
-in place, unused, so that older code paths that clear it keep working.
+They replace ``login_failures`` (a hard per-username lock that any stranger could trigger), which m0570 drops.
 """
 
 from __future__ import annotations

@@ -32,6 +32,14 @@ def test_fresh_database_records_every_migration(db):
     assert migrations.pending(db) == []
 
 
+def test_the_unused_login_failures_table_is_gone_and_clearing_demo_data_still_works(db):
+    from storage import bulk
+
+    tables = {r[0] for r in db.query("SELECT table_name FROM information_schema.tables").rows}
+    assert "login_throttle" in tables and "login_failures" not in tables
+    bulk.clear_demo_data(db)  # it no longer clears the dropped table
+
+
 def test_old_database_is_upgraded_on_open(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
     first = migrations.known()[0]
