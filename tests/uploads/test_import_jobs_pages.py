@@ -25,12 +25,17 @@ def _slow(*args, progress=None, **kwargs):  # as a huge file: still working when
 
 
 @pytest.fixture
-def admin(app_db, monkeypatch):
+def admin(app_db):
+    tree = build_tree(app_db)
+    return app_db, tree, make_principal(app_db, "admin1", "admin", tree.district)
+
+
+@pytest.fixture
+def short_wait(monkeypatch):
+    """The page stops waiting for a job after 0.2 s (not 5 s), so a slow one shows its progress at once."""
     from ui import import_job
 
     monkeypatch.setattr(import_job, "WAIT_SECONDS", 0.2)
-    tree = build_tree(app_db)
-    return app_db, tree, make_principal(app_db, "admin1", "admin", tree.district)
 
 
 def _cancel_and_see_it(at, slot: str) -> None:
@@ -63,7 +68,7 @@ def test_an_org_tree_import_cancelled_midway_writes_nothing(db):
     assert db.query("SELECT count(*) FROM org_units").single_value() == before
 
 
-def test_org_tree_page_shows_progress_and_cancels_a_long_check(admin, monkeypatch):
+def test_org_tree_page_shows_progress_and_cancels_a_long_check(admin, short_wait, monkeypatch):
     db, _, user = admin
     monkeypatch.setattr(registry, "parse_units", _slow)
     at = page_test("pages/households.py", user)
@@ -86,7 +91,7 @@ def test_org_tree_page_imports_through_the_job(admin):
     assert db.query("SELECT count(*) FROM org_units WHERE code IN ('T9', 'T9C1')").single_value() == 2
 
 
-def test_survey_import_page_shows_progress_and_a_cancel_creates_no_survey(admin, monkeypatch):
+def test_survey_import_page_shows_progress_and_a_cancel_creates_no_survey(admin, short_wait, monkeypatch):
     db, _, user = admin
     from services import authoring
 
@@ -113,7 +118,7 @@ def test_a_survey_import_cancelled_before_it_writes_creates_nothing(db):
     assert db.query("SELECT count(*) FROM surveys").single_value() == before
 
 
-def test_builder_subject_list_shows_progress_and_cancels(admin, monkeypatch):
+def test_builder_subject_list_shows_progress_and_cancels(admin, short_wait, monkeypatch):
     _, _, user = admin
     from services import evaluation
 
