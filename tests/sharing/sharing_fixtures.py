@@ -71,3 +71,7 @@ def make_link(db: Database, survey_id: str, unit_id: int, *, mode: str = "open",
         for token in tokens:
             link_store.revoke(db, token, Scope.everything(), now())
     return tokens
+
+
+# The thank-you a resident sees once the response is stored (pages/fill.py).
+THANKS = "提交成功，感谢您的参与！\n\n您的意见已如实记录，将作为改进工作的重要依据。可以关闭本页面了。"

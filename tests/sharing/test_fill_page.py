@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from settings import now
-from tests.sharing.sharing_fixtures import make_link, publish
+from tests.sharing.sharing_fixtures import THANKS, make_link, publish
 from storage import orgs
 from storage import surveys as survey_store
 from tests.conftest import page_test
@@ -17,27 +17,11 @@ from ui import state
 
 FILE = "pages/fill.py"
 # The thank-you: title and body in one success box.
-THANKS = "提交成功，感谢您的参与！\n\n您的意见已如实记录，将作为改进工作的重要依据。可以关闭本页面了。"
 
 
 def shown(markdown: str) -> str:
     """What a markdown element with backslash-escaped text displays."""
     return re.sub(r"\\(.)", r"\1", markdown)
-
-
-@pytest.fixture
-def paged(monkeypatch):
-    """Show the 8-question test survey page by page, as a long survey is."""
-    import ui.survey_form
-
-    monkeypatch.setattr(ui.survey_form, "ONE_SCREEN_MAX_QUESTIONS", 3)
-
-
-@pytest.fixture
-def setup(app_db, paged):
-    unit = orgs.create_unit(app_db, "C1", "幸福社区", 3)
-    survey_id = publish(app_db)
-    return app_db, unit, survey_id
 
 
 def _open(token: str, lang: str = "zh"):

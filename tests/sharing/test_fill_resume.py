@@ -22,27 +22,11 @@ from storage import surveys as survey_store
 from storage.db import Scope
 from surveys import load_survey_text, survey_to_dict
 from tests.conftest import build_tree, make_principal, page_test
-from tests.sharing.sharing_fixtures import ALL_TYPES_YAML, make_link, publish
+from tests.sharing.sharing_fixtures import ALL_TYPES_YAML, THANKS, make_link, publish
 
 FILE = "pages/fill.py"
-THANKS = "提交成功，感谢您的参与！\n\n您的意见已如实记录，将作为改进工作的重要依据。可以关闭本页面了。"
 BROWSER_A = "A" * 32
 BROWSER_B = "b" * 16 + "-" * 16
-
-
-@pytest.fixture
-def paged(monkeypatch):
-    """Show the 8-question test survey page by page, as a long survey is."""
-    import ui.survey_form
-
-    monkeypatch.setattr(ui.survey_form, "ONE_SCREEN_MAX_QUESTIONS", 3)
-
-
-@pytest.fixture
-def setup(app_db, paged):
-    unit = orgs.create_unit(app_db, "C1", "幸福社区", 3)
-    survey_id = publish(app_db)
-    return app_db, unit, survey_id
 
 
 def in_browser(monkeypatch, draft_id: str | None) -> None:

@@ -30,21 +30,6 @@ def client(app_db):
     return TestClient(Starlette(routes=ROUTES + SHELL_ROUTES), raise_server_exceptions=True)
 
 
-@pytest.fixture
-def links(app_db):
-    unit = orgs.create_unit(app_db, "C1", "幸福社区", 3)
-    survey_id = publish(app_db)
-    return app_db, unit, survey_id
-
-
-@pytest.fixture
-def paged(monkeypatch):
-    """Show the test survey page by page (p1: overall, why, side; p2: the rest), as a long survey is."""
-    import ui.survey_form
-
-    monkeypatch.setattr(ui.survey_form, "ONE_SCREEN_MAX_QUESTIONS", 3)
-
-
 def hidden_fields(page: str) -> list[tuple[str, str]]:
     return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
 
