@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent
 class Settings:
     """Every knob a deployment can turn; see the README's Configuration table."""
 
-    db_path: Path
+    db_path: Path | str  # MINYI_DB: a DuckDB file, or a postgresql:// URL (kept as written)
     secret: str | None
     public_base_url: str
     timezone: str
@@ -28,18 +28,37 @@ class Settings:
     db_threads: int  # DuckDB worker threads per query
     draft_days: int = 7  # how long a resident's unfinished answers are kept (services/drafts.py)
     link_burst_per_minute: int = 120  # open-link submissions per address per minute unless the link sets its own
+    db_pool_size: int = 12  # PostgreSQL connections per process (MINYI_DB_POOL)
+    data_folder: Path | None = None  # MINYI_DATA_DIR: where the key and setup code live; default beside the DuckDB file
+
+    @property
+    def on_server(self) -> bool:
+        """Whether the database is a server (a postgresql:// URL) rather than a DuckDB file."""
+        return isinstance(self.db_path, str)
 
     @property
     def data_dir(self) -> Path:
-        return self.db_path.parent
+        if self.data_folder is not None:
+            return self.data_folder
+        return ROOT / "data" if isinstance(self.db_path, str) else self.db_path.parent
 
 
 def load(env: dict[str, str] | None = None) -> Settings:
     """Build the settings from ``env`` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
-    db = Path(env.get("MINYI_DB", "data/minyi.duckdb"))
-    if not db.is_absolute():
-        db = ROOT / db
+    target = env.get("MINYI_DB", "data/minyi.duckdb").strip() or "data/minyi.duckdb"
+    db: Path | str
+    if "://" in target:  # a server; storage.db refuses schemes it does not speak
+        db = target
+    else:
+        db = Path(target).expanduser()
+        if not db.is_absolute():
+            db = ROOT / db
+    folder = env.get("MINYI_DATA_DIR", "").strip()
+    data_folder = None
+    if folder:
+        data_folder = Path(folder).expanduser()
+        data_folder = data_folder if data_folder.is_absolute() else ROOT / data_folder
     return Settings(
         db_path=db,
         secret=env.get("MINYI_SECRET") or None,
@@ -52,6 +71,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         db_threads=_db_threads(env.get("MINYI_DB_THREADS")),
         draft_days=_positive(env.get("MINYI_DRAFT_DAYS"), 7),
         link_burst_per_minute=_positive(env.get("MINYI_LINK_BURST_PER_MINUTE"), 120),
+        db_pool_size=_positive(env.get("MINYI_DB_POOL"), 12),
+        data_folder=data_folder,
     )
 
 

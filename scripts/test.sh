@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Install everything the tests need and run the whole suite:
-# Python packages into .venv, and Debian's chromium for the browser tests
-# (Playwright's own browser download does not work on these machines).
+# Install everything the tests need and run the whole suite on both engines:
+# Python packages into .venv, Debian's chromium for the browser tests
+# (Playwright's own browser download does not work on these machines) and
+# Debian's PostgreSQL. The suite runs on DuckDB first, then every test except
+# the browser ones again on a throwaway PostgreSQL cluster started here
+# (scripts/pg_cluster.sh: a temporary folder, a free port, an unprivileged
+# user, stopped and removed at the end). MINYI_TEST_ENGINES=duckdb (or
+# postgres) runs one pass only.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k fill`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +27,17 @@ if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk >/dev/null 
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
-exec .venv/bin/python -m pytest "$@"
+engines=${MINYI_TEST_ENGINES:-duckdb postgres}
+status=0
+if [[ " $engines " == *" duckdb "* ]]; then
+  echo "== the whole suite on DuckDB"
+  .venv/bin/python -m pytest "$@" || status=$?
+fi
+if [[ " $engines " == *" postgres "* ]]; then
+  source scripts/pg_cluster.sh
+  trap pg_cluster_stop EXIT
+  pg_cluster_start
+  echo "== storage, service, figure and page tests on PostgreSQL ($("$PG_CLUSTER_BIN/postgres" --version))"
+  MINYI_TEST_PG=$MINYI_TEST_PG .venv/bin/python -m pytest "$@" || status=$?
+fi
+exit $status

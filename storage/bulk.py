@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -27,24 +26,17 @@ SEQUENCES = {
     "problems": "problems_id_seq",
     "problem_events": "problem_events_id_seq",
 }
-_names = itertools.count()
 
 
 def insert_arrow(tx: "Tx", table: str, data: pa.Table) -> int:
     """Insert every row of `data` into `table` (columns matched by name); returns the row count.
 
     DuckDB scans a registered Arrow table directly, so a 4M-row chunk goes in
-    as one statement instead of millions of parameter bindings.
+    as one statement instead of millions of parameter bindings; PostgreSQL takes it by COPY.
     """
     if table not in SEQUENCES and table not in {"answers", "household_tags", "campaign_units", "app_meta"}:
         raise ValueError(f"bulk insert into {table!r} is not allowed")
-    view = f"_bulk_{table}_{next(_names)}"
-    columns = ", ".join(f'"{name}"' for name in data.column_names)
-    tx.raw.register(view, data)
-    try:
-        tx.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
-    finally:
-        tx.raw.unregister(view)
+    tx.dialect.insert_arrow(tx, table, data)
     return data.num_rows
 
 

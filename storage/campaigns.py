@@ -30,7 +30,7 @@ class Campaign:
 
 
 _SELECT = """SELECT c.id, c.name, c.starts_on, c.ends_on, c.visit_survey_id, c.coverage_target, c.covering_outcomes,
-    coalesce((SELECT list(cu.org_unit_id ORDER BY cu.org_unit_id) FROM campaign_units cu WHERE cu.campaign_id = c.id), [])
+    coalesce((SELECT array_agg(cu.org_unit_id ORDER BY cu.org_unit_id) FROM campaign_units cu WHERE cu.campaign_id = c.id), ARRAY[]::BIGINT[])
     FROM campaigns c"""
 # A campaign is visible to a caller when one of its units lies inside the caller's subtree or above it.
 _VISIBLE = """EXISTS (SELECT 1 FROM campaign_units cu JOIN org_units o ON o.id = cu.org_unit_id

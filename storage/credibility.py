@@ -21,9 +21,8 @@ BROWSER_COLUMNS = ("browser_id", "client_id", "draft_id")
 
 
 def _frame(db: Database, sql: str, params: Sequence[Any]) -> pd.DataFrame:
-    with db.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.df()
+    with db.transaction() as tx:
+        return tx.dialect.frame(tx, sql, params)
 
 
 def browser_column(db: Database) -> str | None:

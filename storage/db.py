@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import stat
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 import duckdb
 
 import settings
+from storage.dialects import DuckDBDialect, PostgresDialect, PostgresCursor, is_url, redacted, scheme_of
 
 log = logging.getLogger("minyi.storage")
 T = TypeVar("T")
@@ -70,24 +72,61 @@ class StorageUnavailable(StorageError):
     code = "storage.writer.unavailable"
 
 
-# How DuckDB reports that a concurrent transaction got to the same row first: at the statement ("Conflict on
-# update!", "Conflict on tuple deletion!", a catalog write-write conflict) or at COMMIT, when both inserted the same
-# unique key ("Failed to commit: PRIMARY KEY or UNIQUE constraint violation"). Running the work again sees the
-# winner's row. Everything else (e.g. "Failed to commit: Could not write file ...: No space left on device") is not
-# a conflict and is never retried as one. A duplicate *client key* at the statement is a race too: the same form
-# (double tap, second tab) committed by a transaction that began after this one's snapshot, so the NOT EXISTS check
-# missed it; run again, the work finds it stored. A duplicate of any other key (an id a sequence handed out again)
-# is not a race and is not retried.
-_CONFLICT_MARKS = ("conflict on ", "write-write conflict", "failed to commit: primary key or unique constraint")
-_CLIENT_KEY_TAKEN = 'duplicate key "client_key:'
+class DatabaseUnsupported(StorageError):
+    """MINYI_DB names a server of a kind Minyi does not speak (only file paths and postgresql:// URLs)."""
+
+    code = "storage.pg.scheme"
+
+
+class DatabaseUnreachable(StorageError):
+    """The PostgreSQL server cannot be reached (wrong host or port, not running, a firewall)."""
+
+    code = "storage.pg.unreachable"
+
+
+class DatabaseRefused(StorageError):
+    """The PostgreSQL server refused the user, the password or the database name."""
+
+    code = "storage.pg.refused"
+
+
+class DatabaseTooOld(StorageError):
+    """The PostgreSQL server is older than the oldest Minyi supports (15)."""
+
+    code = "storage.pg.too_old"
+
+
+class ForeignDatabase(StorageError):
+    """The PostgreSQL database already holds another application's tables: Minyi will not write beside them."""
+
+    code = "storage.pg.foreign"
+
+
+class IncompleteCopy(StorageError):
+    """The database is the target of a copy (manage.py copy-db) that has not finished: starting on it would serve
+    half a district."""
+
+    code = "storage.copy.incomplete"
 
 
 def is_write_conflict(exc: BaseException) -> bool:
     """Whether ``exc`` says a concurrent transaction won a race for the same row (so the work may simply be redone)."""
-    text = str(exc).lower()
-    if isinstance(exc, duckdb.ConstraintException):
-        return _CLIENT_KEY_TAKEN in text
-    return isinstance(exc, duckdb.TransactionException) and any(mark in text for mark in _CONFLICT_MARKS)
+    return any(dialect.is_write_conflict(exc) for dialect in _dialects())
+
+
+def is_race(exc: BaseException) -> bool:
+    """A lost write conflict or a unique key claimed by someone else at the same moment, on either engine."""
+    return any(dialect.is_race(exc) for dialect in _dialects())
+
+
+@functools.cache
+def _dialects() -> tuple:
+    return (DuckDBDialect(), PostgresDialect())
+
+
+def engine_errors() -> tuple[type[BaseException], ...]:
+    """Every exception class either engine raises for a failed statement (catch these, never duckdb's alone)."""
+    return tuple(cls for dialect in _dialects() for cls in dialect.errors)
 
 
 @dataclass(frozen=True)
@@ -146,8 +185,9 @@ class Result:
 class Tx:
     """A transaction on its own cursor; commit on success, rollback on error."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, cursor: Any, dialect: Any) -> None:
         self._cur = cursor
+        self.dialect = dialect
         self.committed = False
         self.after_commit_hooks: dict[str, Callable[[Database], None]] = {}
 
@@ -169,23 +209,45 @@ class Tx:
         self._cur.executemany(sql, rows)
 
     @property
-    def raw(self) -> duckdb.DuckDBPyConnection:
-        """The underlying cursor, for bulk paths inside storage/ only (appender, Arrow)."""
+    def raw(self) -> Any:
+        """The underlying cursor, for the bulk paths of storage/dialects.py only."""
         return self._cur
 
 
 class Database:
-    """One process-wide DuckDB connection. Thread-safe: every call uses a fresh
-    ``cursor()``, because a DuckDB connection shared across threads loses writes
-    (measured: 1,500 of 4,000 rows with 'connection is busy')."""
+    """One process-wide handle on the database: a DuckDB connection (thread-safe: every call uses a fresh
+    ``cursor()``, because a DuckDB connection shared across threads loses writes, measured: 1,500 of 4,000 rows
+    with 'connection is busy'), or a pool of PostgreSQL connections (every call borrows one)."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, path: str) -> None:
+    def __init__(self, conn: Any, path: str, dialect: Any = None, pool: Any = None) -> None:
         self._conn = conn
+        self._pool = pool
         self.path = path
+        self.dialect = dialect or DuckDBDialect()
         self._closed = False
 
+    @property
+    def engine(self) -> str:
+        """'duckdb' or 'postgres'."""
+        return self.dialect.name
+
+    @property
+    def file(self) -> Path | None:
+        """The DuckDB file, or None (in memory, or on a server)."""
+        if self.engine != "duckdb" or self.path == ":memory:":
+            return None
+        return Path(self.path)
+
     @contextmanager
-    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def cursor(self) -> Iterator[Any]:
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                cur = PostgresCursor(conn.cursor())
+                try:
+                    yield cur
+                finally:
+                    cur.close()
+            return
         cur = self._conn.cursor()
         try:
             yield cur
@@ -194,7 +256,7 @@ class Database:
 
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> Result:
         with self.cursor() as cur:
-            return Tx(cur).query(sql, params)
+            return Tx(cur, self.dialect).query(sql, params)
 
     def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> None:
         with self.cursor() as cur:
@@ -203,14 +265,14 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self.cursor() as cur:
-            cur.execute("BEGIN TRANSACTION")
+            cur.execute(self.dialect.begin)
             try:
-                tx = Tx(cur)
+                tx = Tx(cur, self.dialect)
                 yield tx
             except BaseException:
                 try:
                     cur.execute("ROLLBACK")
-                except duckdb.Error:
+                except self.dialect.errors:
                     pass  # the transaction was already aborted by the failure
                 raise
             else:
@@ -224,7 +286,7 @@ class Database:
         concurrent transaction (two saves of the same row at the same moment), run it again from the start, up to
         ``attempts`` times in all, then raise WriteConflict. ``work`` must only act through ``tx``: a retry re-reads
         what the winner committed, so a second save of the same thing finds it saved, and a state change finds the
-        new state and is re-checked against it. Any other DuckDB failure (a full disk) is logged with its cause and
+        new state and is re-checked against it. Any other engine failure (a full disk) is logged with its cause and
         raised as StorageUnavailable: nothing was stored. The work's own exceptions (refusals) pass through."""
         for attempt in range(1, attempts + 1):
             began: list[Tx] = []
@@ -232,10 +294,10 @@ class Database:
                 with self.transaction() as tx:
                     began.append(tx)
                     return work(tx)
-            except duckdb.Error as exc:
+            except self.dialect.errors as exc:
                 if began and began[0].committed:  # raised by a hook after COMMIT: the work is done, not redone
                     raise
-                if not is_write_conflict(exc):
+                if not self.dialect.is_write_conflict(exc):
                     log.error("%s failed, nothing stored: %s", what, exc, exc_info=exc)
                     raise StorageUnavailable(str(exc)) from exc
                 log.info("%s lost a write conflict (attempt %d of %d): %s", what, attempt, attempts, exc)
@@ -245,9 +307,17 @@ class Database:
             time.sleep(0.005 * attempt)
         raise AssertionError("unreachable")
 
+    def table_names(self) -> list[str]:
+        """The names of the tables in this database's own schema."""
+        return [r[0] for r in self.query("SELECT table_name FROM information_schema.tables WHERE table_schema ="
+                                         " current_schema() AND table_catalog = current_database()").rows]
+
     def close(self) -> None:
         if not self._closed:
-            self._conn.close()
+            if self._pool is not None:
+                self._pool.close()
+            else:
+                self._conn.close()
             self._closed = True
 
 
@@ -304,19 +374,86 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise
 
 
-def open_database(path: str | Path, *, migrate: bool = True, read_only: bool = False) -> Database:
-    """Open (creating it with its folder if needed) and upgrade the database.
+def _configure_postgres(conn: Any) -> None:
+    """Every pooled connection: numbers come back as int or float (never Decimal), in the machine's time zone."""
+    import psycopg
 
-    Raises DatabaseLocked, NotADatabase, StorageLocationError or DatabaseTooNew
-    with a message the caller translates; nothing is changed on failure.
+    class Number(psycopg.adapt.Loader):
+        def load(self, data: Any) -> Any:
+            text = bytes(data)
+            return int(text) if text.lstrip(b"-").isdigit() else float(text)
+
+    conn.adapters.register_loader("numeric", Number)
+    conn.autocommit = True
+
+
+def _connect_postgres(url: str, read_only: bool) -> Any:
+    """A psycopg pool on ``url``, after one direct connection that tells an unreachable server, a refused login and
+    a server older than 15 apart (nothing is created in any of these cases)."""
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+    from storage.dialects import POSTGRES_MIN_VERSION
+
+    shown = redacted(url)
+    options = f"-c TimeZone={settings.load().timezone}" + (" -c default_transaction_read_only=on" if read_only else "")
+    kwargs = {"options": options, "application_name": "minyi", "connect_timeout": 10}
+    try:
+        with psycopg.connect(url, **kwargs) as probe:
+            version = probe.info.server_version
+    except psycopg.OperationalError as exc:
+        text = str(exc)
+        lowered = text.lower()
+        refused = ("authentication" in lowered or "does not exist" in lowered or "pg_hba.conf" in lowered
+                   or "permission denied" in lowered or "password" in lowered)
+        error = DatabaseRefused if refused else DatabaseUnreachable
+        raise error(text.replace(url, shown), url=shown, reason=text.strip().splitlines()[-1] if text.strip() else "") from exc
+    except psycopg.ProgrammingError as exc:  # a malformed URL
+        raise DatabaseUnreachable(str(exc), url=shown, reason=str(exc)) from exc
+    if version < POSTGRES_MIN_VERSION:
+        raise DatabaseTooOld(str(version), url=shown, version=f"{version // 10000}.{version % 10000}")
+    size = settings.load().db_pool_size
+    pool = ConnectionPool(url, min_size=1, max_size=size, kwargs=kwargs, configure=_configure_postgres,
+                          open=False, name="minyi", timeout=30)
+    pool.open(wait=True, timeout=30)
+    return pool
+
+
+def _check_owner(db: Database) -> None:
+    """Refuse a PostgreSQL database that holds another application's tables, and a copy target left half-done."""
+    from storage import migrations
+
+    tables = set(db.table_names())
+    if migrations.TABLE not in tables and tables:
+        shown = sorted(tables)[:5]
+        raise ForeignDatabase(", ".join(shown), url=redacted(db.path), tables=", ".join(shown))
+
+
+def open_database(path: str | Path, *, migrate: bool = True, read_only: bool = False) -> Database:
+    """Open (creating it with its folder if needed) and upgrade the database: a DuckDB file path, or a
+    ``postgresql://`` URL of an existing PostgreSQL 15+ database.
+
+    Raises DatabaseLocked, NotADatabase, StorageLocationError, DatabaseTooNew, DatabaseUnsupported,
+    DatabaseUnreachable, DatabaseRefused, DatabaseTooOld, ForeignDatabase or IncompleteCopy with a message the
+    caller translates; nothing is changed on failure.
     """
     from storage import migrations
 
-    conn = _connect(str(path), read_only)
-    db = Database(conn, str(path))
+    target = str(path)
+    if is_url(target):
+        if scheme_of(target) not in ("postgresql", "postgres"):
+            raise DatabaseUnsupported(redacted(target), url=redacted(target), scheme=scheme_of(target))
+        db = Database(None, target, PostgresDialect(), pool=_connect_postgres(target, read_only))
+    else:
+        db = Database(_connect(target, read_only), target)
     try:
+        if db.engine != "duckdb":
+            _check_owner(db)
+        if migrations.COPY_MARK in db.table_names():
+            raise IncompleteCopy(redacted(target), target=redacted(target))
         if migrate and not read_only:  # a read-only open can only read what is there
-            migrations.apply(db)
+            with db.dialect.exclusive_wait(db, "migrations"):  # several processes starting at once: one migrates
+                migrations.apply(db)
             from storage import sequences, visit_status
 
             # before any insert: rows ahead of their sequence (a bulk load stopped before it moved them on) would
@@ -339,8 +476,8 @@ _shared: dict[str, Database] = {}
 
 def shared_database(path: str | Path) -> Database:
     """The process-wide Database for ``path``, opened once (the app and its
-    HTTP routes live in one process and must share DuckDB's single file lock)."""
-    key = str(Path(path).resolve()) if str(path) != ":memory:" else ":memory:"
+    HTTP routes live in one process and must share DuckDB's single file lock, or one PostgreSQL pool)."""
+    key = str(path) if str(path) == ":memory:" or is_url(str(path)) else str(Path(path).resolve())
     with _shared_lock:
         db = _shared.get(key)
         if db is None or db._closed:

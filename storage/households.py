@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -13,7 +12,6 @@ from settings import now
 from storage import visit_status
 from storage.db import Database, Scope, Tx
 
-_views = itertools.count()
 
 
 class HouseholdsOutOfScope(ValueError):
@@ -90,17 +88,12 @@ def codes_elsewhere(db: Database, scope: Scope, codes: Sequence[str] | pa.Array 
     if len(codes) == 0:
         return []
     column = codes if isinstance(codes, (pa.Array, pa.ChunkedArray)) else pa.array(list(codes), pa.string())
-    view = f"_hh_codes_{next(_views)}"
-    with db.transaction() as tx:
-        tx.raw.register(view, pa.table({"code": column}))
-        try:
-            rows = tx.query(
-                f"""SELECT h.code FROM {view} c JOIN households h ON h.code = c.code JOIN org_units g ON g.id = h.grid_id
-                    WHERE g.path NOT LIKE ? ORDER BY h.code LIMIT 100""",
-                [scope.like],
-            ).rows
-        finally:
-            tx.raw.unregister(view)
+    with db.transaction() as tx, tx.dialect.staged(tx, pa.table({"code": column})) as view:
+        rows = tx.query(
+            f"""SELECT h.code FROM {view} c JOIN households h ON h.code = c.code JOIN org_units g ON g.id = h.grid_id
+                WHERE g.path NOT LIKE ? ORDER BY h.code LIMIT 100""",
+            [scope.like],
+        ).rows
     return [r[0] for r in rows]
 
 
@@ -122,68 +115,63 @@ def upsert_households(
     """
     stamp = now()
     staged = as_table(records)
-    view = f"_hh_stage_{next(_views)}"
-    with db.transaction() as tx:
-        tx.raw.register(view, staged)
-        try:
-            if progress:
-                progress(0.1)
-            foreign = tx.query(
-                f"""SELECT s.code FROM {view} s JOIN households h ON h.code = s.code JOIN org_units g ON g.id = h.grid_id
-                    WHERE g.path NOT LIKE ? ORDER BY s.code LIMIT 100""",
-                [scope.like],
-            ).rows
-            if foreign:
-                raise HouseholdsOutOfScope([r[0] for r in foreign])
-            # the target grid must be a grid inside the importer's scope too, whatever the caller checked
-            outside = tx.query(
-                f"""SELECT s.code FROM {view} s LEFT JOIN org_units g ON g.id = s.grid_id
-                    AND g.level = (SELECT max(level) FROM org_levels) AND g.path LIKE ?
-                    WHERE g.id IS NULL ORDER BY s.code LIMIT 100""",
-                [scope.like],
-            ).rows
-            if outside:
-                raise GridsOutOfScope([r[0] for r in outside])
-            changed = """(h.head_name IS DISTINCT FROM s.head_name OR h.phone IS DISTINCT FROM s.phone
-                OR h.address IS DISTINCT FROM s.address OR h.grid_id IS DISTINCT FROM s.grid_id
-                OR h.members IS DISTINCT FROM s.members OR NOT h.active)"""
-            known, to_update = tx.query(
-                f"SELECT count(*), count(*) FILTER (WHERE {changed}) FROM {view} s JOIN households h ON h.code = s.code"
-            ).first() or (0, 0)
-            if progress:
-                progress(0.3)
-            visit_status.counts_changed(tx)  # households added or back: the coverage counts change
-            # households moved to another grid (or back in the registry) count there from now on
-            visit_status.touch(tx, [r[0] for r in tx.query(
-                f"""SELECT h.id FROM households h JOIN {view} s ON s.code = h.code
-                    WHERE h.grid_id IS DISTINCT FROM s.grid_id OR NOT h.active""").rows])
-            if to_update:
-                tx.execute(
-                    f"""UPDATE households AS h SET head_name = s.head_name, phone = s.phone, address = s.address,
-                            grid_id = s.grid_id, members = s.members, active = TRUE, updated_at = ?
-                        FROM {view} s WHERE h.code = s.code AND {changed}""",
-                    [stamp],
-                )
-            if progress:
-                progress(0.5)
+    with db.transaction() as tx, tx.dialect.staged(tx, staged) as view:
+        if progress:
+            progress(0.1)
+        foreign = tx.query(
+            f"""SELECT s.code FROM {view} s JOIN households h ON h.code = s.code JOIN org_units g ON g.id = h.grid_id
+                WHERE g.path NOT LIKE ? ORDER BY s.code LIMIT 100""",
+            [scope.like],
+        ).rows
+        if foreign:
+            raise HouseholdsOutOfScope([r[0] for r in foreign])
+        # the target grid must be a grid inside the importer's scope too, whatever the caller checked
+        outside = tx.query(
+            f"""SELECT s.code FROM {view} s LEFT JOIN org_units g ON g.id = s.grid_id
+                AND g.level = (SELECT max(level) FROM org_levels) AND g.path LIKE ?
+                WHERE g.id IS NULL ORDER BY s.code LIMIT 100""",
+            [scope.like],
+        ).rows
+        if outside:
+            raise GridsOutOfScope([r[0] for r in outside])
+        changed = """(h.head_name IS DISTINCT FROM s.head_name OR h.phone IS DISTINCT FROM s.phone
+            OR h.address IS DISTINCT FROM s.address OR h.grid_id IS DISTINCT FROM s.grid_id
+            OR h.members IS DISTINCT FROM s.members OR NOT h.active)"""
+        known, to_update = tx.query(
+            f"SELECT count(*), count(*) FILTER (WHERE {changed}) FROM {view} s JOIN households h ON h.code = s.code"
+        ).first() or (0, 0)
+        if progress:
+            progress(0.3)
+        visit_status.counts_changed(tx)  # households added or back: the coverage counts change
+        # households moved to another grid (or back in the registry) count there from now on
+        visit_status.touch(tx, [r[0] for r in tx.query(
+            f"""SELECT h.id FROM households h JOIN {view} s ON s.code = h.code
+                WHERE h.grid_id IS DISTINCT FROM s.grid_id OR NOT h.active""").rows])
+        if to_update:
             tx.execute(
-                f"""INSERT INTO households (code, head_name, phone, address, grid_id, members, created_at, updated_at)
-                    SELECT s.code, s.head_name, s.phone, s.address, s.grid_id, s.members, ?, ?
-                    FROM {view} s WHERE NOT EXISTS (SELECT 1 FROM households h WHERE h.code = s.code)""",
-                [stamp, stamp],
+                f"""UPDATE households AS h SET head_name = s.head_name, phone = s.phone, address = s.address,
+                        grid_id = s.grid_id, members = s.members, active = TRUE, updated_at = ?
+                    FROM {view} s WHERE h.code = s.code AND {changed}""",
+                [stamp],
             )
-            if progress:
-                progress(0.75)
-            if replace_tags:
-                tx.execute(f"""DELETE FROM household_tags WHERE household_id IN
-                               (SELECT h.id FROM households h JOIN {view} s ON s.code = h.code)""")
-                tx.execute(f"""INSERT INTO household_tags (household_id, tag)
-                               SELECT DISTINCT h.id, left(trim(t.tag), 32) FROM (SELECT code, unnest(tags) AS tag FROM {view}) t
-                               JOIN households h ON h.code = t.code WHERE trim(t.tag) <> ''""")
-            if progress:
-                progress(1.0)
-        finally:
-            tx.raw.unregister(view)
+        if progress:
+            progress(0.5)
+        tx.execute(
+            f"""INSERT INTO households (code, head_name, phone, address, grid_id, members, created_at, updated_at)
+                SELECT s.code, s.head_name, s.phone, s.address, s.grid_id, s.members, ?, ?
+                FROM {view} s WHERE NOT EXISTS (SELECT 1 FROM households h WHERE h.code = s.code)""",
+            [stamp, stamp],
+        )
+        if progress:
+            progress(0.75)
+        if replace_tags:
+            tx.execute(f"""DELETE FROM household_tags WHERE household_id IN
+                           (SELECT h.id FROM households h JOIN {view} s ON s.code = h.code)""")
+            tx.execute(f"""INSERT INTO household_tags (household_id, tag)
+                           SELECT DISTINCT h.id, left(trim(t.tag), 32) FROM (SELECT code, unnest(tags) AS tag FROM {view}) t
+                           JOIN households h ON h.code = t.code WHERE trim(t.tag) <> ''""")
+        if progress:
+            progress(1.0)
     inserted = staged.num_rows - int(known)
     return ImportCounts(inserted, int(to_update), int(known) - int(to_update))
 

@@ -315,9 +315,10 @@ def change_stamp(db: Database | Tx) -> ChangeStamp:
     """Every problem write adds an event, clearing demo data removes problems with their events, and the units (a
     few hundred rows) are hashed: a stamp that changes with any of them, read in ~1-2 ms. The sums of the ids
     tell a late commit below the last id seen, or a removal, from new rows (see changed_figure_columns)."""
-    row = db.query("""SELECT * FROM (SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM problem_events),
-                                    (SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM problems),
-                                    (SELECT count(*), coalesce(bit_xor(hash(id, code, name, path)), 0) FROM org_units)
+    row = db.query("""SELECT * FROM (SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM problem_events) e,
+                                    (SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM problems) p,
+                                    (SELECT count(*), coalesce(bit_xor(hash(concat_ws('/', id, code, name, path))), 0)
+                                     FROM org_units) u
                    """).first()
     return ChangeStamp(*(int(v) for v in row))
 
@@ -340,7 +341,7 @@ _FIGURE_SCHEMA = pa.schema([("id", pa.int64()), ("org_unit_id", pa.int64()), ("c
 def figure_columns(db: Database) -> tuple[ChangeStamp, pa.Table]:
     """Every problem's figure columns (in no particular order) and the stamp they are at: one snapshot."""
     with db.transaction() as tx:
-        return change_stamp(tx), tx.raw.sql(_FIGURE_COLUMNS).to_arrow_table().cast(_FIGURE_SCHEMA)
+        return change_stamp(tx), tx.dialect.arrow(tx, _FIGURE_COLUMNS).cast(_FIGURE_SCHEMA)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from storage.db import Database, Tx
 
-_NEXTVAL = re.compile(r"^nextval\('(?:\"?main\"?\.)?\"?([A-Za-z_][A-Za-z0-9_]*)\"?'\)$")
+# DuckDB writes a default as nextval('seq'), PostgreSQL as nextval('seq'::regclass); either may name the schema
+_NEXTVAL = re.compile(r"^nextval\('(?:\"?[A-Za-z_]+\"?\.)?\"?([A-Za-z_][A-Za-z0-9_]*)\"?'(?:::regclass)?\)$")
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,10 @@ class SequenceUse:
 def sequence_uses(db: "Database | Tx") -> list[SequenceUse]:
     """Every column of every table whose default is ``nextval('…')`` (read from the catalogue, so a table added by a
     later migration is covered without being listed), with its largest value and its sequence's last value."""
-    last = {name: int(value or 0) for name, value in
-            db.query("SELECT sequence_name, last_value FROM duckdb_sequences()"
-                     " WHERE database_name = current_database() AND schema_name = 'main'").rows}
+    last = db.dialect.sequence_last_values(db)
     rows = db.query(
-        """SELECT table_name, column_name, column_default FROM duckdb_columns()
-           WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal
+        """SELECT table_name, column_name, column_default FROM information_schema.columns
+           WHERE table_catalog = current_database() AND table_schema = current_schema()
              AND column_default LIKE 'nextval(%'
            ORDER BY table_name, column_name""").rows
     uses = []
@@ -50,14 +49,10 @@ def sequence_uses(db: "Database | Tx") -> list[SequenceUse]:
 
 
 def advance(tx: "Tx", sequence: str, steps: int) -> None:
-    """Step ``sequence`` forward ``steps`` times.
-
-    DuckDB (2.0) has no ALTER SEQUENCE ... RESTART and refuses to drop a sequence a column DEFAULT depends on, so
-    the sequence is stepped with nextval over a range (about 30 ms per million steps). Sequences are not
-    transactional: the steps stay taken even if the caller rolls back, which only leaves a gap in the ids.
-    """
+    """Step ``sequence`` forward ``steps`` times (storage/dialects.py says how). Sequences are not transactional:
+    the steps stay taken even if the caller rolls back, which only leaves a gap in the ids."""
     if steps > 0:
-        tx.query(f"SELECT max(nextval('{sequence}')) FROM range({int(steps)})")
+        tx.dialect.advance_sequence(tx, sequence, steps)
 
 
 def repair(db: "Database | Tx") -> list[SequenceUse]:

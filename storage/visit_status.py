@@ -56,12 +56,17 @@ _FLAGS = """INSERT INTO household_flags
          -- the visits' responses first (a semi-join: a LEFT JOIN would build its hash table on all responses)
          vr AS (SELECT r.id, r.sat_n, r.sat_ok FROM responses r
                 WHERE r.voided_at IS NULL AND r.id IN (SELECT response_id FROM vv)),
-         hs AS (SELECT v.household_id, max(v.visited_at) AS last_at,
-                       max(v.visited_at) FILTER (WHERE r.sat_n IS NOT NULL) AS lr_at,
-                       arg_max(r.sat_ok < r.sat_n, (v.visited_at, v.id)) FILTER (WHERE r.sat_n IS NOT NULL) AS dis,
-                       max(v.visited_at) FILTER (WHERE v.follow_up) AS lf_at,
-                       max(v.visited_at) FILTER (WHERE v.is_return_visit) AS lrv_at
-                FROM vv v LEFT JOIN vr r ON r.id = v.response_id GROUP BY 1),
+         -- rn = 1: each household's latest visit overall and its latest visit with a satisfaction answer
+         vx AS (SELECT v.household_id, v.visited_at, v.follow_up, v.is_return_visit, r.sat_n, r.sat_ok,
+                       row_number() OVER (PARTITION BY v.household_id, r.sat_n IS NOT NULL
+                                          ORDER BY v.visited_at DESC, v.id DESC) AS rn
+                FROM vv v LEFT JOIN vr r ON r.id = v.response_id),
+         hs AS (SELECT household_id, max(visited_at) AS last_at,
+                       max(visited_at) FILTER (WHERE sat_n IS NOT NULL) AS lr_at,
+                       bool_or(sat_ok < sat_n) FILTER (WHERE sat_n IS NOT NULL AND rn = 1) AS dis,
+                       max(visited_at) FILTER (WHERE follow_up) AS lf_at,
+                       max(visited_at) FILTER (WHERE is_return_visit) AS lrv_at
+                FROM vx GROUP BY 1),
          ids AS (SELECT household_id FROM op UNION SELECT household_id FROM hs)
     SELECT ids.household_id, h.grid_id, h.active, coalesce(op.n_open, 0), op.due, op.urg,
            coalesce(hs.dis AND (hs.lrv_at IS NULL OR hs.lrv_at <= hs.lr_at), FALSE),
@@ -72,23 +77,32 @@ _FLAGS = """INSERT INTO household_flags
 
 # A visit counts for a campaign inside its window [start, end); it covers the household with a covering outcome.
 _CAMPAIGNS = """INSERT INTO campaign_households
-    WITH c AS (SELECT unnest(?::STRUCT(id BIGINT, s TIMESTAMP, e TIMESTAMP, o VARCHAR[])[], recursive := true)),
+    WITH c AS (SELECT unnest(?::BIGINT[]) AS id, unnest(?::TIMESTAMP[]) AS s, unnest(?::TIMESTAMP[]) AS e),
+         co AS (SELECT unnest(?::BIGINT[]) AS id, unnest(?::VARCHAR[]) AS o),
          vv AS (SELECT v.id, v.household_id, v.visited_at, v.outcome FROM visits v WHERE TRUE {visits}),
-         cv AS (SELECT c.id AS campaign_id, vv.* , list_contains(c.o, vv.outcome) AS covering
-                FROM c JOIN vv ON vv.visited_at >= c.s AND vv.visited_at < c.e)
+         cv AS (SELECT c.id AS campaign_id, vv.*, co.id IS NOT NULL AS covering,
+                       row_number() OVER (PARTITION BY c.id, vv.household_id ORDER BY vv.visited_at DESC, vv.id DESC) AS rn
+                FROM c JOIN vv ON vv.visited_at >= c.s AND vv.visited_at < c.e
+                     LEFT JOIN co ON co.id = c.id AND co.o = vv.outcome)
     SELECT cv.campaign_id, cv.household_id, h.grid_id, h.active, count(*), bool_or(cv.covering),
            min(CAST(cv.visited_at AS DATE)) FILTER (WHERE cv.covering),
-           max(cv.visited_at), arg_max(cv.outcome, (cv.visited_at, cv.id))
+           max(cv.visited_at), max(cv.outcome) FILTER (WHERE cv.rn = 1)
     FROM cv JOIN households h ON h.id = cv.household_id
     GROUP BY cv.campaign_id, cv.household_id, h.grid_id, h.active"""
 
 
-def _campaign_param(campaigns: Iterable[Campaign]) -> list[dict[str, Any]]:
-    out = []
+def _campaign_params(campaigns: Iterable[Campaign]) -> list[list[Any]]:
+    """The campaigns' windows as three parallel lists, and their covering outcomes as (campaign, outcome) pairs."""
+    ids, starts, ends, outcome_ids, outcomes = [], [], [], [], []
     for c in campaigns:
         start, end = c.window()
-        out.append({"id": c.id, "s": start, "e": end, "o": list(c.covering_outcomes)})
-    return out
+        ids.append(c.id)
+        starts.append(start)
+        ends.append(end)
+        for outcome in sorted(set(c.covering_outcomes)):
+            outcome_ids.append(c.id)
+            outcomes.append(outcome)
+    return [ids, starts, ends, outcome_ids, outcomes]
 
 
 def _build(tx: Tx, household_ids: list[int] | None) -> None:
@@ -99,7 +113,7 @@ def _build(tx: Tx, household_ids: list[int] | None) -> None:
         tx.execute("DELETE FROM campaign_households")
         tx.execute(_FLAGS.format(problems="", visits=""))
         if campaigns:
-            tx.execute(_CAMPAIGNS.format(visits=""), [_campaign_param(campaigns)])
+            tx.execute(_CAMPAIGNS.format(visits=""), _campaign_params(campaigns))
         return
     if not household_ids:
         return
@@ -108,7 +122,7 @@ def _build(tx: Tx, household_ids: list[int] | None) -> None:
     tx.execute(_FLAGS.format(problems=f"AND p.household_id IN {_IDS}", visits=f"AND v.household_id IN {_IDS}"),
                [household_ids, household_ids])
     if campaigns:
-        tx.execute(_CAMPAIGNS.format(visits=f"AND v.household_id IN {_IDS}"), [_campaign_param(campaigns), household_ids])
+        tx.execute(_CAMPAIGNS.format(visits=f"AND v.household_id IN {_IDS}"), [*_campaign_params(campaigns), household_ids])
 
 
 def _mark(tx: Tx, sql: str, params: list[Any]) -> None:

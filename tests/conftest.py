@@ -34,10 +34,87 @@ def password_hash() -> str:
     return _HASH[0]
 
 
+# --- the engine under test -------------------------------------------------------
+# scripts/test.sh runs the suite twice: on DuckDB, then with MINYI_TEST_PG set to the maintenance database of a
+# throwaway PostgreSQL cluster (scripts/pg_cluster.sh). The `db` and `app_db` fixtures then hand out a fresh
+# PostgreSQL database per test, copied from a migrated template, so every storage, service, figure and page test
+# that uses them runs on both engines.
+PG_BASE = os.environ.get("MINYI_TEST_PG") or None
+ENGINE = "postgres" if PG_BASE else "duckdb"
+_pg_count = iter(range(1, 10**9))
+
+
+ENGINE_FIXTURES = {"db", "app_db", "fresh_target", "pg_template"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run what touches the engine: tests that take a database from the fixtures above,
+    and tests marked ``postgres`` (several processes on one server); on the DuckDB pass, skip the latter."""
+    keep, drop = [], []
+    for item in items:
+        marked = item.get_closest_marker("postgres") is not None
+        if PG_BASE is None:
+            (drop if marked else keep).append(item)
+        else:
+            uses = ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            wanted = marked or (uses and item.get_closest_marker("browser") is None
+                                and item.get_closest_marker("duckdb_only") is None)
+            (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pg_url(name: str) -> str:
+    """The URL of database ``name`` on the test cluster."""
+    assert PG_BASE is not None
+    return PG_BASE.rsplit("/", 1)[0] + "/" + name
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_BASE, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def pg_template(worker_id: str) -> Iterator[str]:
+    """A migrated database this test worker copies for each test (CREATE DATABASE ... TEMPLATE)."""
+    name = f"minyi_tpl_{worker_id}_{os.getpid()}"
+    _pg_admin(f"DROP DATABASE IF EXISTS {name}")
+    _pg_admin(f"CREATE DATABASE {name}")
+    open_database(pg_url(name)).close()
+    yield name
+    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
-def db() -> Iterator[Database]:
-    """A fresh, migrated in-memory database."""
-    database = open_database(":memory:")
+def fresh_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a fresh database lives for this test: a DuckDB file in tmp_path, or a new PostgreSQL database."""
+    if PG_BASE is None:
+        yield str(tmp_path / "app.duckdb")
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"{template}_t{next(_pg_count)}"
+    _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+    yield pg_url(name)
+    from storage import db as storage_db
+
+    with storage_db._shared_lock:
+        shared = storage_db._shared.pop(pg_url(name), None)
+    if shared is not None:
+        shared.close()
+    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A fresh, migrated database: in memory on DuckDB, a new database on the PostgreSQL test cluster."""
+    if PG_BASE is None:
+        database = open_database(":memory:")
+    else:
+        database = open_database(request.getfixturevalue("fresh_target"))
     yield database
     database.close()
 
@@ -91,11 +168,13 @@ def principal_factory(db: Database) -> Callable[[str, str, OrgUnit], Principal]:
 
 
 @pytest.fixture
-def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
-    """A file database that AppTest page runs in this process will open
-    (MINYI_DB points at it), already migrated and with templates installed."""
-    path = tmp_path / "app.duckdb"
+def app_db(fresh_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """A database that AppTest page runs in this process will open (MINYI_DB points at it: a DuckDB file, or a
+    PostgreSQL database on the test cluster), already migrated and with templates installed."""
+    path = fresh_target
     monkeypatch.setenv("MINYI_DB", str(path))
+    if PG_BASE is not None:  # the key and setup code: beside the DuckDB file, else here
+        monkeypatch.setenv("MINYI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MINYI_SECRET", "test-secret")
     database = shared_database(path)
     from services.startup import prepare

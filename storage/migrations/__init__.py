@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from storage.db import Database, Tx
 
 TABLE = "_minyi_migrations"
+# Present while manage.py copy-db fills this database; dropped as the copy's last step (storage.db refuses to open
+# a database that has it).
+COPY_MARK = "_minyi_copy_in_progress"
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def _ensure_table(db: "Database") -> None:
 
 
 def applied(db: "Database") -> list[str]:
-    if not db.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [TABLE]).single_value():
+    if TABLE not in db.table_names():
         return []  # a new database, or one opened read-only before its first migration
     return [r[0] for r in db.query(f"SELECT name FROM {TABLE} ORDER BY name").rows]
 

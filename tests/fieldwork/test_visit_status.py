@@ -16,17 +16,17 @@ D = dt.datetime
 
 
 def _snapshot(db: Database) -> tuple[list[tuple], list[tuple]]:
-    return (db.query("SELECT * FROM household_flags ORDER BY ALL").rows,
-            db.query("SELECT * FROM campaign_households ORDER BY ALL").rows)
+    return (db.query("SELECT * FROM household_flags ORDER BY 1").rows,
+            db.query("SELECT * FROM campaign_households ORDER BY 1, 2").rows)
 
 
 def _rebuilt(db: Database) -> tuple[list[tuple], list[tuple]]:
     """What a rebuild from the raw rows gives, without keeping it."""
     with db.cursor() as cur:
-        cur.execute("BEGIN TRANSACTION")
-        visit_status.rebuild(Tx(cur))
-        flags = cur.execute("SELECT * FROM household_flags ORDER BY ALL").fetchall()
-        rows = cur.execute("SELECT * FROM campaign_households ORDER BY ALL").fetchall()
+        cur.execute(db.dialect.begin)
+        visit_status.rebuild(Tx(cur, db.dialect))
+        flags = cur.execute("SELECT * FROM household_flags ORDER BY 1").fetchall()
+        rows = cur.execute("SELECT * FROM campaign_households ORDER BY 1, 2").fetchall()
         cur.execute("ROLLBACK")
     return flags, rows
 
