@@ -108,7 +108,7 @@ class DuckDBDialect:
             tx.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
 
     def arrow(self, tx: "Tx", sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        return tx.raw.execute(sql, params).to_arrow_table()
+        return tx.raw.sql(sql, params=list(params) or None).to_arrow_table()
 
     def frame(self, tx: "Tx", sql: str, params: Sequence[Any] = ()) -> "pd.DataFrame":
         tx.raw.execute(sql, params)
