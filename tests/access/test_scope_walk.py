@@ -356,7 +356,6 @@ DECISIONS: dict[str, Decision] = {
     "db.engine_errors": internal("pure: the engines' exception classes"),
     "dialects.is_url": internal("pure: reads MINYI_DB"), "dialects.scheme_of": internal("pure: reads MINYI_DB"),
     "dialects.redacted": internal("pure: hides a password in a URL"),
-    "dialects.postgres_sql": internal("pure: spells SQL the PostgreSQL way"),
     "drafts.save_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
     "drafts.load_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
     "drafts.delete_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
