@@ -28,10 +28,18 @@ class Settings:
     db_threads: int  # DuckDB worker threads per query
     draft_days: int = 7  # how long a resident's unfinished answers are kept (services/drafts.py)
     link_burst_per_minute: int = 120  # open-link submissions per address per minute unless the link sets its own
+    backup_dir: Path | None = None  # where online backups go (services/backups.py); None: backups/ beside the database
+    backup_every_hours: int = 24  # how often the running app backs up (0: never on a schedule, only on demand)
+    backup_keep: int = 7  # how many backups are kept; older ones are deleted once a new one is complete
 
     @property
     def data_dir(self) -> Path:
         return self.db_path.parent
+
+    @property
+    def backup_folder(self) -> Path:
+        """MINYI_BACKUP_DIR, else a ``backups/`` folder beside the database file."""
+        return self.backup_dir or self.data_dir / "backups"
 
 
 def load(env: dict[str, str] | None = None) -> Settings:
@@ -52,12 +60,30 @@ def load(env: dict[str, str] | None = None) -> Settings:
         db_threads=_db_threads(env.get("MINYI_DB_THREADS")),
         draft_days=_positive(env.get("MINYI_DRAFT_DAYS"), 7),
         link_burst_per_minute=_positive(env.get("MINYI_LINK_BURST_PER_MINUTE"), 120),
+        backup_dir=_folder(env.get("MINYI_BACKUP_DIR")),
+        backup_every_hours=_hours(env.get("MINYI_BACKUP_EVERY_HOURS"), 24),
+        backup_keep=_positive(env.get("MINYI_BACKUP_KEEP"), 7),
     )
 
 
 def _positive(value: str | None, default: int) -> int:
     """A positive whole number from the environment, else ``default``."""
     if value and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return default
+
+
+def _folder(value: str | None) -> Path | None:
+    """An absolute folder from the environment (relative to the repository like MINYI_DB), else None."""
+    if not value or not value.strip():
+        return None
+    folder = Path(value.strip())
+    return folder if folder.is_absolute() else ROOT / folder
+
+
+def _hours(value: str | None, default: int) -> int:
+    """A whole number of hours from the environment, 0 allowed (turns a schedule off), else ``default``."""
+    if value and value.strip().isdigit():
         return int(value)
     return default
 
