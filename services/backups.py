@@ -134,12 +134,13 @@ def is_running(db: Database) -> bool:
 
 
 def _new_path(folder: Path, at: dt.datetime) -> Path:
+    """A name after every backup kept: a second backup in the same second gets the next number (the newest is never
+    rotated away, so a number is never used twice)."""
     base = f"minyi-{at:%Y%m%d-%H%M%S}"
-    candidate, n = folder / f"{base}.duckdb", 1
-    while candidate.exists():
-        n += 1
-        candidate = folder / f"{base}-{n}.duckdb"
-    return candidate
+    taken = [_sequence(b.name) for b in list_backups(folder) if b.name.startswith(base + ".") or
+             b.name.startswith(base + "-")]
+    n = max(taken, default=0) + 1
+    return folder / (f"{base}.duckdb" if n == 1 else f"{base}-{n}.duckdb")
 
 
 def _private_files() -> None:
@@ -309,6 +310,7 @@ class BackupScheduler(threading.Thread):
 
 _schedulers_guard = threading.Lock()
 _schedulers: dict[str, BackupScheduler] = {}
+_told: dict[str, bool] = {}  # databases already logged as having no file to back up
 
 
 def scheduler(db: Database, cfg: settings_module.Settings | None = None, **options: float) -> BackupScheduler | None:
@@ -316,7 +318,10 @@ def scheduler(db: Database, cfg: settings_module.Settings | None = None, **optio
     admin page finds the same one). None, logged, when ``db`` has no DuckDB file to back up."""
     source = backup_source(db)
     if source is None:
-        log.info("no backup schedule: %s is not a DuckDB file (back PostgreSQL up with pg_dump)", db.path)
+        with _schedulers_guard:
+            told, _told[str(db.path)] = str(db.path) in _told, True
+        if not told:  # once per database: the admin page asks on every run
+            log.warning("no backup schedule: %s is not a DuckDB file (back PostgreSQL up with pg_dump)", db.path)
         return None
     key = str(source.resolve())
     with _schedulers_guard:
@@ -343,7 +348,8 @@ def restore(backup: Path, cfg: settings_module.Settings | None = None) -> Restor
     Refuses, changing nothing, a file that is not a Minyi backup (NotABackup), one from a newer Minyi
     (DatabaseTooNew), the database file itself (BackupRefused) and a database the app holds (DatabaseLocked). The
     current database (and its WAL) is renamed aside to ``<name>.before-restore-<time>`` first and put back if the
-    copy or its first open fails; after a success it stays there for the admin to delete."""
+    copy or its first open fails; after a success it stays there for the admin to delete. Every sign-in session in
+    the restored database is ended, so a session signed out after the backup cannot come back with it."""
     cfg = cfg or settings_module.load()
     target = cfg.db_path
     backup = backup.resolve()
@@ -376,6 +382,7 @@ def restore(backup: Path, cfg: settings_module.Settings | None = None) -> Restor
         db = open_database(target)  # upgrades an older backup, moves id sequences past the rows
         try:
             backup_store.drop_marker(db)
+            backup_store.end_sessions(db, now())  # everyone signs in again: no session revoked since comes back
             counts = backup_store.row_counts(db)
         finally:
             db.close()

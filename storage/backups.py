@@ -113,6 +113,12 @@ def drop_marker(db: Database) -> None:
     db.execute(f"DROP TABLE IF EXISTS {MARKER}")
 
 
+def end_sessions(db: Database, at: dt.datetime) -> int:
+    """End every sign-in session a restored database holds: a session signed out or revoked after the backup was
+    taken would otherwise be valid again. Returns how many were ended."""
+    return len(db.query("UPDATE user_sessions SET revoked_at = ? WHERE revoked_at IS NULL RETURNING 1", [at]))
+
+
 def row_counts(db: Database) -> dict[str, int]:
     """Rows in every table of the database (the marker aside): how a restore is checked against its backup."""
     names = [r[0] for r in db.query(

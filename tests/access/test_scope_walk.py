@@ -370,7 +370,7 @@ DECISIONS: dict[str, Decision] = {
                                             "own id, naming a file listed in the backup folder"),
     **{f"backups.{name}": internal("the whole database, no unit's part of it: services.backups, for the app's backup "
                                    "thread, an admin of the top unit (may_manage) or manage.py backup/restore")
-       for name in ("copy_into", "read_marker", "drop_marker", "row_counts", "file_row_counts", "record_run",
+       for name in ("copy_into", "read_marker", "drop_marker", "end_sessions", "row_counts", "file_row_counts", "record_run",
                     "recent_runs")},
     "households.as_table": internal("pure: records as an Arrow table"),
     "households.unit_levels": TREE,

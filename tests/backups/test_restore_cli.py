@@ -137,3 +137,25 @@ def test_backup_command_needs_a_database(tmp_path):
     missing = run(tmp_path / "none.duckdb", "--lang", "en", "backup")
     assert missing.returncode == 1 and "no database" in missing.stderr
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_a_session_signed_out_after_the_backup_does_not_come_back_with_the_restore(tmp_path):
+    from auth import sessions
+    from tests.conftest import build_tree, make_principal
+
+    target = tmp_path / "minyi.duckdb"
+    cfg = settings.load({"MINYI_DB": str(target)})
+    db = open_database(target)
+    admin = make_principal(db, "root_admin", "admin", build_tree(db).district)
+    cookie = sessions.start_session(db, admin, "s", 1)
+    outcome = backups.take_backup(db, cfg)
+    sessions.end_session(db, cookie, "s")  # signed out after the backup was taken
+    assert sessions.principal_from_cookie(db, cookie, "s") is None
+    db.close()
+    backups.restore(outcome.file.path, cfg)
+    db = open_database(target)
+    try:
+        assert sessions.principal_from_cookie(db, cookie, "s") is None
+        assert db.query("SELECT count(*) FROM users").single_value() == 1
+    finally:
+        db.close()
