@@ -334,6 +334,16 @@ def scheduler(db: Database, cfg: settings_module.Settings | None = None, **optio
         return found
 
 
+def _aside_name(target: Path) -> Path:
+    """A name for the current database beside it that no earlier restore has used."""
+    base = f"{target.name}.before-restore-{now():%Y%m%d-%H%M%S}"
+    candidate, n = target.with_name(base), 1
+    while candidate.exists() or Path(f"{candidate}.wal").exists():
+        n += 1
+        candidate = target.with_name(f"{base}-{n}")
+    return candidate
+
+
 @dataclass(frozen=True)
 class RestoreOutcome:
     target: Path
@@ -367,10 +377,11 @@ def restore(backup: Path, cfg: settings_module.Settings | None = None) -> Restor
             pass  # a broken or newer current database is set aside like any other
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     wal = Path(f"{target}.wal")
-    aside = target.with_name(f"{target.name}.before-restore-{now():%Y%m%d-%H%M%S}") if target.exists() else None
+    aside = _aside_name(target) if target.exists() or wal.exists() else None
     if aside is not None:
-        os.replace(target, aside)
-        if wal.exists():
+        if target.exists():
+            os.replace(target, aside)
+        if wal.exists():  # never replayed onto the backup: it belongs to the database set aside
             os.replace(wal, Path(f"{aside}.wal"))
     partial = target.with_name(f".{target.name}.restoring")
     try:
@@ -378,6 +389,8 @@ def restore(backup: Path, cfg: settings_module.Settings | None = None) -> Restor
         shutil.copyfile(backup, partial)
         os.chmod(partial, 0o600)
         _fsync(partial)
+        if partial.stat().st_size != backup.stat().st_size:
+            raise OSError(f"the copy of {backup} is incomplete")
         os.replace(partial, target)
         db = open_database(target)  # upgrades an older backup, moves id sequences past the rows
         try:
@@ -389,7 +402,8 @@ def restore(backup: Path, cfg: settings_module.Settings | None = None) -> Restor
     except BaseException:
         _remove(partial, target, wal)
         if aside is not None:
-            os.replace(aside, target)
+            if aside.exists():
+                os.replace(aside, target)
             if Path(f"{aside}.wal").exists():
                 os.replace(Path(f"{aside}.wal"), wal)
         raise

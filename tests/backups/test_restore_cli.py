@@ -159,3 +159,18 @@ def test_a_session_signed_out_after_the_backup_does_not_come_back_with_the_resto
         assert db.query("SELECT count(*) FROM users").single_value() == 1
     finally:
         db.close()
+
+
+def test_two_restores_in_the_same_second_keep_both_databases_they_set_aside(demo_backup, tmp_path, monkeypatch):
+    _, _, backup = demo_backup
+    target = tmp_path / "minyi.duckdb"
+    open_database(target).close()
+    original = digest(target)
+    at = settings.now()
+    monkeypatch.setattr(backups, "now", lambda: at)
+    cfg = settings.load({"MINYI_DB": str(target)})
+    first = backups.restore(backup, cfg)
+    second = backups.restore(backup, cfg)
+    assert first.aside != second.aside
+    assert digest(first.aside) == original  # the database before any restore is still there
+    assert second.aside.exists()
