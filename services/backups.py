@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -246,10 +247,11 @@ class _Request:
 class BackupScheduler(threading.Thread):
     """The app's one backup thread: every ``check_every`` seconds it backs up when one is due (is_due), and at once
     when an admin asks (request_now). Backups run one after the other in this thread, never two at a time; the first
-    scheduled check waits ``first_delay`` seconds so a start is not slowed by a backup."""
+    scheduled check waits ``first_delay`` seconds so a start is not slowed by a backup, and a scheduled backup that
+    failed is tried again after ``retry_after`` seconds (an admin's request runs at once all the same)."""
 
     def __init__(self, db: Database, cfg: settings_module.Settings, *, check_every: float = 60.0,
-                 first_delay: float = 300.0) -> None:
+                 first_delay: float = 300.0, retry_after: float = 1800.0) -> None:
         super().__init__(name="minyi-backup-scheduler", daemon=True)
         self.db = db
         self.cfg = cfg
@@ -260,6 +262,8 @@ class BackupScheduler(threading.Thread):
         self._requests: list[_Request] = []
         self._guard = threading.Lock()
         self.last_outcome: BackupOutcome | None = None
+        self.retry_after = retry_after
+        self._retry_at = 0.0  # monotonic time before which a failed scheduled backup is not tried again
         # A daemon thread still inside DuckDB at interpreter exit aborts the process: stop it first.
         atexit.register(self.stop, wait=True)
 
@@ -290,8 +294,10 @@ class BackupScheduler(threading.Thread):
             try:
                 if request is not None:
                     self.last_outcome = take_backup(self.db, self.cfg, origin="manual", actor_id=request.actor_id)
-                elif is_due(self.cfg, now()):
+                elif is_due(self.cfg, now()) and time.monotonic() >= self._retry_at:
                     self.last_outcome = take_backup(self.db, self.cfg, origin="schedule")
+                    if self.last_outcome.error is not None:  # a full disk stays full for a while: no run a minute
+                        self._retry_at = time.monotonic() + self.retry_after
             except Exception:  # noqa: BLE001 - take_backup reports its own failures; anything else is retried
                 log.exception("the backup scheduler failed; trying again at the next check")
             finally:

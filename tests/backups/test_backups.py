@@ -251,3 +251,28 @@ def test_read_marker_refuses_files_that_are_not_minyi_backups(file_db, tmp_path)
     outcome = backups.take_backup(file_db, config(Path(file_db.path)))
     marker = backup_store.read_marker(outcome.file.path)
     assert marker["format"] == backup_store.FORMAT and "m0600_backup_runs" in marker["applied_migrations"]
+
+
+def test_a_failing_scheduled_backup_is_not_retried_at_every_check(file_db, monkeypatch):
+    cfg = config(Path(file_db.path), backup_every_hours=24)
+
+    def full_disk(db, target, marker):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup_store, "copy_into", full_disk)
+    worker = backups.BackupScheduler(file_db, cfg, check_every=0.02, first_delay=0.0)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not backup_store.recent_runs(file_db) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # some 25 more checks
+        assert worker.request_now(None)  # an admin may still try at once
+        deadline = time.monotonic() + 30
+        while worker.busy and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        worker.stop(wait=True)
+    runs = backup_store.recent_runs(file_db)
+    assert [(r.origin, r.ok) for r in runs] == [("manual", False), ("schedule", False)]
+    assert "No space left on device" in runs[1].error
