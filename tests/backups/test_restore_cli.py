@@ -95,8 +95,7 @@ def test_restore_refuses_while_the_app_holds_the_database(demo_backup, tmp_path)
     assert backup_store.file_row_counts(target)["responses"] == 0  # not the backup's
 
 
-def test_restore_refuses_what_is_not_a_minyi_backup(demo_backup, tmp_path):
-    _, _, backup = demo_backup
+def test_restore_refuses_what_is_not_a_minyi_backup(tmp_path):
     target = tmp_path / "minyi.duckdb"
     assert run(target, "init").returncode == 0
     before = digest(target)
