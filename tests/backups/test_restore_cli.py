@@ -58,6 +58,13 @@ def test_a_restored_backup_has_the_sources_stats_and_row_counts(demo_backup, tmp
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout) == stats
     assert f"{counts['responses']}" in restored.stdout
+    # the restored database takes new rows: its id sequences came back past every row
+    assert run(target, "unit", "add", "NEW01", "新设区").returncode == 0
+    db = open_database(target)
+    try:
+        assert backup_store.row_counts(db)["org_units"] == counts["org_units"] + 1
+    finally:
+        db.close()
 
 
 def test_restore_keeps_the_current_database_aside(demo_backup, tmp_path):
