@@ -275,3 +275,23 @@ def test_a_failing_scheduled_backup_is_not_retried_at_every_check(file_db, monke
     runs = backup_store.recent_runs(file_db)
     assert [(r.origin, r.ok) for r in runs] == [("manual", False), ("schedule", False)]
     assert "No space left on device" in runs[1].error
+
+
+def test_the_app_start_runs_the_one_backup_thread_the_page_finds(tmp_path, monkeypatch):
+    from services.startup import start_app
+    from storage.db import shared_database
+
+    path = tmp_path / "app" / "minyi.duckdb"
+    monkeypatch.setenv("MINYI_DB", str(path))
+    cfg = settings.load()
+    start_app(cfg)
+    start_app(cfg)  # a second start in the same process starts no second thread
+    db = shared_database(path)
+    started = [th for th in threading.enumerate() if th.name == "minyi-backup-scheduler" and th.db is db]
+    try:
+        assert len(started) == 1 and started[0].is_alive()
+        assert backups.scheduler(db, cfg) is started[0]  # what the admin page asks for
+    finally:
+        for worker in started:
+            worker.stop(wait=True)
+        db.close()
