@@ -31,6 +31,10 @@ class Settings:
     db_pool_size: int = 12  # PostgreSQL connections per process (MINYI_DB_POOL)
     data_folder: Path | None = None  # MINYI_DATA_DIR: where the key and setup code live; default beside the DuckDB file
 
+    backup_dir: Path | None = None  # where online backups go (services/backups.py); None: backups/ beside the database
+    backup_every_hours: int = 24  # how often the running app backs up (0: never on a schedule, only on demand)
+    backup_keep: int = 7  # how many backups are kept; older ones are deleted once a new one is complete
+
     @property
     def on_server(self) -> bool:
         """Whether the database is a server (a postgresql:// URL) rather than a DuckDB file."""
@@ -41,6 +45,11 @@ class Settings:
         if self.data_folder is not None:
             return self.data_folder
         return ROOT / "data" if isinstance(self.db_path, str) else self.db_path.parent
+
+    @property
+    def backup_folder(self) -> Path:
+        """MINYI_BACKUP_DIR, else a ``backups/`` folder beside the database file."""
+        return self.backup_dir or self.data_dir / "backups"
 
 
 def load(env: dict[str, str] | None = None) -> Settings:
@@ -73,12 +82,30 @@ def load(env: dict[str, str] | None = None) -> Settings:
         link_burst_per_minute=_positive(env.get("MINYI_LINK_BURST_PER_MINUTE"), 120),
         db_pool_size=_positive(env.get("MINYI_DB_POOL"), 12),
         data_folder=data_folder,
+        backup_dir=_folder(env.get("MINYI_BACKUP_DIR")),
+        backup_every_hours=_hours(env.get("MINYI_BACKUP_EVERY_HOURS"), 24),
+        backup_keep=_positive(env.get("MINYI_BACKUP_KEEP"), 7),
     )
 
 
 def _positive(value: str | None, default: int) -> int:
     """A positive whole number from the environment, else ``default``."""
     if value and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return default
+
+
+def _folder(value: str | None) -> Path | None:
+    """An absolute folder from the environment (relative to the repository like MINYI_DB), else None."""
+    if not value or not value.strip():
+        return None
+    folder = Path(value.strip())
+    return folder if folder.is_absolute() else ROOT / folder
+
+
+def _hours(value: str | None, default: int) -> int:
+    """A whole number of hours from the environment, 0 allowed (turns a schedule off), else ``default``."""
+    if value and value.strip().isdigit():
         return int(value)
     return default
 

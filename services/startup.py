@@ -44,6 +44,9 @@ def start_app(cfg: settings_module.Settings | None = None) -> StartupReport:
         return StartupReport()
     settings_module.cookie_secret(cfg)
     report = prepare(db, cfg)
+    from services import backups
+
+    backups.scheduler(db, cfg)  # the process's one backup thread (MINYI_BACKUP_EVERY_HOURS)
     for error in report.template_errors:
         log.warning("survey template skipped: %s", error.message("en"))
     if report.setup_code:
