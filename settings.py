@@ -30,7 +30,6 @@ class Settings:
     link_burst_per_minute: int = 120  # open-link submissions per address per minute unless the link sets its own
     db_pool_size: int = 12  # PostgreSQL connections per process (MINYI_DB_POOL)
     data_folder: Path | None = None  # MINYI_DATA_DIR: where the key and setup code live; default beside the DuckDB file
-
     backup_dir: Path | None = None  # where online backups go (services/backups.py); None: backups/ beside the database
     backup_every_hours: int = 24  # how often the running app backs up (0: never on a schedule, only on demand)
     backup_keep: int = 7  # how many backups are kept; older ones are deleted once a new one is complete

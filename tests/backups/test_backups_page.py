@@ -41,6 +41,7 @@ def _links(at) -> list[str]:
     return [m for element in at.get("html") for m in LINK.findall(element.proto.body)]
 
 
+@pytest.mark.duckdb_only
 def test_admin_of_the_top_unit_backs_up_now_and_downloads_it_once(world):
     db, _, admin = world
     cfg = settings.load()
@@ -72,6 +73,7 @@ def test_admin_of_the_top_unit_backs_up_now_and_downloads_it_once(world):
     assert taken.path.exists()  # served in place, never deleted like an export
 
 
+@pytest.mark.duckdb_only
 def test_a_failed_backup_is_shown_with_its_reason_in_english(world):
     db, _, admin = world
     now = settings.now()
@@ -84,6 +86,7 @@ def test_a_failed_backup_is_shown_with_its_reason_in_english(world):
     assert list(at.dataframe[0].value["Status"]) == ["Failed"]
 
 
+@pytest.mark.duckdb_only
 def test_a_town_admin_and_a_leader_are_refused(world):
     db, tree, _ = world
     backups.take_backup(db, settings.load(), origin="cli")
@@ -98,3 +101,13 @@ def test_a_town_admin_and_a_leader_are_refused(world):
         backups.issue_download(db, town_admin, settings.load(), backups.list_backups(settings.load().backup_folder)[0].name)
     assert backups.issue_download(db, make_principal(db, "a2", "admin", tree.district), settings.load(),
                                   "../minyi.duckdb") is None  # only a name listed in the backup folder
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_page_says_to_use_pg_dump_and_offers_no_backup(world):
+    db, _, admin = world
+    assert db.engine == "postgres"
+    at = page_test(PAGE, admin).run()
+    assert not at.exception
+    assert "pg_dump" in _texts(at, "info")
+    assert not at.button
