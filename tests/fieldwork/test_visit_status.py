@@ -234,7 +234,7 @@ def test_two_processes_writing_visits_at_once_refresh_one_at_a_time_and_end_equa
             try:
                 for i in range(6):
                     code = codes[i % len(codes)]
-                    at = D(2026, 11, 3 + i, 9) + dt.timedelta(minutes=len(name))
+                    at = D(2026, 11, 3 + i, 9)  # the same moment in every writer: ties broken by visit id
                     saved = visits.record_visit(db, ALL, _new_visit(
                         w, code, at, "met" if i % 2 else "not_home", key=f"{name}-{i}", follow_up=i % 3 == 0,
                         problems=[problems.NewProblem(f"{name}-{i}/p", "环境卫生", "楼道堆物")] if i % 2 else []))
