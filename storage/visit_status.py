@@ -31,6 +31,8 @@ Both carry the household's grid and active flag so the dashboards group by grid 
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +156,16 @@ def rebuild(tx: Tx) -> None:
 
 
 _log = logging.getLogger(__name__)
+# One settle per Database at a time in this process, before the lock across processes: the threads waiting behind
+# it then hold no pooled connection, so the one settling always gets one (a pool of N connections with N threads
+# waiting for the advisory lock on them would leave the holder none for its transaction).
+_local: weakref.WeakKeyDictionary[Database, threading.Lock] = weakref.WeakKeyDictionary()
+_local_guard = threading.Lock()
+
+
+def _local_lock(db: Database) -> threading.Lock:
+    with _local_guard:
+        return _local.setdefault(db, threading.Lock())
 
 
 def generation(db: Database | Tx) -> int:
@@ -168,7 +180,7 @@ def settle(db: Database) -> None:
     across every process on the database (db.dialect.exclusive_wait), each from a snapshot taken once the lock is
     held, so it includes every write whose own settle is waiting behind it."""
     try:
-        with db.dialect.exclusive_wait(db, _KEY), db.transaction() as tx:
+        with _local_lock(db), db.dialect.exclusive_wait(db, _KEY), db.transaction() as tx:
             marks = tx.query("SELECT seq, household_id, everything FROM visit_status_dirty").rows
             if not marks:
                 return

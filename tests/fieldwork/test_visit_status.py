@@ -203,11 +203,13 @@ def test_two_processes_writing_visits_at_once_refresh_one_at_a_time_and_end_equa
     """Two Database objects on one PostgreSQL database (two pools: as two app processes) save visits, problems and
     problem steps to the same households from several threads at once. Their refreshes never overlap (one at a
     time across pools: an advisory lock, not a lock of one Database), none fails, nothing is left unsettled, and
-    the status equals a rebuild from the raw rows, read through either."""
+    the status equals a rebuild from the raw rows, read through either. Each pool has fewer connections than
+    writers: threads waiting for the refresh must not hold them all while the one refreshing needs one."""
     import threading
     import time
 
     caplog.set_level(logging.INFO)
+    monkeypatch.setenv("MINYI_DB_POOL", "3")
     first, second = open_database(fresh_target), open_database(fresh_target)
     try:
         w = seed_world(first)
@@ -244,16 +246,18 @@ def test_two_processes_writing_visits_at_once_refresh_one_at_a_time_and_end_equa
                 failures.append(exc)
 
         threads = [threading.Thread(target=writer, args=(db, f"{tag}{n}"))
-                   for tag, db in (("a", first), ("b", second)) for n in range(3)]
+                   for tag, db in (("a", first), ("b", second)) for n in range(4)]
         for th in threads:
             th.start()
+        deadline = time.monotonic() + 120
         for th in threads:
-            th.join(120)
+            th.join(max(0.0, deadline - time.monotonic()))
+        assert not any(th.is_alive() for th in threads), "writers stuck (pool exhausted by waiting refreshes?)"
         assert not failures, failures
         assert most[0] == 1  # never two refreshes at once, although two pools wrote at once
         assert not [r for r in caplog.records if "visit status refresh failed" in r.getMessage()]
         assert first.query("SELECT count(*) FROM visit_status_dirty").single_value() == 0
-        assert first.query("SELECT count(*) FROM visits").single_value() == 36
+        assert first.query("SELECT count(*) FROM visits").single_value() == 48
         kept = _snapshot(first)
         assert kept == _rebuilt(first) == _snapshot(second)
         total, counts = worklists.campaign_counts(second, ALL, w.campaign_id)
