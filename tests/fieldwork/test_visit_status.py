@@ -304,3 +304,52 @@ def test_coverage_kept_in_one_process_follows_a_visit_saved_by_another(fresh_tar
         assert (after.covered, after.make_up) == (1, before.make_up - 1)
     finally:
         db.close()
+
+
+_WRITE_VISITS = """
+import datetime as dt, logging, sys, time
+from storage import visits
+from storage.db import Scope, open_database
+url, name, start, cadre, campaign, *homes = sys.argv[1:]
+failed = []
+class Count(logging.Handler):
+    def emit(self, record):
+        failed.append(record)
+logging.getLogger("storage.visit_status").addHandler(Count(logging.ERROR))
+db = open_database(url)
+time.sleep(max(0.0, float(start) - time.time()))  # both processes begin together
+for i in range(15):
+    visits.record_visit(db, Scope.everything(), visits.NewVisit(
+        f"{name}-{i}", int(homes[i % len(homes)]), int(cadre), dt.datetime(2026, 11, 3 + i, 9),
+        "met" if i % 2 else "not_home", campaign_id=int(campaign), follow_up=i % 3 == 0))
+db.close()
+sys.exit(3 if failed else 0)
+"""
+
+
+@pytest.mark.postgres
+def test_two_real_processes_saving_visits_at_once_never_fail_a_refresh(fresh_target):
+    """Two app processes (real ones) save visits to the same households at the same time: no refresh fails in
+    either (two refreshes at once would conflict on the same status rows), nothing is left unsettled, and the
+    status equals a rebuild from the raw rows."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    db = open_database(fresh_target)
+    try:
+        w = seed_world(db)
+        start = str(time.time() + 3)
+        homes = [str(w.hh[c]) for c in ("H101", "H102", "H201")]
+        procs = [subprocess.Popen([sys.executable, "-c", _WRITE_VISITS, fresh_target, name, start,
+                                   str(w.admin.user_id), str(w.campaign_id), *homes],
+                                  cwd=Path(__file__).resolve().parents[2], stderr=subprocess.PIPE, text=True)
+                 for name in ("p1", "p2")]
+        outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+        assert [code for code, _ in outcomes] == [0, 0], outcomes
+        assert db.query("SELECT count(*) FROM visits").single_value() == 30
+        assert db.query("SELECT count(*) FROM visit_status_dirty").single_value() == 0
+        assert _snapshot(db) == _rebuilt(db)
+    finally:
+        db.close()
