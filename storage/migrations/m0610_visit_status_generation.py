@@ -9,6 +9,6 @@ if TYPE_CHECKING:
     from storage.db import Tx
 
 
-def up(tx: "Tx") -> None:
+def up(tx: Tx) -> None:
     tx.execute("CREATE TABLE visit_status_generation (n BIGINT NOT NULL)")
     tx.execute("INSERT INTO visit_status_generation (n) VALUES (0)")

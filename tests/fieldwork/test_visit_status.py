@@ -260,7 +260,7 @@ def test_two_processes_writing_visits_at_once_refresh_one_at_a_time_and_end_equa
         assert first.query("SELECT count(*) FROM visits").single_value() == 48
         kept = _snapshot(first)
         assert kept == _rebuilt(first) == _snapshot(second)
-        total, counts = worklists.campaign_counts(second, ALL, w.campaign_id)
+        total, _ = worklists.campaign_counts(second, ALL, w.campaign_id)
         assert (total.households, total.covered, total.attempted) == (5, 3, 0)
     finally:
         first.close()
