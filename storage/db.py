@@ -424,6 +424,8 @@ def _check_owner(db: Database) -> None:
     from storage import migrations
 
     tables = set(db.table_names())
+    if migrations.COPY_MARK in tables:  # a copy stopped before it had migrated the target: not another app's
+        raise IncompleteCopy(redacted(db.path), target=redacted(db.path))
     if migrations.TABLE not in tables and tables:
         shown = sorted(tables)[:5]
         raise ForeignDatabase(", ".join(shown), url=redacted(db.path), tables=", ".join(shown))
