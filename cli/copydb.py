@@ -7,6 +7,7 @@ import argparse
 from cli.stats import stats_document
 from i18n import t
 from storage import copy
+from storage.db import engine_errors
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +39,10 @@ def cmd_copy_db(args: argparse.Namespace) -> int:
                       flush=True)
 
             copied = copy.copy_all(src, dst, chunk_rows=max(1, args.chunk_rows), progress=progress)
-            differences = list(copy.iter_differences(stats_document(src), stats_document(dst)))
+            try:
+                differences = list(copy.iter_differences(stats_document(src), stats_document(dst)))
+            except engine_errors() as exc:  # the figures cannot be computed on one side: the check did not pass
+                raise copy.CopyFailed(str(exc), table="stats --json", reason=copy.first_line(exc)) from exc
             if differences:
                 raise copy.CopyMismatch(differences[0], table="stats --json", what="; ".join(differences[:3]))
             copy.finish(dst)

@@ -170,7 +170,11 @@ def begin(target: Database, source: str) -> None:
     target.execute(f"CREATE TABLE IF NOT EXISTS {migrations.COPY_MARK} (source VARCHAR NOT NULL,"
                    " started_at TIMESTAMP NOT NULL)")
     target.execute(f"INSERT INTO {migrations.COPY_MARK} VALUES (?, ?)", [shown(source), datetime.now()])
-    migrations.apply(target)
+    try:
+        migrations.apply(target)
+    except engine_errors() as exc:
+        log.error("copy stopped while migrating the target: %s", exc, exc_info=exc)
+        raise CopyFailed(str(exc), table="migrations", reason=first_line(exc)) from exc
 
 
 def finish(target: Database) -> None:
@@ -309,9 +313,14 @@ def copy_all(source: Database, target: Database, *, chunk_rows: int = CHUNK_ROWS
         copy_sequences(source, target)
     except engine_errors() as exc:
         log.error("copy stopped at %s: %s", current, exc, exc_info=exc)
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CopyFailed(reason, table=current, reason=reason) from exc
+        raise CopyFailed(str(exc), table=current, reason=first_line(exc)) from exc
     return copied
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an engine's error (the rest is context for the log)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def iter_differences(a: Any, b: Any, path: str = "") -> Iterator[str]:
