@@ -40,9 +40,13 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 POSTGRES_MIN_VERSION = 150000  # PostgreSQL 15
 
 
+# ``scheme:`` at the start: a server, even when mistyped (``postgresql:/db`` must not become a folder ``postgresql:``)
+URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+
+
 def is_url(target: str) -> bool:
-    """Whether MINYI_DB names a server (``scheme://…``) rather than a file."""
-    return "://" in target
+    """Whether MINYI_DB names a server (``scheme://…``, or anything starting ``scheme:``) rather than a file."""
+    return "://" in target or URL_START.match(target) is not None
 
 
 def scheme_of(target: str) -> str:
