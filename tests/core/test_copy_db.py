@@ -199,3 +199,38 @@ def test_a_copy_that_fails_on_a_table_says_where_and_keeps_the_mark(source, empt
     assert "复制在 answers 处中断" in err and "Traceback" not in err
     with pytest.raises(IncompleteCopy):
         open_database(empty_target)
+
+
+@pytest.mark.postgres
+def test_the_command_line_works_on_postgresql_while_the_app_serves(fresh_target, tmp_path):
+    """No file lock on a server: an admin adds the district and its administrator from the command line while the
+    app runs on the same database, and the running app signs that administrator in."""
+    import re
+
+    import httpx
+
+    from tests.conftest import start_app, stop_app
+
+    app = start_app(tmp_path, env={"MINYI_DB": fresh_target, "MINYI_DATA_DIR": str(tmp_path / "data"),
+                                   "MINYI_SECRET": "s"})
+    try:
+        with httpx.Client(base_url=app.url, timeout=30) as web:
+            assert web.get("/login").status_code == 303  # no administrator yet: the app sends the visitor to /setup
+            assert manage("unit", "add", "D01", "清河区", db=fresh_target).returncode == 0
+            added = subprocess.run([sys.executable, "manage.py", "user", "add", "root", "--role", "admin", "--unit",
+                                    "D01"], cwd=ROOT, env={**os.environ, "MINYI_DB": fresh_target, "MINYI_SECRET": "s",
+                                                            "MINYI_DATA_DIR": str(tmp_path / "data")},
+                                   input="root-pass-2026\n", capture_output=True, text=True, timeout=120)
+            assert added.returncode == 0, added.stderr
+            form = web.get("/login")
+            assert form.status_code == 200  # the app sees the administrator the CLI created
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+            signed = web.post("/login", data={"csrf": csrf, "username": "root", "password": "root-pass-2026",
+                                              "next": "/"})
+            assert signed.status_code == 303 and "minyi_session" in signed.cookies
+            listed = manage("user", "list", "--json", db=fresh_target)
+            assert listed.returncode == 0, listed.stderr
+            assert [u["username"] for u in json.loads(listed.stdout)] == ["root"]
+            assert web.get("/healthz").status_code == 200
+    finally:
+        stop_app(app)
