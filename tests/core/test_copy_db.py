@@ -138,6 +138,9 @@ def test_copy_refuses_the_same_database_a_missing_or_foreign_source_and_a_full_t
         con.execute("CREATE TABLE wp_posts (id INTEGER)")
     out = manage("copy-db", str(foreign), empty_target)
     assert out.returncode == 2 and "不是 Minyi 数据库" in out.stderr
+    out = manage("copy-db", empty_target, str(tmp_path / "back.duckdb"))  # an empty database (or no file at all)
+    assert out.returncode == 2 and ("不是 Minyi 数据库" if PG_BASE else "不存在") in out.stderr
+    assert not (tmp_path / "back.duckdb").exists()
 
     full = fresh_target if PG_BASE else str(tmp_path / "full.duckdb")
     open_database(full).close()
