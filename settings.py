@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -56,7 +57,9 @@ def load(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     target = env.get("MINYI_DB", "data/minyi.duckdb").strip() or "data/minyi.duckdb"
     db: Path | str
-    if "://" in target:  # a server; storage.db refuses schemes it does not speak
+    # a server (storage.dialects.is_url): storage.db refuses a scheme it does not speak and a mistyped URL
+    # (postgresql:/db) rather than making a folder of it
+    if "://" in target or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", target):
         db = target
     else:
         db = Path(target).expanduser()
