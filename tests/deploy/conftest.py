@@ -89,13 +89,14 @@ def two_apps(district: District, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def read(url: str, timeout: float = 30) -> tuple[int, str, dict[str, str]]:
-    """GET ``url``: status, body and headers (an HTTP error is a result here, not an exception)."""
+    """GET ``url``: status, body and headers, names in lower case (an HTTP error is a result here, not an
+    exception)."""
     import urllib.error
     import urllib.request
 
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode(), dict(r.headers)
+            return r.status, r.read().decode(), {k.lower(): v for k, v in r.headers.items()}
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(), dict(exc.headers)
+        return exc.code, exc.read().decode(), {k.lower(): v for k, v in exc.headers.items()}
 
