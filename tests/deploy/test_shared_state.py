@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from auth import setup
 from storage import orgs, users
 
@@ -88,3 +90,17 @@ def test_link_opens_counted_in_one_process_reach_the_database_without_another_op
         time.sleep(0.05)
     assert _opened(db, token) == 3
     counter.close(db)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("secret", [None, "the-same-on-every-machine"])
+def test_the_app_on_postgresql_says_at_start_when_the_cookie_key_is_only_this_machines(fresh_target, tmp_path,
+                                                                                      capsys, secret):
+    import settings
+    from i18n import t
+    from services.startup import start_app
+
+    env = {"MINYI_DB": fresh_target, "MINYI_DATA_DIR": str(tmp_path), **({"MINYI_SECRET": secret} if secret else {})}
+    start_app(settings.load(env))
+    said = t("pgmp.secret_from_file", "zh", file=str(tmp_path / "secret.key")) in capsys.readouterr().out
+    assert said is (secret is None)
