@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,6 +291,8 @@ class LightRun:
     warm: list[Outcome]
     wall: float
     cpu: float
+    client_cpu: float = 0.0  # this bench process (the residents' side)
+    database_cpu: float = 0.0  # PostgreSQL's server processes for the run's database
 
 
 def run_light(base_url: str, token: str, server: psutil.Process, sessions: int, concurrency: int, warmup: int,
@@ -359,7 +362,7 @@ def figures(outcomes: list[Outcome], warm: list[Outcome], wall: float, cpu: floa
     return {
         "submissions/s": f"{acks / wall:.1f}",
         "submit p50 / p95 ms": f"{statistics.median(submit) * 1000:.0f} / {percentile(submit, 0.95) * 1000:.0f}",
-        "server CPU ms/submission": f"{cpu / max(1, acks) * 1000:.1f}",
+        "server CPU ms/submission": f"{cpu / max(1, acks) * 1000:.1f}",  # the app processes
         "acknowledged / stored": f"{acknowledged} / {stored}",
         "lost": f"{acknowledged - stored}",
         "failed sessions": f"{sum(1 for o in outcomes if o.error)}",
@@ -501,7 +504,7 @@ def main(argv: list[str]) -> int:
 
 
 def play(ws_urls: list[str], token: str, servers: list[psutil.Process], sessions: int, concurrency: int,
-         warmup: int, seed: int) -> LightRun:
+         warmup: int, seed: int, database_cpu: Callable[[], float] = lambda: 0.0) -> LightRun:
     """``sessions`` residents over websockets, ``concurrency`` at a time, resident i on process i mod N (what
     HAProxy's round robin does with new browsers), after ``warmup`` residents spread the same way."""
     warm_rng = random.Random(seed)
@@ -528,14 +531,39 @@ def play(ws_urls: list[str], token: str, servers: list[psutil.Process], sessions
     def cpu() -> float:
         return sum(sum(p.cpu_times()[:2]) for p in servers)
 
-    cpu_before = cpu()
+    cpu_before, client_before, database_before = cpu(), _own_cpu(), database_cpu()
     wall_start = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(seed + i,)) for i in range(concurrency)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    return LightRun(outcomes, warm, time.perf_counter() - wall_start, cpu() - cpu_before)
+    run = LightRun(outcomes, warm, time.perf_counter() - wall_start, cpu() - cpu_before)
+    run.client_cpu = _own_cpu() - client_before
+    run.database_cpu = database_cpu() - database_before
+    return run
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this bench process: the simulated residents' side (websocket frames, protobuf)."""
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
+
+
+def postgres_backends_cpu(database: str) -> Callable[[], float]:
+    """A function giving the CPU seconds so far of the PostgreSQL server processes serving ``database`` (their
+    process titles name it), so the server's share of each submission is printed too."""
+    def total() -> float:
+        seconds = 0.0
+        for proc in psutil.process_iter(["cmdline"]):
+            line = " ".join(proc.info["cmdline"] or ())
+            if line.startswith("postgres:") and f" {database} " in f"{line} ":
+                try:
+                    seconds += sum(proc.cpu_times()[:2])
+                except psutil.Error:
+                    pass
+        return seconds
+    return total
 
 
 def engines_run(args: argparse.Namespace) -> int:
@@ -564,7 +592,8 @@ def engines_run(args: argparse.Namespace) -> int:
             try:
                 servers = [psutil.Process(a.process.pid) for a in apps]
                 urls = [a.url.replace("http://", "ws://") + "/_stcore/stream" for a in apps]
-                run = play(urls, token, servers, args.sessions, args.concurrency, args.warmup, args.seed)
+                database_cpu = postgres_backends_cpu(target.rsplit("/", 1)[1]) if target else (lambda: 0.0)
+                run = play(urls, token, servers, args.sessions, args.concurrency, args.warmup, args.seed, database_cpu)
             finally:
                 for app in apps:
                     stop_app(app)
@@ -573,6 +602,10 @@ def engines_run(args: argparse.Namespace) -> int:
             if target is not None:
                 drop_postgres(server, target)
         columns[title] = figures(run.outcomes, run.warm, run.wall, run.cpu, stored)
+        acks = max(1, sum(o.acknowledged for o in run.outcomes))
+        columns[title]["PostgreSQL CPU ms/subm."] = f"{run.database_cpu / acks * 1000:.1f}" if target else "-"
+        columns[title]["bench client CPU ms/subm."] = f"{run.client_cpu / acks * 1000:.1f}"
+        columns[title]["all CPU / wall (cores)"] = f"{(run.cpu + run.database_cpu + run.client_cpu) / run.wall:.2f}"
         rates[title] = sum(o.acknowledged for o in run.outcomes) / run.wall
         acknowledged = sum(o.acknowledged for o in run.outcomes + run.warm)
         ok = ok and stored == acknowledged and not any(o.error for o in run.outcomes)
