@@ -29,6 +29,19 @@ the light path (/lite, light/routes.py) over plain HTTP — one GET for the
 form, one form POST to submit, keep-alive connections as a phone's browser
 would hold — against the same server, and its figures are printed beside the
 websocket ones.
+
+With --db postgresql://… (any database on the server: each run gets a scratch
+database there, dropped afterwards) the residents answer on DuckDB, then on
+PostgreSQL with each count of --processes (default 1,2) app processes, each
+resident on process i mod N as HAProxy's round robin places new browsers;
+the figures are printed side by side with each count's ratio to one process,
+the CPU of the app processes, of PostgreSQL's server processes and of this
+client per submission, and how idle the machine was (another load on the
+machine shows as a lower ceiling, not as app cost). --kill --db kills one
+PostgreSQL-backed process instead.
+
+    /work/venv/bin/python bench/load_fill.py --db "$MINYI_TEST_PG" --sessions 1500 --concurrency 50
+    /work/venv/bin/python bench/load_fill.py --db "$MINYI_TEST_PG" --sessions 1000 --kill
 """
 
 from __future__ import annotations
@@ -293,6 +306,7 @@ class LightRun:
     cpu: float
     client_cpu: float = 0.0  # this bench process (the residents' side)
     database_cpu: float = 0.0  # PostgreSQL's server processes for the run's database
+    idle: float = 0.0  # the whole machine's idle CPU seconds over the run
 
 
 def run_light(base_url: str, token: str, server: psutil.Process, sessions: int, concurrency: int, warmup: int,
@@ -532,6 +546,7 @@ def play(ws_urls: list[str], token: str, servers: list[psutil.Process], sessions
         return sum(sum(p.cpu_times()[:2]) for p in servers)
 
     cpu_before, client_before, database_before = cpu(), _own_cpu(), database_cpu()
+    idle_before = psutil.cpu_times().idle
     wall_start = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(seed + i,)) for i in range(concurrency)]
     for th in threads:
@@ -541,6 +556,7 @@ def play(ws_urls: list[str], token: str, servers: list[psutil.Process], sessions
     run = LightRun(outcomes, warm, time.perf_counter() - wall_start, cpu() - cpu_before)
     run.client_cpu = _own_cpu() - client_before
     run.database_cpu = database_cpu() - database_before
+    run.idle = psutil.cpu_times().idle - idle_before
     return run
 
 
@@ -606,6 +622,9 @@ def engines_run(args: argparse.Namespace) -> int:
         columns[title]["PostgreSQL CPU ms/subm."] = f"{run.database_cpu / acks * 1000:.1f}" if target else "-"
         columns[title]["bench client CPU ms/subm."] = f"{run.client_cpu / acks * 1000:.1f}"
         columns[title]["all CPU / wall (cores)"] = f"{(run.cpu + run.database_cpu + run.client_cpu) / run.wall:.2f}"
+        columns[title]["machine idle (cores)"] = f"{run.idle / run.wall:.2f}"  # others' work shows as neither
+        used = run.cpu + run.database_cpu + run.client_cpu
+        columns[title]["submissions per CPU s"] = f"{acks / max(used, 1e-9):.1f}"  # what each core gives
         rates[title] = sum(o.acknowledged for o in run.outcomes) / run.wall
         acknowledged = sum(o.acknowledged for o in run.outcomes + run.warm)
         ok = ok and stored == acknowledged and not any(o.error for o in run.outcomes)
