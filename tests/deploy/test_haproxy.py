@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import ROOT, free_port, pick, settle
 from tests.deploy.conftest import read
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.browser]
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 

@@ -19,6 +19,7 @@ THANKS = t("fill.thanks_body", "zh")
 USED = t("fill.state.used", "zh")
 
 
+@pytest.mark.browser
 def test_sign_in_on_one_process_sign_out_on_the_other_ends_it_in_both(two_apps, browser):
     one, other = two_apps
     context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -125,6 +126,7 @@ def _raise_problem(url: str, key: str) -> None:
         db.close()
 
 
+@pytest.mark.browser
 def test_a_problem_changed_elsewhere_shows_on_an_open_dashboard_within_the_refresh(district, two_apps, browser):
     one, other = two_apps
     _raise_problem(district.url, "mp-visit-1")
