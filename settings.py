@@ -135,7 +135,8 @@ def _serving_port(env: dict[str, str]) -> int:
 
 def cookie_secret(settings: Settings) -> str:
     """The secret that signs session cookies: MINYI_SECRET, else a key generated
-    on first start and kept beside the database (mode 0600)."""
+    on first start and kept beside the database (mode 0600), shared by every process that uses that folder (several
+    machines need MINYI_SECRET: each would make a key of its own)."""
     if settings.secret:
         return settings.secret
     key_file = settings.data_dir / "secret.key"
@@ -143,12 +144,19 @@ def cookie_secret(settings: Settings) -> str:
         return key_file.read_text(encoding="utf-8").strip()
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
+    # Written whole under a name of its own, then linked into place: processes starting at the same moment either
+    # create the key or find it complete (creating it in place let a reader see it empty: 81 of 200 rounds of 8).
+    draft = settings.data_dir / f".secret.key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its key
-        return key_file.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(value)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value)
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:  # another process won the race: use its key
+            return key_file.read_text(encoding="utf-8").strip()
+    finally:
+        draft.unlink(missing_ok=True)
     return value
 
 
