@@ -374,6 +374,8 @@ DECISIONS: dict[str, Decision] = {
     "households.as_table": internal("pure: records as an Arrow table"),
     "households.unit_levels": TREE,
     "links.answered_count": public("keyed by the share-link token, the resident's secret (fill page)"),
+    "links.count_burst": public("keyed by the share-link token and the resident's own address; returns only a count"),
+    "links.purge_bursts": internal("removes ended burst windows of every link; returns only a count"),
     "links.claim_tx": public("keyed by the share-link token, the resident's secret (submission)"),
     "links.existing_response_id": public("keyed by the client key the resident's own browser made (idempotent submit)"),
     "links.get_link": public("keyed by the share-link token, the resident's secret (fill page)"),
@@ -420,8 +422,9 @@ def public_storage_functions() -> set[str]:
         if info.ispkg:
             continue
         module = importlib.import_module(f"storage.{info.name}")
-        for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if fn.__module__ == module.__name__ and not name.startswith("_"):
+        for name, member in inspect.getmembers(module, callable):
+            fn = inspect.unwrap(member) if hasattr(member, "__wrapped__") else member  # a cached function too
+            if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_"):
                 found.add(f"{info.name}.{name}")
     return found
 
