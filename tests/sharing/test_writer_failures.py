@@ -298,3 +298,47 @@ def test_fill_page_says_it_cannot_open_the_survey_when_storage_fails_and_logs_wh
     assert not at.exception  # no traceback for a resident
     assert [e.value for e in at.error] == ["系统暂时无法打开问卷，请稍后再试。"]
     assert any(token in r.getMessage() and "Input/output error" in r.getMessage() for r in caplog.records)
+
+
+# --- a COMMIT the PostgreSQL server itself refuses -------------------------------------------------------------------
+
+
+def _refuse_commits_of(db: Database, pattern: str) -> None:
+    """From now on the server fails, at COMMIT, every transaction that inserted a response whose client key is LIKE
+    ``pattern`` (a deferred constraint trigger: the statements all succeed, the COMMIT does not, nothing is kept)."""
+    db.execute("CREATE TABLE _refused_keys (pattern VARCHAR)")
+    db.execute("INSERT INTO _refused_keys VALUES (?)", [pattern])
+    db.execute("""CREATE FUNCTION _refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $fn$
+                  BEGIN
+                    IF EXISTS (SELECT 1 FROM _refused_keys k WHERE NEW.client_key LIKE k.pattern) THEN
+                      RAISE EXCEPTION 'could not write to file "pg_wal/xlogtemp": No space left on device'
+                        USING ERRCODE = 'disk_full';
+                    END IF;
+                    RETURN NULL;
+                  END $fn$""")
+    db.execute("CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON responses"
+               " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION _refuse_at_commit()")
+
+
+@pytest.mark.postgres
+def test_a_group_commit_the_postgres_server_refuses_thanks_only_what_it_kept(fresh_target, caplog):
+    """Every statement of the group transaction succeeds; the server fails its COMMIT. Nobody of that group may have
+    been thanked yet: each response is then stored on its own, and exactly the ones the server kept are thanked."""
+    db, token, opened = _world(fresh_target)
+    _refuse_commits_of(db, "bad-%")
+    writer = submissions.GroupWriter(db)
+    keys = [f"good-{i}" for i in range(20)] + [f"bad-{i}" for i in range(10)]
+    with caplog.at_level(logging.WARNING):
+        outcome = _submit_all(db, token, opened, keys, writer)
+    writer.close()
+    assert _acknowledged(outcome) == _stored(db) == {k for k in keys if k.startswith("good-")}
+    assert all(isinstance(outcome[k], submissions.SubmitUnavailable) for k in keys if k.startswith("bad-"))
+    assert any("No space left on device" in r.getMessage() for r in caplog.records)
+    assert db.query("SELECT count(*) FROM answers").single_value() == 4 * 20
+    db.execute("DELETE FROM _refused_keys")  # space again: the residents told "answers kept" press Submit once more
+    writer = submissions.GroupWriter(db)
+    again = _submit_all(db, token, opened, [k for k in keys if k.startswith("bad-")], writer)
+    writer.close()
+    assert _acknowledged(again) == {k for k in keys if k.startswith("bad-")}
+    assert db.query("SELECT count(*), count(DISTINCT client_key) FROM responses").first() == (30, 30)
+    db.close()
