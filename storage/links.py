@@ -268,22 +268,31 @@ _BURST_LOCK = threading.Lock()
 _BURST_RETRIES = 8
 
 
-def count_burst(db: Database, token: str, address: str, at: datetime, window_seconds: float) -> int:
-    """Count one submission from ``address`` to link ``token`` at ``at`` and return how many that address has sent
-    in its current window, this one included. A window starts at the address's first submission and lasts
-    ``window_seconds``; the first submission after it ends starts a new one at 1. One UPSERT.
+def count_bursts(db: Database, counts: Sequence[tuple[str, str, int, datetime]], window_seconds: float
+                 ) -> dict[tuple[str, str], int]:
+    """Count submissions per (link token, address): each of ``counts`` is (token, address, how many, at), the keys
+    distinct. Returns for each key how many that address has sent to that link in its current window, these
+    included. A window starts at the address's first submission and lasts ``window_seconds``; the first one after
+    it ends starts a new window with these. One multi-row UPSERT for all the keys.
 
     No Scope: the token and the resident's own address are the key; nothing but a count is returned."""
-    window_over = at - timedelta(seconds=window_seconds)
-    sql = ("INSERT INTO link_submit_bursts AS b (token, address, window_start, hits) VALUES (?, ?, ?, 1)"
+    if not counts:
+        return {}
+    values = ", ".join("(?, ?, ?, ?)" for _ in counts)
+    params: list[object] = [v for token, address, n, at in counts for v in (token, address, at, n)]
+    # every key's window ends window_seconds after its start: compare with each row's own time (excluded.window_start)
+    sql = (f"INSERT INTO link_submit_bursts AS b (token, address, window_start, hits) VALUES {values}"
            " ON CONFLICT (token, address) DO UPDATE SET"
-           " hits = CASE WHEN b.window_start <= ? THEN 1 ELSE b.hits + 1 END,"
-           " window_start = CASE WHEN b.window_start <= ? THEN excluded.window_start ELSE b.window_start END"
-           " RETURNING hits")
+           " hits = CASE WHEN b.window_start <= excluded.window_start - ? * INTERVAL '1 second'"
+           " THEN excluded.hits ELSE b.hits + excluded.hits END,"
+           " window_start = CASE WHEN b.window_start <= excluded.window_start - ? * INTERVAL '1 second'"
+           " THEN excluded.window_start ELSE b.window_start END"
+           " RETURNING token, address, hits")
     with _BURST_LOCK:
         for attempt in range(_BURST_RETRIES):
             try:
-                return int(db.query(sql, [token, address, at, window_over, window_over]).single_value())
+                rows = db.query(sql, [*params, float(window_seconds), float(window_seconds)]).rows
+                return {(str(token), str(address)): int(hits) for token, address, hits in rows}
             except engine_errors() as exc:
                 if not is_race(exc) or attempt == _BURST_RETRIES - 1:
                     raise

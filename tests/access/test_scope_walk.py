@@ -374,7 +374,7 @@ DECISIONS: dict[str, Decision] = {
     "households.as_table": internal("pure: records as an Arrow table"),
     "households.unit_levels": TREE,
     "links.answered_count": public("keyed by the share-link token, the resident's secret (fill page)"),
-    "links.count_burst": public("keyed by the share-link token and the resident's own address; returns only a count"),
+    "links.count_bursts": public("keyed by share-link tokens and the residents' own addresses; returns only counts"),
     "links.purge_bursts": internal("removes ended burst windows of every link; returns only a count"),
     "links.claim_tx": public("keyed by the share-link token, the resident's secret (submission)"),
     "links.existing_response_id": public("keyed by the client key the resident's own browser made (idempotent submit)"),

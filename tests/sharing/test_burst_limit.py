@@ -82,7 +82,7 @@ def test_a_storage_fault_lets_the_resident_through_and_is_logged(db, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(link_store, "count_burst", broken)
+    monkeypatch.setattr(link_store, "count_bursts", broken)
     with caplog.at_level(logging.WARNING):
         assert SubmitLimiter().allow(db, "tok", "1.2.3.4", 1, at(0))
     assert any("burst limit" in r.getMessage() and r.exc_info for r in caplog.records)
