@@ -9,7 +9,8 @@
 # It is a courtesy for honest residents, not a security boundary: single-use
 # tokens are what make "one answer per household" hold. What bounds and shows
 # ballot-stuffing on open links: the per-address burst limit, on for every
-# link (services/limits.py, counted in the database for every app process), and the per-browser id stored on each response
+# link (services/limits.py: counted in the database, so every app process
+# shares it), and the per-browser id stored on each response
 # (services/drafts.py), counted per link on the links page.
 # Resume (断点续答): every answer is sent as it is given and kept as a draft
 # server-side under this browser's random draft id (cookie); where drafts live
