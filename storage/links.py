@@ -1,4 +1,5 @@
-"""Share links: creating, reading, revoking and counting them, and claiming a token in a submit transaction."""
+"""Share links: creating, reading, revoking and counting them, claiming a token in a submit transaction, and the burst
+limit's per-address counters."""
 
 from __future__ import annotations
 
