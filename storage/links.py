@@ -280,7 +280,8 @@ def count_bursts(db: Database, counts: Sequence[tuple[str, str, int, datetime]],
     if not counts:
         return {}
     values = ", ".join("(?, ?, ?, ?)" for _ in counts)
-    params: list[object] = [v for token, address, n, at in counts for v in (token, address, at, n)]
+    # rows locked in key order: two processes counting overlapping keys wait for each other instead of deadlocking
+    params: list[object] = [v for token, address, n, at in sorted(counts) for v in (token, address, at, n)]
     # every key's window ends window_seconds after its start: compare with each row's own time (excluded.window_start)
     sql = (f"INSERT INTO link_submit_bursts AS b (token, address, window_start, hits) VALUES {values}"
            " ON CONFLICT (token, address) DO UPDATE SET"
