@@ -454,13 +454,13 @@ def _submit(request: Request, lang: str, token: str, opened: submissions.OpenedL
     # The same burst limit as the Streamlit page (on by default), and the same per-browser id: the draft
     # cookie both paths share, made here if this browser has none, so repeats count across both paths.
     limit = effective_limit(link.rate_limit_per_minute, _config().link_burst_per_minute)
-    if not link_resources.limiter().allow(token, _client_address(request), limit):
-        return show(posted.screen, notice="fill.rate_limited", status=429)
     draft_id = drafts.valid_draft_id(request.cookies.get(drafts.DRAFT_COOKIE))
     new_browser = draft_id is None
     draft_id = draft_id or drafts.new_draft_id()
     try:
         db = database()
+        if not link_resources.limiter().allow(db, token, _client_address(request), limit):
+            return show(posted.screen, notice="fill.rate_limited", status=429)
         result = submissions.submit(
             db, token=token, survey=opened.survey, version=opened.version or 0, raw=posted.raw,
             client_key=posted.client_key, started_at=posted.started_at, at=settings_module.now(),

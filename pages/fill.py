@@ -9,7 +9,8 @@
 # It is a courtesy for honest residents, not a security boundary: single-use
 # tokens are what make "one answer per household" hold. What bounds and shows
 # ballot-stuffing on open links: the per-address burst limit, on for every
-# link (sharing/ratelimit.py), and the per-browser id stored on each response
+# link (services/limits.py: counted in the database, so every app process
+# shares it), and the per-browser id stored on each response
 # (services/drafts.py), counted per link on the links page.
 # Resume (断点续答): every answer is sent as it is given and kept as a draft
 # server-side under this browser's random draft id (cookie); where drafts live
@@ -114,11 +115,11 @@ def _submit(token: str) -> None:
     fs = _sessions()[token]
     _merge_current_page(fs)
     fs["errors"], fs["notice"] = {}, None
-    if not link_resources.limiter().allow(token, link_resources.client_address(), fs["burst_limit"]):
-        fs["notice"] = "fill.rate_limited"
-        return
     try:
         db = database()
+        if not link_resources.limiter().allow(db, token, link_resources.client_address(), fs["burst_limit"]):
+            fs["notice"] = "fill.rate_limited"
+            return
         result = submissions.submit(
             db, token=token, survey=fs["survey"], version=fs["version"], raw=fs["answers"],
             client_key=fs["client_key"], started_at=fs["started_at"], at=settings_module.now(),

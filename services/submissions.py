@@ -11,12 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
 from services.survey_catalog import survey_version
 from sharing.states import LinkFacts, LinkState, evaluate
 from storage import links as link_store
-from storage.db import Database, StorageUnavailable, is_write_conflict
+from storage.db import Database, StorageUnavailable, engine_errors, is_write_conflict
 from storage.responses import NewResponse, write_response_tx, write_responses_tx
 from surveys import AnswerError, Survey, answer_rows, satisfaction_summary, validate_answers
 
@@ -141,7 +139,7 @@ def open_link(db: Database, token: str | None, at: datetime) -> OpenedLink:
         if link is None or state is not LinkState.OK:
             return OpenedLink(state, link)
         loaded = survey_version(db, link.survey_id)
-    except duckdb.Error as exc:
+    except engine_errors() as exc:
         log.error("opening link %s failed: %s", token, exc, exc_info=exc)
         raise StorageUnavailable(str(exc)) from exc
     if loaded is None:

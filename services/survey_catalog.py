@@ -7,19 +7,26 @@ from functools import lru_cache
 
 from surveys import Survey, TemplateLoad, load_templates, survey_from_dict, survey_to_dict
 from storage import surveys as survey_store
-from storage.db import Database
+from storage.db import Database, engine_errors, is_race
 
 
 def install_templates(db: Database, load: TemplateLoad | None = None) -> list[str]:
     """Publish each built-in template that the database does not have yet as
     version 1, open for responses. Existing surveys are never overwritten:
-    an edited template reaches a database as a new version via the builder."""
+    an edited template reaches a database as a new version via the builder.
+    Several processes starting at once on one database (PostgreSQL) each install what they find missing: the one
+    whose insert of a survey wins publishes it, the others skip it."""
     load = load or load_templates()
     installed = []
     for survey in load.surveys.values():
         if survey_store.get_survey(db, survey.id) is not None:
             continue
-        survey_store.create_survey(db, survey.id, survey.title, survey.kind, source="template")
+        try:
+            survey_store.create_survey(db, survey.id, survey.title, survey.kind, source="template")
+        except engine_errors() as exc:
+            if not is_race(exc):
+                raise
+            continue  # another app process starting at the same moment created it, and publishes it
         survey_store.publish_version(db, survey.id, survey_to_dict(survey))
         survey_store.set_status(db, survey.id, "open")
         installed.append(survey.id)

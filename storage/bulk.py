@@ -97,7 +97,7 @@ def clear_demo_data(db: "Database") -> None:
         tx.execute("CREATE TEMP TABLE _demo_hh AS SELECT id FROM households WHERE is_demo")
         tx.execute("CREATE TEMP TABLE _demo_users AS SELECT id, username FROM users WHERE is_demo")
         tx.execute(
-            "CREATE TEMP TABLE _demo_units AS SELECT id FROM org_units WHERE ? IS NOT NULL AND starts_with(path, ?)",
+            "CREATE TEMP TABLE _demo_units AS SELECT id FROM org_units WHERE ?::VARCHAR IS NOT NULL AND starts_with(path, ?)",
             [root, root],
         )
         try:

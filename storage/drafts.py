@@ -31,7 +31,11 @@ def save_draft(db: Database, draft: Draft) -> None:
 
     No Scope: the draft id is the resident's own secret (public fill page),
     and no staff page reads drafts."""
-    db.execute(f"INSERT OR REPLACE INTO fill_drafts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    db.execute(f"INSERT INTO fill_drafts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+               " ON CONFLICT (draft_id, token) DO UPDATE SET survey_id = excluded.survey_id,"
+               " survey_version = excluded.survey_version, client_key = excluded.client_key,"
+               " answers = excluded.answers, screen = excluded.screen, started_at = excluded.started_at,"
+               " updated_at = excluded.updated_at, expires_at = excluded.expires_at",
                [draft.draft_id, draft.token, draft.survey_id, draft.survey_version, draft.client_key,
                 draft.answers_json, draft.screen, draft.started_at, draft.updated_at, draft.expires_at])
 

@@ -1,14 +1,15 @@
-"""Share links: creating, reading, revoking and counting them, and claiming a token in a submit transaction."""
+"""Share links: creating, reading, revoking and counting them, claiming a token in a submit transaction, and the burst
+limit's per-address counters."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-import duckdb
-
-from storage.db import Database, Scope, Tx
+from storage.db import Database, Scope, Tx, engine_errors, is_race
 
 MODES = ("open", "single_use")
 
@@ -200,7 +201,8 @@ def existing_response_id(tx: Database | Tx, client_key: str) -> int | None:
 
 
 class ClaimConflict(Exception):
-    """Another transaction is claiming the same link right now (DuckDB write-write conflict)."""
+    """Another transaction is claiming the same link right now (a write-write conflict on DuckDB, a serialization
+    failure on PostgreSQL)."""
 
 
 def claim_tx(tx: Tx, token: str, at: datetime, single_use: bool, response_cap: int | None) -> bool:
@@ -209,9 +211,10 @@ def claim_tx(tx: Tx, token: str, at: datetime, single_use: bool, response_cap: i
     claimed < cap. Returns False when refused (used, or cap reached).
 
     The row UPDATE is what makes racing submissions conflict, so exactly one
-    of N racers for a single-use token succeeds. DuckDB reports the loser's
-    write-write conflict as a TransactionException, raised here as
-    ClaimConflict; the transaction is then aborted and must be rolled back.
+    of N racers for a single-use token succeeds. The loser's conflict (DuckDB's
+    write-write conflict; PostgreSQL's serialization failure once the winner
+    has committed, under REPEATABLE READ) is raised here as ClaimConflict; the
+    transaction is then aborted and must be rolled back.
     """
     conditions = ["token = ?"]
     if single_use:
@@ -223,7 +226,9 @@ def claim_tx(tx: Tx, token: str, at: datetime, single_use: bool, response_cap: i
     sql = f"UPDATE share_links SET {assignment} WHERE {' AND '.join(conditions)} RETURNING token"
     try:
         return tx.query(sql, params).first() is not None
-    except duckdb.TransactionException as exc:
+    except engine_errors() as exc:
+        if not is_race(exc):
+            raise
         raise ClaimConflict(str(exc)) from exc
 
 
@@ -252,3 +257,53 @@ def browser_repeats(db: Database, survey_id: str, scope: Scope) -> dict[str, Bro
         [survey_id, scope.like],
     ).rows
     return {r[0]: BrowserRepeats(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows}
+
+
+# --- the burst limit's counters (services/limits.py) ---------------------------------------------------------------
+
+# On DuckDB one process holds the database, so this lock serialises every counter update and two submits from one
+# address never meet on its row; the retry is the guarantee should they still (a write-write conflict, or a duplicate
+# key for two first inserts). On PostgreSQL each update is one autocommit statement whose ON CONFLICT ... DO UPDATE
+# waits for a concurrent writer of the same row (another process) and then counts on top of it.
+_BURST_LOCK = threading.Lock()
+_BURST_RETRIES = 8
+
+
+def count_bursts(db: Database, counts: Sequence[tuple[str, str, int, datetime]], window_seconds: float
+                 ) -> dict[tuple[str, str], int]:
+    """Count submissions per (link token, address): each of ``counts`` is (token, address, how many, at), the keys
+    distinct. Returns for each key how many that address has sent to that link in its current window, these
+    included. A window starts at the address's first submission and lasts ``window_seconds``; the first one after
+    it ends starts a new window with these. One multi-row UPSERT for all the keys.
+
+    No Scope: the token and the resident's own address are the key; nothing but a count is returned."""
+    if not counts:
+        return {}
+    values = ", ".join("(?, ?, ?, ?)" for _ in counts)
+    # rows locked in key order: two processes counting overlapping keys wait for each other instead of deadlocking
+    params: list[object] = [v for token, address, n, at in sorted(counts) for v in (token, address, at, n)]
+    # every key's window ends window_seconds after its start: compare with each row's own time (excluded.window_start)
+    sql = (f"INSERT INTO link_submit_bursts AS b (token, address, window_start, hits) VALUES {values}"
+           " ON CONFLICT (token, address) DO UPDATE SET"
+           " hits = CASE WHEN b.window_start <= excluded.window_start - ? * INTERVAL '1 second'"
+           " THEN excluded.hits ELSE b.hits + excluded.hits END,"
+           " window_start = CASE WHEN b.window_start <= excluded.window_start - ? * INTERVAL '1 second'"
+           " THEN excluded.window_start ELSE b.window_start END"
+           " RETURNING token, address, hits")
+    with _BURST_LOCK:
+        for attempt in range(_BURST_RETRIES):
+            try:
+                rows = db.query(sql, [*params, float(window_seconds), float(window_seconds)]).rows
+                return {(str(token), str(address)): int(hits) for token, address, hits in rows}
+            except engine_errors() as exc:
+                if not is_race(exc) or attempt == _BURST_RETRIES - 1:
+                    raise
+                time.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def purge_bursts(db: Database, at: datetime, window_seconds: float) -> int:
+    """Delete every burst counter whose window ended before ``at``; returns how many."""
+    with _BURST_LOCK:
+        return len(db.query("DELETE FROM link_submit_bursts WHERE window_start <= ? RETURNING 1",
+                            [at - timedelta(seconds=window_seconds)]))

@@ -8,10 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import duckdb
-
 from settings import now
-from storage.db import Database, Scope, Tx
+from storage.db import Database, Scope, Tx, engine_errors, is_race
 
 ROLES = ("admin", "leader", "cadre")
 
@@ -102,9 +100,11 @@ def count_users(db: Database, role: str | None = None) -> int:
 
 # --- sign-in throttling ---------------------------------------------------
 
-# One process holds the database (DuckDB's file lock), so this lock serialises every counter update; the retry
+# On DuckDB one process holds the database (its file lock), so this lock serialises every counter update; the retry
 # below is the guarantee should two transactions still meet on a row (DuckDB reports a write-write conflict or,
-# for two first inserts of one key, a duplicate key, instead of waiting).
+# for two first inserts of one key, a duplicate key, instead of waiting). On PostgreSQL several processes share the
+# counters: each update is one autocommit statement, and its ON CONFLICT ... DO UPDATE waits for a concurrent
+# writer of the same key and then adds to its count, so no failure is lost across processes either.
 _THROTTLE_LOCK = threading.Lock()
 _CONFLICT_RETRIES = 8
 
@@ -138,8 +138,8 @@ def count_failure(db: Database, keys: Sequence[str], forget_before: datetime) ->
             try:
                 rows = db.query(sql, [*params, forget_before]).rows
                 return {str(k): int(n) for k, n in rows}
-            except (duckdb.TransactionException, duckdb.ConstraintException):
-                if attempt == _CONFLICT_RETRIES - 1:
+            except engine_errors() as exc:
+                if not is_race(exc) or attempt == _CONFLICT_RETRIES - 1:
                     raise
                 time.sleep(0.005 * (attempt + 1))
     raise AssertionError("unreachable")

@@ -21,8 +21,9 @@ HOUSEHOLDS = 300
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "t.duckdb")
+def db(fresh_target):
+    """A file database (DuckDB) or a fresh PostgreSQL one: the demo goes in by each engine's bulk path."""
+    database = open_database(fresh_target)
     yield database
     database.close()
 

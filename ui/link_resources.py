@@ -11,7 +11,7 @@ import streamlit as st
 
 import settings as settings_module
 from services import submissions
-from sharing.ratelimit import SubmissionLimiter
+from services.limits import SubmitLimiter
 from storage.db import Database
 from ui.resources import database
 
@@ -31,8 +31,9 @@ def client_address() -> str | None:
 
 
 @st.cache_resource(show_spinner=False)
-def limiter() -> SubmissionLimiter:
-    return SubmissionLimiter()
+def limiter() -> SubmitLimiter:
+    """The process's burst limiter (its counts are in the database, shared by every process)."""
+    return SubmitLimiter()
 
 
 @st.cache_resource(show_spinner=False)

@@ -148,9 +148,9 @@ def _t2_rows(frame, x: TwoTowns) -> int:
 def fingerprint(db) -> str:
     """Every row of every table, hashed: a call that changes nothing leaves it as it was."""
     digest = hashlib.sha256()
-    for (table,) in db.query("SELECT table_name FROM duckdb_tables() ORDER BY table_name").rows:
-        for row in db.query(f'SELECT * FROM "{table}" ORDER BY ALL').rows:
-            digest.update(repr(row).encode())
+    for table in sorted(db.table_names()):  # rows sorted here: both engines, whatever the column types
+        for text in sorted(repr(row) for row in db.query(f'SELECT * FROM "{table}"').rows):
+            digest.update(text.encode())
     return digest.hexdigest()
 
 
@@ -379,6 +379,8 @@ DECISIONS: dict[str, Decision] = {
     "households.as_table": internal("pure: records as an Arrow table"),
     "households.unit_levels": TREE,
     "links.answered_count": public("keyed by the share-link token, the resident's secret (fill page)"),
+    "links.count_bursts": public("keyed by share-link tokens and the residents' own addresses; returns only counts"),
+    "links.purge_bursts": internal("removes ended burst windows of every link; returns only a count"),
     "links.claim_tx": public("keyed by the share-link token, the resident's secret (submission)"),
     "links.existing_response_id": public("keyed by the client key the resident's own browser made (idempotent submit)"),
     "links.get_link": public("keyed by the share-link token, the resident's secret (fill page)"),
@@ -425,8 +427,9 @@ def public_storage_functions() -> set[str]:
         if info.ispkg:
             continue
         module = importlib.import_module(f"storage.{info.name}")
-        for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if fn.__module__ == module.__name__ and not name.startswith("_"):
+        for name, member in inspect.getmembers(module, callable):
+            fn = inspect.unwrap(member) if hasattr(member, "__wrapped__") else member  # a cached function too
+            if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_"):
                 found.add(f"{info.name}.{name}")
     return found
 

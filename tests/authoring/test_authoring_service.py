@@ -165,3 +165,43 @@ def test_discard_draft_returns_to_the_published_version(db, tree, admin):
     with pytest.raises(authoring.AuthoringError) as exc:
         authoring.discard_draft(db, admin, never)
     assert exc.value.key == "authoring.err.never_published"
+
+
+@pytest.mark.postgres
+def test_two_processes_starting_at_once_install_each_template_once(fresh_target):
+    """Several app processes start together on one PostgreSQL (deploy/): each installs the built-in templates on
+    start. The one that loses the race for a template leaves it to the winner instead of failing its start."""
+    import threading
+
+    from services.survey_catalog import install_templates
+    from storage.db import open_database
+
+    processes = [open_database(fresh_target) for _ in range(3)]
+    barrier = threading.Barrier(len(processes))
+    failures: list[BaseException] = []
+    installed: list[list[str]] = []
+
+    def start(db) -> None:
+        barrier.wait()
+        try:
+            installed.append(install_templates(db))
+        except BaseException as exc:  # what would stop that process from starting
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start, args=(db,)) for db in processes]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    try:
+        assert failures == []
+        names = sorted(name for one in installed for name in one)
+        assert names == sorted(set(names)) and len(names) >= 4  # each template installed by exactly one process
+        rows = processes[0].query("SELECT s.id, s.status, s.current_version, count(v.version) FROM surveys s"
+                                  " JOIN survey_versions v ON v.survey_id = s.id GROUP BY s.id, s.status,"
+                                  " s.current_version ORDER BY s.id").rows
+        assert [(sid, status, version, n) for sid, status, version, n in rows] == [
+            (sid, "open", 1, 1) for sid in sorted(set(names))]
+    finally:
+        for db in processes:
+            db.close()

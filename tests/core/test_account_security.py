@@ -75,10 +75,12 @@ def test_guesses_from_one_address_wait_longer_each_time_and_the_password_is_not_
 
 
 @pytest.fixture
-def route_db(tmp_path, monkeypatch):
-    monkeypatch.setenv("MINYI_DB", str(tmp_path / "routes.duckdb"))
+def route_db(fresh_target, tmp_path, monkeypatch):
+    """The database the sign-in and setup routes open (MINYI_DB): on either engine."""
+    monkeypatch.setenv("MINYI_DB", fresh_target)
+    monkeypatch.setenv("MINYI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MINYI_SECRET", "route-secret")
-    return shared_database(tmp_path / "routes.duckdb")
+    return shared_database(fresh_target)
 
 
 def _csrf(text: str) -> str:

@@ -78,10 +78,11 @@ def test_reset_password_only_within_admin_scope(db, tree):
 
 
 @pytest.fixture
-def client(tmp_path, monkeypatch):
-    monkeypatch.setenv("MINYI_DB", str(tmp_path / "routes.duckdb"))
+def client(fresh_target, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINYI_DB", fresh_target)  # either engine
+    monkeypatch.setenv("MINYI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MINYI_SECRET", "route-secret")
-    database = shared_database(tmp_path / "routes.duckdb")
+    database = shared_database(fresh_target)
     with TestClient(Starlette(routes=ROUTES), follow_redirects=False) as c:
         c.database = database  # type: ignore[attr-defined]
         yield c

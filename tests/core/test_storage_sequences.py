@@ -26,17 +26,17 @@ def _submit(db, token: str, key: str) -> submissions.SubmitResult:
                               client_key=key, started_at=None, at=now())
 
 
-def test_reopening_moves_every_sequence_past_its_rows_including_tables_added_later(tmp_path, caplog):
-    path = tmp_path / "behind.duckdb"
+def test_reopening_moves_every_sequence_past_its_rows_including_tables_added_later(fresh_target, caplog):
+    path = fresh_target  # a DuckDB file or a PostgreSQL database
     db = open_database(path)
     # rows written with explicit ids by a load that never moved the sequences on
     db.execute("INSERT INTO org_units (id, level, code, name, path, created_at)"
-               " SELECT i, 3, 'U' || i, '社区' || i, '/' || i || '/', now() FROM range(1, 41) t(i)")
-    db.execute("INSERT INTO audit_log (id, occurred_at, action) SELECT i, now(), 'bulk' FROM range(1, 31) t(i)")
+               " SELECT i, 3, 'U' || i, '社区' || i, '/' || i || '/', now() FROM generate_series(1, 40) t(i)")
+    db.execute("INSERT INTO audit_log (id, occurred_at, action) SELECT i, now(), 'bulk' FROM generate_series(1, 30) t(i)")
     # a table a later migration adds, with a sequence of its own: found from the catalogue, not from a list
     db.execute("CREATE SEQUENCE later_things_id_seq START 1")
     db.execute("CREATE TABLE later_things (id BIGINT PRIMARY KEY DEFAULT nextval('later_things_id_seq'), name VARCHAR)")
-    db.execute("INSERT INTO later_things (id, name) SELECT i, 'x' FROM range(1, 11) t(i)")
+    db.execute("INSERT INTO later_things (id, name) SELECT i, 'x' FROM generate_series(1, 10) t(i)")
     db.close()
 
     with caplog.at_level(logging.WARNING, logger="minyi.storage"):
@@ -76,8 +76,8 @@ load_demo(db, households=600, responses=8000, seed=5, progress=progress)
 """
 
 
-def test_demo_killed_mid_load_leaves_nothing_and_residents_are_served(tmp_path):
-    path = tmp_path / "killed.duckdb"
+def test_demo_killed_mid_load_leaves_nothing_and_residents_are_served(fresh_target, tmp_path):
+    path = fresh_target  # a DuckDB file, or a PostgreSQL database the load COPYs into
     script = tmp_path / "killed_load.py"
     script.write_text(_KILLED_LOAD.format(root=str(ROOT)), encoding="utf-8")
     done = subprocess.run([sys.executable, str(script), str(path)], cwd=ROOT, capture_output=True, timeout=300,

@@ -1,4 +1,4 @@
-"""Tokens, link states, QR images, the printable sheet, the rate limiter and the `link create` CLI."""
+"""Tokens, link states, QR images, the printable sheet and the `link create` CLI (the burst limit: test_burst_limit.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from PIL import Image
 
 from sharing import tokens
 from sharing.qr import link_url, qr_matrix, qr_png, qr_svg
-from sharing.ratelimit import SubmissionLimiter
 from sharing.sheet import SheetCard, batch_sheet_pdf
 from sharing.states import LinkFacts, LinkState, evaluate
 
@@ -88,16 +87,6 @@ def test_sheet_has_twelve_cards_per_a4_page():
     assert pdf.startswith(b"%PDF")
     assert len(re.findall(rb"/Type /Page\b(?!s)", pdf)) == 2
     assert b"STSong-Light" in pdf
-
-
-def test_rate_limiter_is_off_by_default_and_counts_per_address():
-    limiter = SubmissionLimiter()
-    assert all(limiter.allow("tok", "1.2.3.4", None, now=float(i)) for i in range(100))
-    assert limiter.allow("tok", "1.2.3.4", 2, now=0.0)
-    assert limiter.allow("tok", "1.2.3.4", 2, now=1.0)
-    assert not limiter.allow("tok", "1.2.3.4", 2, now=2.0)
-    assert limiter.allow("tok", "5.6.7.8", 2, now=2.0)  # another address
-    assert limiter.allow("tok", "1.2.3.4", 2, now=60.5)  # the window moved on
 
 
 def test_cli_link_create_prints_urls_and_writes_qr(tmp_path):

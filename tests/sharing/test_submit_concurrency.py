@@ -1,4 +1,7 @@
-"""Storage-level concurrency of link submissions: distinct responses all land, a raced single-use token lands once."""
+"""Storage-level concurrency of link submissions: distinct responses all land, a raced single-use token lands once.
+
+On both engines (``fresh_target``): DuckDB's write-write conflicts and PostgreSQL's REPEATABLE READ serialization
+failures and unique-key waits are the races these settle."""
 
 from __future__ import annotations
 
@@ -33,14 +36,14 @@ def _race(db, token: str, keys: list[str]) -> list[submissions.SubmitResult]:
     return results
 
 
-def _world(tmp_path):
-    db = open_database(tmp_path / "race.duckdb")
+def _world(target: str):
+    db = open_database(target)
     unit = orgs.create_unit(db, "G1", "网格", 4)
     return db, unit, publish(db)
 
 
-def test_fifty_threads_distinct_responses_store_fifty(tmp_path):
-    db, unit, survey_id = _world(tmp_path)
+def test_fifty_threads_distinct_responses_store_fifty(fresh_target):
+    db, unit, survey_id = _world(fresh_target)
     token = make_link(db, survey_id, unit.id)[0]
     results = _race(db, token, [f"key-{i}" for i in range(50)])
     assert Counter(r.status for r in results) == {"stored": 50}
@@ -50,8 +53,8 @@ def test_fifty_threads_distinct_responses_store_fifty(tmp_path):
     db.close()
 
 
-def test_ten_threads_racing_one_single_use_token_store_exactly_one(tmp_path):
-    db, unit, survey_id = _world(tmp_path)
+def test_ten_threads_racing_one_single_use_token_store_exactly_one(fresh_target):
+    db, unit, survey_id = _world(fresh_target)
     token = make_link(db, survey_id, unit.id, mode="single_use")[0]
     results = _race(db, token, [f"household-{i}" for i in range(10)])
     statuses = Counter((r.status, r.state) for r in results)
@@ -61,8 +64,8 @@ def test_ten_threads_racing_one_single_use_token_store_exactly_one(tmp_path):
     db.close()
 
 
-def test_double_tap_from_two_threads_is_one_response(tmp_path):
-    db, unit, survey_id = _world(tmp_path)
+def test_double_tap_from_two_threads_is_one_response(fresh_target):
+    db, unit, survey_id = _world(fresh_target)
     token = make_link(db, survey_id, unit.id, mode="single_use")[0]
     results = _race(db, token, ["same-key"] * 6)
     assert all(r.accepted for r in results)
@@ -71,8 +74,8 @@ def test_double_tap_from_two_threads_is_one_response(tmp_path):
     db.close()
 
 
-def test_cap_is_never_overshot_under_concurrency(tmp_path):
-    db, unit, survey_id = _world(tmp_path)
+def test_cap_is_never_overshot_under_concurrency(fresh_target):
+    db, unit, survey_id = _world(fresh_target)
     token = make_link(db, survey_id, unit.id, response_cap=5)[0]
     results = _race(db, token, [f"r-{i}" for i in range(20)])
     stored = db.query("SELECT count(*) FROM responses").single_value()
@@ -82,8 +85,8 @@ def test_cap_is_never_overshot_under_concurrency(tmp_path):
     db.close()
 
 
-def test_group_writer_fifty_residents_and_double_taps(tmp_path):
-    db, unit, survey_id = _world(tmp_path)
+def test_group_writer_fifty_residents_and_double_taps(fresh_target):
+    db, unit, survey_id = _world(fresh_target)
     open_token = make_link(db, survey_id, unit.id)[0]
     single = make_link(db, survey_id, unit.id, mode="single_use")[0]
     writer = submissions.GroupWriter(db)
@@ -113,6 +116,6 @@ def test_group_writer_fifty_residents_and_double_taps(tmp_path):
     assert db.query("SELECT count(*) FROM responses WHERE link_token = ?", [single]).single_value() == 1
     assert db.query("SELECT count(*) FROM answers").single_value() == 52 * 4
     # every stored response kept its own answers
-    assert db.query("SELECT count(*) FROM (SELECT response_id FROM answers GROUP BY response_id HAVING count(*) <> 4)"
+    assert db.query("SELECT count(*) FROM (SELECT response_id FROM answers GROUP BY response_id HAVING count(*) <> 4) AS t"
                     ).single_value() == 0
     db.close()

@@ -1,5 +1,6 @@
-"""Nothing acknowledged is ever lost: a failed commit (injected, or a real full disk) is never answered "stored", an
-unexpected storage error is never answered as a link state, and both are logged with their cause."""
+"""Nothing acknowledged is ever lost: a failed commit (injected, failed by the server at COMMIT, or a real full disk)
+is never answered "stored", an unexpected storage error is never answered as a link state, and both are logged with
+their cause. On both engines (``fresh_target``), except the full disk, which is about DuckDB's own file."""
 
 from __future__ import annotations
 
@@ -21,23 +22,33 @@ from settings import now
 from sharing.states import LinkState
 from storage import orgs
 from storage.db import Database, open_database
+from storage.dialects import PostgresCursor
 from tests.sharing.sharing_fixtures import make_link, publish
 
 ANSWERS = {"overall": 4, "services": {"water": 5, "power": 3}, "comment": "ok"}
 ENOSPC = 'TransactionContext Error: Failed to commit: Could not write file "minyi.duckdb.wal": No space left on device'
 
 
-class _CommitFailingCursor:
-    """A DuckDB cursor whose COMMIT fails as DuckDB's does on a full disk: the transaction ends, nothing is kept."""
+def _disk_full(cur) -> BaseException:
+    """The error the engine behind ``cur`` raises when a COMMIT finds the disk full."""
+    if isinstance(cur, PostgresCursor):
+        import psycopg
 
-    def __init__(self, cur: duckdb.DuckDBPyConnection, fail: Callable[[], bool]) -> None:
+        return psycopg.errors.DiskFull('could not extend file "base/16384/16385": No space left on device')
+    return duckdb.TransactionException(ENOSPC)
+
+
+class _CommitFailingCursor:
+    """A cursor whose COMMIT fails as the engine's does on a full disk: the transaction ends, nothing is kept."""
+
+    def __init__(self, cur, fail: Callable[[], bool]) -> None:
         self._cur = cur
         self._fail = fail
 
     def execute(self, sql: str, *params):
         if sql.strip().upper() == "COMMIT" and self._fail():
             self._cur.execute("ROLLBACK")
-            raise duckdb.TransactionException(ENOSPC)
+            raise _disk_full(self._cur)
         return self._cur.execute(sql, *params)
 
     def __getattr__(self, name: str):
@@ -68,7 +79,7 @@ def fail_commits(db: Database, monkeypatch: pytest.MonkeyPatch, fail: Callable[[
     return failed
 
 
-def _world(path: Path, **link) -> tuple[Database, str, submissions.OpenedLink]:
+def _world(path: Path | str, **link) -> tuple[Database, str, submissions.OpenedLink]:
     db = open_database(path)
     unit = orgs.create_unit(db, "G1", "网格", 4)
     survey_id = publish(db)
@@ -105,8 +116,8 @@ def _stored(db: Database) -> set[str]:
     return {r[0] for r in db.query("SELECT client_key FROM responses").rows}
 
 
-def test_group_commit_failing_every_time_thanks_nobody_and_logs_the_cause(tmp_path, monkeypatch, caplog):
-    db, token, opened = _world(tmp_path / "w.duckdb")
+def test_group_commit_failing_every_time_thanks_nobody_and_logs_the_cause(fresh_target, monkeypatch, caplog):
+    db, token, opened = _world(fresh_target)
     fail_commits(db, monkeypatch, lambda n: True)
     writer = submissions.GroupWriter(db)
     keys = [f"r-{i}" for i in range(30)]
@@ -117,14 +128,14 @@ def test_group_commit_failing_every_time_thanks_nobody_and_logs_the_cause(tmp_pa
     assert all(isinstance(outcome[k], submissions.SubmitUnavailable) for k in keys)
     assert _stored(db) == set()
     causes = [r for r in caplog.records if "No space left on device" in r.getMessage()]
-    # the group commit and every resident's own attempt are logged with DuckDB's reason
+    # the group commit and every resident's own attempt are logged with the engine's reason
     assert any("group commit" in r.getMessage() for r in causes)
     assert {k for k in keys if any(k in r.getMessage() for r in causes)} == set(keys)
     db.close()
 
 
-def test_group_commit_failing_now_and_then_acknowledges_exactly_what_is_stored(tmp_path, monkeypatch):
-    db, token, opened = _world(tmp_path / "w.duckdb")
+def test_group_commit_failing_now_and_then_acknowledges_exactly_what_is_stored(fresh_target, monkeypatch):
+    db, token, opened = _world(fresh_target)
     failing = [True]
     failed = fail_commits(db, monkeypatch, lambda n: failing[0] and n % 2 == 0)  # every other commit, group or single
     writer = submissions.GroupWriter(db)
@@ -146,8 +157,8 @@ def test_group_commit_failing_now_and_then_acknowledges_exactly_what_is_stored(t
     db.close()
 
 
-def test_failed_commit_on_its_own_is_unavailable_never_capped(tmp_path, monkeypatch, caplog):
-    db, token, opened = _world(tmp_path / "w.duckdb", response_cap=100)
+def test_failed_commit_on_its_own_is_unavailable_never_capped(fresh_target, monkeypatch, caplog):
+    db, token, opened = _world(fresh_target, response_cap=100)
     fail_commits(db, monkeypatch, lambda n: True)
     with caplog.at_level(logging.ERROR), pytest.raises(submissions.SubmitUnavailable):
         submissions.submit(db, token=token, survey=opened.survey, version=opened.version, raw=ANSWERS,
@@ -157,22 +168,21 @@ def test_failed_commit_on_its_own_is_unavailable_never_capped(tmp_path, monkeypa
     db.close()
 
 
-def test_a_duplicate_id_is_unavailable_and_logged_not_reported_as_a_full_link(tmp_path, caplog):
+def test_a_duplicate_id_is_unavailable_and_logged_not_reported_as_a_full_link(fresh_target, caplog):
     """A bulk load that inserted explicit ids and stopped before moving the sequence on: the next insert takes an id
     a row already has. That is a storage fault, not "this link has received as many answers as it accepts"."""
-    db, token, opened = _world(tmp_path / "w.duckdb")
-    next_id = int(db.query("SELECT coalesce(last_value, 0) + 1 FROM duckdb_sequences()"
-                           " WHERE sequence_name = 'responses_id_seq'").single_value())
+    db, token, opened = _world(fresh_target)
+    next_id = db.dialect.sequence_last_values(db)["responses_id_seq"] + 1
     db.execute("INSERT INTO responses (id, client_key, survey_id, survey_version, org_unit_id, channel, submitted_at)"
                " SELECT ?, 'bulk-row', survey_id, 1, org_unit_id, 'link', now() FROM share_links WHERE token = ?",
                [next_id, token])
     with caplog.at_level(logging.ERROR), pytest.raises(submissions.SubmitUnavailable):
         submissions.submit(db, token=token, survey=opened.survey, version=opened.version, raw=ANSWERS,
                            client_key="resident", started_at=None, at=now())
-    assert any("resident" in r.getMessage() and "Duplicate key" in r.getMessage() for r in caplog.records)
+    assert any("resident" in r.getMessage() and "duplicate key" in r.getMessage().lower() for r in caplog.records)
     db.close()
     # reopening moves the sequence past the rows: the same resident's retry is stored
-    db = open_database(tmp_path / "w.duckdb")
+    db = open_database(fresh_target)
     result = submissions.submit(db, token=token, survey=opened.survey, version=opened.version, raw=ANSWERS,
                                 client_key="resident", started_at=None, at=now())
     assert result.status == "stored" and result.state is LinkState.OK
@@ -288,3 +298,47 @@ def test_fill_page_says_it_cannot_open_the_survey_when_storage_fails_and_logs_wh
     assert not at.exception  # no traceback for a resident
     assert [e.value for e in at.error] == ["系统暂时无法打开问卷，请稍后再试。"]
     assert any(token in r.getMessage() and "Input/output error" in r.getMessage() for r in caplog.records)
+
+
+# --- a COMMIT the PostgreSQL server itself refuses -------------------------------------------------------------------
+
+
+def _refuse_commits_of(db: Database, pattern: str) -> None:
+    """From now on the server fails, at COMMIT, every transaction that inserted a response whose client key is LIKE
+    ``pattern`` (a deferred constraint trigger: the statements all succeed, the COMMIT does not, nothing is kept)."""
+    db.execute("CREATE TABLE _refused_keys (pattern VARCHAR)")
+    db.execute("INSERT INTO _refused_keys VALUES (?)", [pattern])
+    db.execute("""CREATE FUNCTION _refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $fn$
+                  BEGIN
+                    IF EXISTS (SELECT 1 FROM _refused_keys k WHERE NEW.client_key LIKE k.pattern) THEN
+                      RAISE EXCEPTION 'could not write to file "pg_wal/xlogtemp": No space left on device'
+                        USING ERRCODE = 'disk_full';
+                    END IF;
+                    RETURN NULL;
+                  END $fn$""")
+    db.execute("CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON responses"
+               " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION _refuse_at_commit()")
+
+
+@pytest.mark.postgres
+def test_a_group_commit_the_postgres_server_refuses_thanks_only_what_it_kept(fresh_target, caplog):
+    """Every statement of the group transaction succeeds; the server fails its COMMIT. Nobody of that group may have
+    been thanked yet: each response is then stored on its own, and exactly the ones the server kept are thanked."""
+    db, token, opened = _world(fresh_target)
+    _refuse_commits_of(db, "bad-%")
+    writer = submissions.GroupWriter(db)
+    keys = [f"good-{i}" for i in range(20)] + [f"bad-{i}" for i in range(10)]
+    with caplog.at_level(logging.WARNING):
+        outcome = _submit_all(db, token, opened, keys, writer)
+    writer.close()
+    assert _acknowledged(outcome) == _stored(db) == {k for k in keys if k.startswith("good-")}
+    assert all(isinstance(outcome[k], submissions.SubmitUnavailable) for k in keys if k.startswith("bad-"))
+    assert any("No space left on device" in r.getMessage() for r in caplog.records)
+    assert db.query("SELECT count(*) FROM answers").single_value() == 4 * 20
+    db.execute("DELETE FROM _refused_keys")  # space again: the residents told "answers kept" press Submit once more
+    writer = submissions.GroupWriter(db)
+    again = _submit_all(db, token, opened, [k for k in keys if k.startswith("bad-")], writer)
+    writer.close()
+    assert _acknowledged(again) == {k for k in keys if k.startswith("bad-")}
+    assert db.query("SELECT count(*), count(DISTINCT client_key) FROM responses").first() == (30, 30)
+    db.close()
