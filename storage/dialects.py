@@ -235,6 +235,22 @@ _ARROW_TYPES = [
 ]
 
 
+def _csv_ready(data: pa.Table) -> pa.Table | None:
+    """``data`` with dictionary columns decoded, when every column is a kind whose CSV text PostgreSQL reads back
+    the same (strings, numbers, booleans, dates, naive timestamps); None otherwise (lists, bytes, time zones)."""
+    columns = []
+    for column in data.columns:
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.cast(kind.value_type), kind.value_type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind)
+                or pa.types.is_floating(kind) or pa.types.is_boolean(kind) or pa.types.is_date(kind)
+                or (pa.types.is_timestamp(kind) and kind.tz is None) or pa.types.is_null(kind)):
+            return None
+        columns.append(column)
+    return pa.table(columns, names=data.column_names)
+
+
 def _column_type(kind: pa.DataType) -> str:
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         return _column_type(kind.value_type) + "[]"
@@ -274,6 +290,19 @@ class PostgresDialect:
 
     def _copy(self, tx: "Tx", table: str, data: pa.Table) -> None:
         columns = ", ".join(f'"{name}"' for name in data.column_names)
+        as_csv = _csv_ready(data)
+        if as_csv is not None:
+            # Arrow writes CSV in C (every string quoted, NULL unquoted and empty: what COPY's CSV format reads):
+            # ~1M answer rows a second, where a Python tuple per row through write_row managed ~150k.
+            import pyarrow.csv as pa_csv
+
+            options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+            with tx.raw.psycopg.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                for batch in as_csv.to_batches(max_chunksize=200_000):
+                    sink = pa.BufferOutputStream()
+                    pa_csv.write_csv(batch, sink, options)
+                    copy.write(sink.getvalue())
+            return
         with tx.raw.psycopg.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for batch in data.to_batches(max_chunksize=50_000):
                 for row in zip(*(column.to_pylist() for column in batch.columns)):
@@ -297,6 +326,10 @@ class PostgresDialect:
 
     def insert_arrow(self, tx: "Tx", table: str, data: pa.Table) -> None:
         self._copy(tx, table, data)
+        # A bulk load changes a table's size by orders of magnitude before autovacuum looks at it (a minute or
+        # more): without fresh statistics the planner takes the loaded tables for empty and picks nested loops
+        # (measured: the credibility visit rows of a 3,000-household demo, 0.14 s with them, over 300 s without).
+        tx.execute(f"ANALYZE {table}")
 
     def arrow(self, tx: "Tx", sql: str, params: Sequence[Any] = ()) -> pa.Table:
         result = tx.query(sql, params)
