@@ -213,6 +213,7 @@ class RefreshResult:
     held_elsewhere: bool = False  # another process (or thread) was folding: nothing done here
 
 
+BIG_FOLD = 10_000  # responses folded at once past which the rollups' planner statistics are renewed
 FOLD_LOCK = "rollup-fold"  # one folder at a time, across every process on the database (db.dialect.exclusive)
 
 
@@ -308,6 +309,8 @@ def _fold(db: Database, settle: bool) -> RefreshResult:
                     ON CONFLICT (org_unit_id, day, survey_id, survey_version, channel, question_id, value_text)
                     DO UPDATE SET answers = r.answers + excluded.answers""", params)
             moved = tx.query("SELECT count(*), coalesce(sum(id), 0) FROM _fold WHERE w = 1").first()
+            if rebuilt or folded >= BIG_FOLD:
+                tx.dialect.analyze(tx, ("response_rollup", "answer_rollup", "text_rollup"))
         finally:
             tx.execute("DROP TABLE IF EXISTS _fold")
         tx.execute(

@@ -141,6 +141,9 @@ class DuckDBDialect:
             if got:
                 lock.release()
 
+    def analyze(self, tx: "Tx", tables: Sequence[str]) -> None:
+        """Fresh planner statistics after a large change: DuckDB keeps its own as it writes."""
+
 
 # --- PostgreSQL -------------------------------------------------------------------------------------------------
 
@@ -251,6 +254,22 @@ def _csv_ready(data: pa.Table) -> pa.Table | None:
     return pa.table(columns, names=data.column_names)
 
 
+# PostgreSQL type oids -> the pandas dtype DuckDB's .df() gives the same column, so code reading a frame (``.dt``,
+# arithmetic) works the same on both engines, also on an empty result or a column of NULLs.
+_FRAME_TYPES = {16: "bool", 20: "int64", 21: "int16", 23: "int32", 700: "float64", 701: "float64",
+                1082: "datetime64[us]", 1114: "datetime64[us]"}
+
+
+def _typed(column: "pd.Series", kind: str) -> "pd.Series":
+    import pandas as pd
+
+    if kind.startswith("datetime"):
+        return pd.to_datetime(column).astype(kind)
+    if column.isna().any():  # DuckDB: nullable integers and booleans; floats keep NaN
+        return column.astype({"bool": "boolean", "int64": "Int64", "int16": "Int16", "int32": "Int32"}.get(kind, kind))
+    return column.astype(kind)
+
+
 def _column_type(kind: pa.DataType) -> str:
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         return _column_type(kind.value_type) + "[]"
@@ -340,7 +359,12 @@ class PostgresDialect:
         import pandas as pd
 
         result = tx.query(sql, params)
-        return pd.DataFrame.from_records(result.rows, columns=result.columns)
+        frame = pd.DataFrame.from_records(result.rows, columns=result.columns)
+        for name, description in zip(result.columns, tx.raw.description or ()):
+            kind = _FRAME_TYPES.get(description.type_code)
+            if kind is not None:
+                frame[name] = _typed(frame[name], kind)
+        return frame
 
     def sequence_last_values(self, db: "Database | Tx") -> dict[str, int]:
         return {name: int(value or 0) for name, value in db.query(
@@ -374,6 +398,12 @@ class PostgresDialect:
             finally:
                 if got:
                     cur.execute("SELECT pg_advisory_unlock(?)", [lock_id])
+
+    def analyze(self, tx: "Tx", tables: Sequence[str]) -> None:
+        """Fresh planner statistics after a large change (a bulk load, a big fold), before autovacuum's next look a
+        minute or more later: planned on stale counts, the figures' aggregates took 15 s instead of 0.5 s."""
+        for table in tables:
+            tx.execute(f"ANALYZE {table}")
 
 
 def _lock_id(key: str) -> int:
