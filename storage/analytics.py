@@ -541,7 +541,7 @@ def surveys_answered(db: Database, scope: Scope) -> list[SurveyVolume]:
     state = rollup_state(db)
     source, params = _response_source(state)
     rows = db.query(
-        f"""SELECT s.survey_id, coalesce(any_value(sv.title), s.survey_id), s.survey_version, sum(s.responses)
+        f"""SELECT s.survey_id, coalesce(min(sv.title), s.survey_id), s.survey_version, sum(s.responses)
             FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id LEFT JOIN surveys sv ON sv.id = s.survey_id
             WHERE o.path LIKE ? GROUP BY s.survey_id, s.survey_version HAVING sum(s.responses) > 0
             ORDER BY sum(s.responses) DESC, s.survey_id, s.survey_version""",
@@ -648,7 +648,7 @@ def texts_containing(db: Database, scope: Scope, f: Filters, word: str, question
         _response_conditions(db, where, scope, f)
         marks = ", ".join("?" for _ in question_ids)
         out += [SaidText("answer", r[0], r[1], r[2], r[3], int(r[4]), r[5] or "") for r in db.query(
-            f"""SELECT o.code, o.name, s.day, s.value_text, sum(s.answers), any_value(po.name) FROM ({source}) s
+            f"""SELECT o.code, o.name, s.day, s.value_text, sum(s.answers), min(po.name) FROM ({source}) s
                 JOIN org_units o ON o.id = s.org_unit_id LEFT JOIN org_units po ON po.id = o.parent_id
                 WHERE s.question_id IN ({marks}) AND s.value_text LIKE ? ESCAPE '\\' AND {where.sql()}
                 GROUP BY o.code, o.name, s.day, s.value_text HAVING sum(s.answers) > 0
@@ -656,7 +656,7 @@ def texts_containing(db: Database, scope: Scope, f: Filters, word: str, question
             [*params, *question_ids, pattern, *where.params, limit]).rows]
     where = _problem_where(scope, f)
     out += [SaidText("problem", r[0], r[1], r[2], r[3], int(r[4]), r[5] or "") for r in db.query(
-        f"""SELECT o.code, o.name, CAST(p.raised_at AS DATE) AS day, p.description, count(*), any_value(po.name)
+        f"""SELECT o.code, o.name, CAST(p.raised_at AS DATE) AS day, p.description, count(*), min(po.name)
             FROM problems p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN org_units po ON po.id = o.parent_id
             WHERE p.description LIKE ? ESCAPE '\\' AND {where.sql()}
             GROUP BY o.code, o.name, day, p.description ORDER BY day DESC, o.code LIMIT ?""",
