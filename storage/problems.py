@@ -388,7 +388,7 @@ def problem_categories(db: Database | Tx, scope: Scope) -> list[str]:
     if chain:
         value = db.query(
             """SELECT categories FROM unit_problem_categories WHERE list_contains(?, org_unit_id)
-               ORDER BY array_position(?, org_unit_id) DESC LIMIT 1""",
+               ORDER BY list_position(?, org_unit_id) DESC LIMIT 1""",
             [chain, chain],
         ).single_value()
         found = [line.strip() for line in str(value or "").splitlines() if line.strip()]
