@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ class Settings:
     link_burst_per_minute: int = 120  # open-link submissions per address per minute unless the link sets its own
     db_pool_size: int = 12  # PostgreSQL connections per process (MINYI_DB_POOL)
     data_folder: Path | None = None  # MINYI_DATA_DIR: where the key and setup code live; default beside the DuckDB file
+    backup_dir: Path | None = None  # where online backups go (services/backups.py); None: backups/ beside the database
+    backup_every_hours: int = 24  # how often the running app backs up (0: never on a schedule, only on demand)
+    backup_keep: int = 7  # how many backups are kept; older ones are deleted once a new one is complete
 
     @property
     def on_server(self) -> bool:
@@ -42,13 +46,20 @@ class Settings:
             return self.data_folder
         return ROOT / "data" if isinstance(self.db_path, str) else self.db_path.parent
 
+    @property
+    def backup_folder(self) -> Path:
+        """MINYI_BACKUP_DIR, else a ``backups/`` folder beside the database file."""
+        return self.backup_dir or self.data_dir / "backups"
+
 
 def load(env: dict[str, str] | None = None) -> Settings:
     """Build the settings from ``env`` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
     target = env.get("MINYI_DB", "data/minyi.duckdb").strip() or "data/minyi.duckdb"
     db: Path | str
-    if "://" in target:  # a server; storage.db refuses schemes it does not speak
+    # a server (storage.dialects.is_url): storage.db refuses a scheme it does not speak and a mistyped URL
+    # (postgresql:/db) rather than making a folder of it
+    if "://" in target or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", target):
         db = target
     else:
         db = Path(target).expanduser()
@@ -73,12 +84,30 @@ def load(env: dict[str, str] | None = None) -> Settings:
         link_burst_per_minute=_positive(env.get("MINYI_LINK_BURST_PER_MINUTE"), 120),
         db_pool_size=_positive(env.get("MINYI_DB_POOL"), 12),
         data_folder=data_folder,
+        backup_dir=_folder(env.get("MINYI_BACKUP_DIR")),
+        backup_every_hours=_hours(env.get("MINYI_BACKUP_EVERY_HOURS"), 24),
+        backup_keep=_positive(env.get("MINYI_BACKUP_KEEP"), 7),
     )
 
 
 def _positive(value: str | None, default: int) -> int:
     """A positive whole number from the environment, else ``default``."""
     if value and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return default
+
+
+def _folder(value: str | None) -> Path | None:
+    """An absolute folder from the environment (relative to the repository like MINYI_DB), else None."""
+    if not value or not value.strip():
+        return None
+    folder = Path(value.strip())
+    return folder if folder.is_absolute() else ROOT / folder
+
+
+def _hours(value: str | None, default: int) -> int:
+    """A whole number of hours from the environment, 0 allowed (turns a schedule off), else ``default``."""
+    if value and value.strip().isdigit():
         return int(value)
     return default
 
@@ -106,7 +135,8 @@ def _serving_port(env: dict[str, str]) -> int:
 
 def cookie_secret(settings: Settings) -> str:
     """The secret that signs session cookies: MINYI_SECRET, else a key generated
-    on first start and kept beside the database (mode 0600)."""
+    on first start and kept beside the database (mode 0600), shared by every process that uses that folder (several
+    machines need MINYI_SECRET: each would make a key of its own)."""
     if settings.secret:
         return settings.secret
     key_file = settings.data_dir / "secret.key"
@@ -114,12 +144,19 @@ def cookie_secret(settings: Settings) -> str:
         return key_file.read_text(encoding="utf-8").strip()
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
+    # Written whole under a name of its own, then linked into place: processes starting at the same moment either
+    # create the key or find it complete (creating it in place let a reader see it empty: 81 of 200 rounds of 8).
+    draft = settings.data_dir / f".secret.key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its key
-        return key_file.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(value)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value)
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:  # another process won the race: use its key
+            return key_file.read_text(encoding="utf-8").strip()
+    finally:
+        draft.unlink(missing_ok=True)
     return value
 
 

@@ -90,7 +90,7 @@ def visit_summary(db: Database, scope: Scope, campaign_id: int | None, today: dt
     if group_level is None:
         # Kept until the visit status next changes: leaders' live refreshes with no visit saved in between share
         # one read (~40 ms at 416k households). The number is read before computing (analytics.cache).
-        total, counts = _campaign_counts.get(db, (scope.path, campaign, tuple(periods)), visit_status.generation(),
+        total, counts = _campaign_counts.get(db, (scope.path, campaign, tuple(periods)), visit_status.generation(db),
                                              lambda: worklists.campaign_counts(db, scope, campaign, periods))
     else:
         total, counts, by_unit = worklists.campaign_counts_by_unit(db, scope, campaign, group_level)

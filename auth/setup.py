@@ -8,11 +8,9 @@ import os
 import secrets
 from pathlib import Path
 
-import duckdb
-
 from auth.passwords import hash_password
 from storage import audit, orgs, users
-from storage.db import Database
+from storage.db import Database, engine_errors, is_race
 
 META_KEY = "setup_code_sha256"
 CODE_FILE = "setup-code.txt"
@@ -33,7 +31,13 @@ def needs_setup(db: Database) -> bool:
 def ensure_setup_code(db: Database, data_dir: Path) -> str | None:
     """While no admin exists, make sure a one-time setup code exists: written
     to ``data_dir/setup-code.txt`` (mode 0600) and returned so the caller can
-    print it. Returns None once an admin exists."""
+    print it. Returns None once an admin exists. Processes starting together on one database take turns (a lock
+    the database holds), so they all find and print the same code."""
+    with db.dialect.exclusive_wait(db, "setup-code"):
+        return _ensure_setup_code(db, data_dir)
+
+
+def _ensure_setup_code(db: Database, data_dir: Path) -> str | None:
     if not needs_setup(db):
         return None
     file = data_dir / CODE_FILE
@@ -73,8 +77,10 @@ def create_first_admin(
                 raise SetupTaken()
             unit = orgs.get_unit_by_code(tx, unit_code) or orgs.create_unit(tx, unit_code, unit_name, 1)
             user_id = users.create_user(tx, username, display_name or username, "admin", unit.id, password_hash)
-    except (duckdb.TransactionException, duckdb.ConstraintException) as exc:  # lost the race on the claim
-        raise SetupTaken() from exc
+    except engine_errors() as exc:
+        if not is_race(exc):
+            raise
+        raise SetupTaken() from exc  # lost the race on the claim (a write conflict, or the admin created meanwhile)
     audit.record(db, "user.create", actor_name="setup", target=username, detail={"role": "admin", "unit": unit.id})
     audit.record(db, "setup.done", actor_name=username, ip=ip)
     file = data_dir / CODE_FILE

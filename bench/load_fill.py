@@ -29,6 +29,19 @@ the light path (/lite, light/routes.py) over plain HTTP — one GET for the
 form, one form POST to submit, keep-alive connections as a phone's browser
 would hold — against the same server, and its figures are printed beside the
 websocket ones.
+
+With --db postgresql://… (any database on the server: each run gets a scratch
+database there, dropped afterwards) the residents answer on DuckDB, then on
+PostgreSQL with each count of --processes (default 1,2) app processes, each
+resident on process i mod N as HAProxy's round robin places new browsers;
+the figures are printed side by side with each count's ratio to one process,
+the CPU of the app processes, of PostgreSQL's server processes and of this
+client per submission, and how idle the machine was (another load on the
+machine shows as a lower ceiling, not as app cost). --kill --db kills one
+PostgreSQL-backed process instead.
+
+    /work/venv/bin/python bench/load_fill.py --db "$MINYI_TEST_PG" --sessions 1500 --concurrency 50
+    /work/venv/bin/python bench/load_fill.py --db "$MINYI_TEST_PG" --sessions 1000 --kill
 """
 
 from __future__ import annotations
@@ -44,6 +57,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,25 +188,66 @@ def percentile(values: list[float], q: float) -> float:
 BENCH_BURST_LIMIT = 1_000_000
 
 
-def prepare_database(data_dir: Path, base_url: str) -> str:
-    """A fresh database with templates, one community and one open link; returns the token."""
+def prepare_database(data_dir: Path, base_url: str, target: str | None = None) -> str:
+    """A fresh database (``target``: a postgresql:// URL, else the DuckDB file in ``data_dir``) with templates, one
+    community and one open link; returns the token."""
     import os
 
-    os.environ["MINYI_DB"] = str(data_dir / "minyi.duckdb")
+    target = target or str(data_dir / "minyi.duckdb")
+    os.environ["MINYI_DB"] = target
     os.environ["MINYI_PUBLIC_URL"] = base_url
+    if target.startswith("postgres"):
+        os.environ["MINYI_DATA_DIR"] = str(data_dir)
     import settings
     from services import share_links
     from services.startup import prepare
     from storage import orgs
     from storage.db import Scope, open_database
 
-    db = open_database(data_dir / "minyi.duckdb")
+    db = open_database(target)
     prepare(db, settings.load())
     orgs.create_unit(db, "BENCH", "压测社区", 3)
     created = share_links.create(db, survey_id=SURVEY, unit_code="BENCH", scope=Scope.everything(),
                               rate_limit_per_minute=BENCH_BURST_LIMIT)
     db.close()
     return created.tokens[0]
+
+
+def scratch_postgres(server_url: str) -> str:
+    """A new, empty database on the PostgreSQL server of ``server_url`` (whose own database is left alone)."""
+    import psycopg
+
+    name = f"minyi_bench_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server_url.split("?", 1)[0].rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres(server_url: str, url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+def start_processes(data_dir: Path, target: str, count: int) -> list:
+    """``count`` app processes (as the README starts the app) on one database, each logging in a folder of its own;
+    on PostgreSQL they share ``data_dir`` for the key and setup code, as processes on one machine do."""
+    from tests.conftest import start_app, stop_app
+
+    if count == 1 and not target.startswith("postgres"):
+        return [start_app(data_dir)]
+    apps = []
+    try:
+        for i in range(count):
+            folder = data_dir / f"p{i + 1}"
+            folder.mkdir(exist_ok=True)
+            apps.append(start_app(folder, {"MINYI_DB": target, "MINYI_DATA_DIR": str(data_dir)}))
+    except BaseException:
+        for app in apps:
+            stop_app(app)
+        raise
+    return apps
 
 
 # --- the light path over plain HTTP (--light) -------------------------------------------------------------
@@ -249,6 +304,9 @@ class LightRun:
     warm: list[Outcome]
     wall: float
     cpu: float
+    client_cpu: float = 0.0  # this bench process (the residents' side)
+    database_cpu: float = 0.0  # PostgreSQL's server processes for the run's database
+    idle: float = 0.0  # the whole machine's idle CPU seconds over the run
 
 
 def run_light(base_url: str, token: str, server: psutil.Process, sessions: int, concurrency: int, warmup: int,
@@ -318,34 +376,39 @@ def figures(outcomes: list[Outcome], warm: list[Outcome], wall: float, cpu: floa
     return {
         "submissions/s": f"{acks / wall:.1f}",
         "submit p50 / p95 ms": f"{statistics.median(submit) * 1000:.0f} / {percentile(submit, 0.95) * 1000:.0f}",
-        "server CPU ms/submission": f"{cpu / max(1, acks) * 1000:.1f}",
+        "server CPU ms/submission": f"{cpu / max(1, acks) * 1000:.1f}",  # the app processes
         "acknowledged / stored": f"{acknowledged} / {stored}",
         "lost": f"{acknowledged - stored}",
         "failed sessions": f"{sum(1 for o in outcomes if o.error)}",
     }
 
 
-def stored_responses(data_dir: Path, token: str) -> int:
+def stored_responses(target: Path | str, token: str) -> int:
+    """Responses stored under ``token`` in ``target`` (a data folder holding minyi.duckdb, or a postgresql:// URL)."""
     from storage.db import open_database
 
-    db = open_database(data_dir / "minyi.duckdb")
+    db = open_database(_target(target), migrate=False)
     try:
         return int(db.query("SELECT count(*) FROM responses WHERE link_token = ?", [token]).single_value())
     finally:
         db.close()
 
 
-def stored_marks(data_dir: Path, token: str) -> list[str]:
+def stored_marks(target: Path | str, token: str) -> list[str]:
     """The residents' marks found among the stored free-text answers of the link (one per stored response)."""
     from storage.db import open_database
 
-    db = open_database(data_dir / "minyi.duckdb")
+    db = open_database(_target(target), migrate=False)
     try:
         return [r[0] for r in db.query(
             """SELECT a.value_text FROM answers a JOIN responses r ON r.id = a.response_id
                WHERE r.link_token = ? AND a.value_text LIKE 'bench-mark-%'""", [token]).rows]
     finally:
         db.close()
+
+
+def _target(target: Path | str) -> str:
+    return str(target) if str(target).startswith("postgres") else str(Path(target) / "minyi.duckdb")
 
 
 def main(argv: list[str]) -> int:
@@ -358,9 +421,20 @@ def main(argv: list[str]) -> int:
                         help="kill -9 the app half-way, restart it on the same database and check every "
                              "acknowledged resident's answers are stored")
     parser.add_argument("--light", action="store_true", help="then the same residents on the light path (/lite)")
+    parser.add_argument("--db", metavar="postgresql://…",
+                        help="a PostgreSQL server (its URL, any database on it): each run gets a scratch database "
+                             "there, dropped afterwards; the figures are printed beside DuckDB's")
+    parser.add_argument("--processes", default="1", metavar="N[,N…]",
+                        help="app processes sharing the database, residents spread over them in turn as HAProxy "
+                             "does; several counts are run one after the other (default 1; with --db: 1,2)")
+    parser.add_argument("--no-duckdb", action="store_true", help="with --db: skip the DuckDB run printed beside")
     args = parser.parse_args(argv)
+    if args.db and args.processes == "1" and not args.kill:
+        args.processes = "1,2"
     if args.kill:
         return kill_run(args)
+    if args.db or args.processes != "1":
+        return engines_run(args)
 
     from tests.conftest import start_app, stop_app
 
@@ -443,13 +517,163 @@ def main(argv: list[str]) -> int:
     return 0 if ok else 1
 
 
+def play(ws_urls: list[str], token: str, servers: list[psutil.Process], sessions: int, concurrency: int,
+         warmup: int, seed: int, database_cpu: Callable[[], float] = lambda: 0.0) -> LightRun:
+    """``sessions`` residents over websockets, ``concurrency`` at a time, resident i on process i mod N (what
+    HAProxy's round robin does with new browsers), after ``warmup`` residents spread the same way."""
+    warm_rng = random.Random(seed)
+    warm = [resident(ws_urls[i % len(ws_urls)], token, warm_rng) for i in range(warmup)]
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+    next_index = [0]
+
+    def worker(worker_seed: int) -> None:
+        rng = random.Random(worker_seed)
+        while True:
+            with lock:
+                if next_index[0] >= sessions:
+                    return
+                index = next_index[0]
+                next_index[0] += 1
+            try:
+                outcome = resident(ws_urls[index % len(ws_urls)], token, rng)
+            except Exception as exc:  # a failed session is reported, not fatal
+                outcome = Outcome(False, 0.0, 0.0, f"{type(exc).__name__}: {exc}")
+            with lock:
+                outcomes.append(outcome)
+
+    def cpu() -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in servers)
+
+    cpu_before, client_before, database_before = cpu(), _own_cpu(), database_cpu()
+    idle_before = psutil.cpu_times().idle
+    wall_start = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(seed + i,)) for i in range(concurrency)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    run = LightRun(outcomes, warm, time.perf_counter() - wall_start, cpu() - cpu_before)
+    run.client_cpu = _own_cpu() - client_before
+    run.database_cpu = database_cpu() - database_before
+    run.idle = psutil.cpu_times().idle - idle_before
+    return run
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this bench process: the simulated residents' side (websocket frames, protobuf)."""
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
+
+
+def postgres_backends_cpu(database: str) -> Callable[[], float]:
+    """A function giving the CPU seconds so far of the PostgreSQL server processes serving ``database`` (their
+    process titles name it), so the server's share of each submission is printed too."""
+    def total() -> float:
+        seconds = 0.0
+        for proc in psutil.process_iter(["cmdline"]):
+            line = " ".join(proc.info["cmdline"] or ())
+            if line.startswith("postgres:") and f" {database} " in f"{line} ":
+                try:
+                    seconds += sum(proc.cpu_times()[:2])
+                except psutil.Error:
+                    pass
+        return seconds
+    return total
+
+
+def engines_run(args: argparse.Namespace) -> int:
+    """--db / --processes: the same residents against DuckDB (one process) and against PostgreSQL with 1, 2 …
+    processes, each on a fresh database; the figures side by side, and each count's throughput against one's."""
+    from tests.conftest import stop_app
+
+    counts = [int(n) for n in args.processes.split(",") if n.strip()]
+    runs: list[tuple[str, str | None, int]] = []
+    if not args.db or not args.no_duckdb:
+        runs.append(("DuckDB, 1 process", None, 1))
+    if args.db:
+        runs += [(f"PostgreSQL, {n} process{'es' if n > 1 else ''}", args.db, n) for n in counts]
+    elif counts != [1]:
+        print("several processes need a shared PostgreSQL (--db postgresql://…): DuckDB lets one process open its file")
+        return 2
+    columns: dict[str, dict[str, str]] = {}
+    rates: dict[str, float] = {}
+    ok = True
+    for title, server, count in runs:
+        data_dir = Path(tempfile.mkdtemp(prefix="minyi-bench-"))
+        target = scratch_postgres(server) if server else None
+        try:
+            token = prepare_database(data_dir, "http://127.0.0.1", target)
+            apps = start_processes(data_dir, target or str(data_dir / "minyi.duckdb"), count)
+            try:
+                servers = [psutil.Process(a.process.pid) for a in apps]
+                urls = [a.url.replace("http://", "ws://") + "/_stcore/stream" for a in apps]
+                database_cpu = postgres_backends_cpu(target.rsplit("/", 1)[1]) if target else (lambda: 0.0)
+                run = play(urls, token, servers, args.sessions, args.concurrency, args.warmup, args.seed, database_cpu)
+            finally:
+                for app in apps:
+                    stop_app(app)
+            stored = stored_responses(target or data_dir, token)
+        finally:
+            if target is not None:
+                drop_postgres(server, target)
+        columns[title] = figures(run.outcomes, run.warm, run.wall, run.cpu, stored)
+        acks = max(1, sum(o.acknowledged for o in run.outcomes))
+        columns[title]["PostgreSQL CPU ms/subm."] = f"{run.database_cpu / acks * 1000:.1f}" if target else "-"
+        columns[title]["bench client CPU ms/subm."] = f"{run.client_cpu / acks * 1000:.1f}"
+        columns[title]["all CPU / wall (cores)"] = f"{(run.cpu + run.database_cpu + run.client_cpu) / run.wall:.2f}"
+        columns[title]["machine idle (cores)"] = f"{run.idle / run.wall:.2f}"  # others' work shows as neither
+        used = run.cpu + run.database_cpu + run.client_cpu
+        columns[title]["submissions per CPU s"] = f"{acks / max(used, 1e-9):.1f}"  # what each core gives
+        rates[title] = sum(o.acknowledged for o in run.outcomes) / run.wall
+        acknowledged = sum(o.acknowledged for o in run.outcomes + run.warm)
+        ok = ok and stored == acknowledged and not any(o.error for o in run.outcomes)
+        print(f"{title}: {columns[title]['submissions/s']} submissions/s, p50/p95 "
+              f"{columns[title]['submit p50 / p95 ms']} ms, stored {stored} of {acknowledged} acknowledged", flush=True)
+    print(f"\n{args.sessions} residents (+{args.warmup} warm-up), {args.concurrency} at a time, on {os.cpu_count()} cores")
+    width = max(len(t) for t in columns) + 2
+    print(f"{'':26s}" + "".join(f"{t:>{width}s}" for t in columns))
+    for key in next(iter(columns.values())):
+        print(f"{key:26s}" + "".join(f"{c[key]:>{width}s}" for c in columns.values()))
+    one = next((t for t in rates if t.startswith("PostgreSQL, 1 ")), None)
+    for title, rate in rates.items():
+        if one and title.startswith("PostgreSQL") and title != one:
+            print(f"{title}: {rate / rates[one]:.2f}x one PostgreSQL process")
+    return 0 if ok else 1
+
+
 def kill_run(args: argparse.Namespace) -> int:
-    """--kill: residents answer, the app is SIGKILLed half-way and started again, residents go on."""
-    from tests.conftest import start_app, stop_app
+    """--kill: residents answer, the app is SIGKILLed half-way and started again, residents go on (on a scratch
+    PostgreSQL database with --db)."""
 
     data_dir = Path(tempfile.mkdtemp(prefix="minyi-bench-kill-"))
-    token = prepare_database(data_dir, "http://127.0.0.1")
-    app = start_app(data_dir)
+    target = scratch_postgres(args.db) if args.db else None
+    try:
+        report = kill_check(data_dir, target, args.sessions, args.concurrency, args.seed)
+    finally:
+        if target is not None:
+            drop_postgres(args.db, target)
+    return 0 if report.ok else 1
+
+
+@dataclass
+class KillReport:
+    acknowledged: set[str]
+    stored: list[str]  # every stored mark (a mark twice: a response stored twice)
+    lost: set[str]
+    unanswered: int
+    ok: bool
+
+
+def kill_check(data_dir: Path, target: str | None, sessions: int, concurrency: int, seed: int) -> KillReport:
+    """Residents answer with marks of their own; the app is SIGKILLed once half are done and started again on the
+    same database (a DuckDB file in ``data_dir``, or the PostgreSQL database ``target``); every acknowledged mark
+    must be stored, once."""
+    from tests.conftest import start_app, stop_app
+
+    env = {"MINYI_DB": target, "MINYI_DATA_DIR": str(data_dir)} if target else None
+    token = prepare_database(data_dir, "http://127.0.0.1", target)
+    app = start_app(data_dir, env)
     print(f"app {app.url} pid {app.process.pid}; link token {token}; data {data_dir}")
     lock = threading.Lock()
     serving = threading.Event()
@@ -457,7 +681,7 @@ def kill_run(args: argparse.Namespace) -> int:
     current = {"app": app, "start": 0}
     outcomes: list[Outcome] = []
     next_index = [0]
-    kill_after = args.sessions // 2
+    kill_after = sessions // 2
     restart_seconds = [0.0]
 
     def kill_and_restart() -> None:
@@ -467,7 +691,7 @@ def kill_run(args: argparse.Namespace) -> int:
         victim.process.wait()
         began = time.perf_counter()
         (data_dir / "server.log").rename(data_dir / "server-killed.log")
-        current["app"] = start_app(data_dir)
+        current["app"] = start_app(data_dir, env)
         restart_seconds[0] = time.perf_counter() - began
         current["start"] = 1
         print(f"killed pid {victim.process.pid} (SIGKILL) after {kill_after} sessions; restarted as pid "
@@ -478,7 +702,7 @@ def kill_run(args: argparse.Namespace) -> int:
         rng = random.Random(seed)
         while True:
             with lock:
-                if next_index[0] >= args.sessions:
+                if next_index[0] >= sessions:
                     return
                 index = next_index[0]
                 next_index[0] += 1
@@ -498,7 +722,7 @@ def kill_run(args: argparse.Namespace) -> int:
                 threading.Thread(target=kill_and_restart, daemon=True).start()
 
     wall_start = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(args.seed + i,)) for i in range(args.concurrency)]
+    threads = [threading.Thread(target=worker, args=(seed + i,)) for i in range(concurrency)]
     try:
         for th in threads:
             th.start()
@@ -508,13 +732,13 @@ def kill_run(args: argparse.Namespace) -> int:
     finally:
         stop_app(current["app"])
     wall = time.perf_counter() - wall_start
-    marks = stored_marks(data_dir, token)
+    marks = stored_marks(target or data_dir, token)
     stored = set(marks)
     acknowledged = {o.mark for o in outcomes if o.acknowledged}
     lost = acknowledged - stored
     unanswered = [o for o in outcomes if not o.acknowledged]
     in_flight_stored = {o.mark for o in unanswered} & stored
-    print(f"sessions {len(outcomes)}, concurrency {args.concurrency}, wall {wall:.1f} s "
+    print(f"sessions {len(outcomes)}, concurrency {concurrency}, wall {wall:.1f} s "
           f"(restart {restart_seconds[0]:.1f} s)")
     print(f"acknowledged before the kill {sum(o.acknowledged and o.server == 0 for o in outcomes)}, "
           f"after the restart {sum(o.acknowledged and o.server == 1 for o in outcomes)}")
@@ -524,7 +748,7 @@ def kill_run(args: argparse.Namespace) -> int:
     print(f"stored responses {len(marks)} ({len(marks) - len(stored)} stored twice)")
     ok = not lost and len(marks) == len(stored) and stored <= {o.mark for o in outcomes}
     print("acknowledged = stored" if ok and acknowledged == stored - in_flight_stored else "MISMATCH")
-    return 0 if ok else 1
+    return KillReport(acknowledged, marks, lost, len(unanswered), ok)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ one transaction with a single multi-row INSERT for its answers, on a cursor of
 the shared connection. For comparison it also times the same work with
 executemany for the answers (the slower shape the notes measured).
 
-    python bench/storage_write.py [--responses 2000] [--db PATH]
+    python bench/storage_write.py [--responses 2000] [--db PATH | --db postgresql://…]
 
 Prints responses/s and the median / p95 latency per configuration; then, for scale, the floor of this machine
 (one-row autocommitted inserts into a 2-column and a 20-column table: no response can be cheaper than the wide
@@ -120,10 +120,12 @@ def run(db: Database, unit_id: int, total: int, threads: int, writer) -> tuple[f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=2000)
-    parser.add_argument("--db", type=Path, default=None, help="database file (default: a temporary one)")
+    parser.add_argument("--db", default=None,
+                        help="a DuckDB file or a postgresql:// URL of an empty database (default: a temporary file)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="minyi-bench-"))
     db = open_database(args.db or folder / "bench.duckdb")
+    print(f"engine: {db.engine}")
     unit = orgs.create_unit(db, f"B{uuid.uuid4().hex[:6]}", "基准网格", 1)
     def show(name: str, rate: float, lat: list[float]) -> None:
         lat.sort()

@@ -41,7 +41,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
     since, until = _date(args.since), _date(args.until)
     db = open_db()
     try:
-        root = orgs.roots(db)
         unit = None
         if args.unit:
             unit = orgs.get_unit_by_code(db, args.unit)
@@ -49,15 +48,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 raise CliError("stats.unknown_unit", code=args.unit)
         if args.campaign is not None and campaigns.get_campaign(db, args.campaign) is None:
             raise CliError("stats.unknown_campaign", id=args.campaign)
-        # The CLI holds the database alone (DuckDB's file lock), so folding without settling is safe.
-        analytics.refresh_rollups(db, settle=False)
-        data = stats(db, Scope.everything(), unit, root[0].id if root else None,
-                     analytics.Filters(survey_id=args.survey, survey_version=args.version, campaign_id=args.campaign,
-                                       since=since, until=until, channel=args.channel),
-                     settings_module.now().date(), settings_module.load().min_sample)
-        # the credibility flags stored for the unit's subtree (run by the credibility page), per unit
-        data["credibility_flags"] = flags_by_unit(db, Scope(unit.path) if unit else Scope.everything(),
-                                                  settings_module.load().lang)
+        data = stats_document(db, unit, analytics.Filters(
+            survey_id=args.survey, survey_version=args.version, campaign_id=args.campaign, since=since, until=until,
+            channel=args.channel))
     finally:
         db.close()
     print_json(data)
@@ -74,3 +67,17 @@ def stats(db: Database, scope: Scope, unit: OrgUnit | None, root_id: int | None,
     ov = overview_view(db, scope, f, today)
     parent = drill_parent(db, scope, f, root_id)
     return stats_json(ov, drill_view(db, scope, f, parent, min_sample))
+
+
+def stats_document(db: Database, unit: OrgUnit | None = None, filters: analytics.Filters | None = None) -> dict:
+    """What ``stats --json`` prints for ``unit`` (None: the whole tree) under ``filters`` (also how copy-db checks
+    that a copy gives the same figures as its source)."""
+    root = orgs.roots(db)
+    # The CLI holds the database alone (DuckDB's file lock), so folding without settling is safe.
+    analytics.refresh_rollups(db, settle=False)
+    data = stats(db, Scope.everything(), unit, root[0].id if root else None, filters or analytics.Filters(),
+                 settings_module.now().date(), settings_module.load().min_sample)
+    # the credibility flags stored for the unit's subtree (run by the credibility page), per unit
+    data["credibility_flags"] = flags_by_unit(db, Scope(unit.path) if unit else Scope.everything(),
+                                              settings_module.load().lang)
+    return data

@@ -9,11 +9,12 @@ deletes it as it does and records the fetch in the audit log.
 from __future__ import annotations
 
 import html
+import os
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
 import settings as settings_module
@@ -56,13 +57,21 @@ def _serve(request: Request, ticket: str) -> Response:
         found = downloads.claim_ticket(db, ticket, principal.user_id)
         if found is None:
             return _refusal(lang, "download.gone", 404)
+        size = len(found.data)
+        if found.path is not None:  # a file kept outside the database (a backup): served in place, never deleted
+            try:
+                size = os.stat(found.path).st_size
+            except OSError:
+                return _refusal(lang, "download.gone", 404)
         audit.record(db, "download.fetch", actor_id=principal.user_id, actor_name=principal.username,
-                     target=found.filename, detail={"bytes": len(found.data)})
+                     target=found.filename, detail={"bytes": size})
     except StorageError:
         return _refusal(lang, "download.unavailable", 503)
     disposition = f"attachment; filename*=UTF-8''{quote(found.filename)}"
-    return Response(found.data, media_type=found.mime, headers={
-        "Content-Disposition": disposition, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    headers = {"Content-Disposition": disposition, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    if found.path is not None:
+        return FileResponse(found.path, media_type=found.mime, headers=headers)
+    return Response(found.data, media_type=found.mime, headers=headers)
 
 
 async def download(request: Request) -> Response:

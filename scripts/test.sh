@@ -20,12 +20,14 @@ if [ ! -f "$stamp" ] || ! cat requirements.txt requirements-dev.txt | cmp -s - "
   cat requirements.txt requirements-dev.txt > "$stamp"
 fi
 # Debian's chromium for the browser tests, and a CJK font so pages and
-# printable QR sheets render Chinese (screenshots are read by people too).
-if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+# printable QR sheets render Chinese (screenshots are read by people too);
+# Debian's haproxy for the test of deploy/haproxy.cfg (tests/deploy).
+if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1 \
+    || ! dpkg -s haproxy >/dev/null 2>&1; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk haproxy >/dev/null
 fi
 engines=${MINYI_TEST_ENGINES:-duckdb postgres}
 status=0

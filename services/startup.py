@@ -43,7 +43,15 @@ def start_app(cfg: settings_module.Settings | None = None) -> StartupReport:
         print("\n" + message + "\n", flush=True)
         return StartupReport()
     settings_module.cookie_secret(cfg)
+    if db.engine != "duckdb" and not cfg.secret:
+        # a server database invites app processes on several machines: each would make a cookie key of its own
+        message = t("pgmp.secret_from_file", cfg.lang, file=str(cfg.data_dir / "secret.key"))
+        log.warning("%s", t("pgmp.secret_from_file", "en", file=str(cfg.data_dir / "secret.key")))
+        print("\n" + message + "\n", flush=True)
     report = prepare(db, cfg)
+    from services import backups
+
+    backups.scheduler(db, cfg)  # the process's one backup thread (MINYI_BACKUP_EVERY_HOURS)
     for error in report.template_errors:
         log.warning("survey template skipped: %s", error.message("en"))
     if report.setup_code:

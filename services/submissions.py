@@ -59,8 +59,11 @@ class OpenCounter:
     """Counts link opens in memory and writes them in batches.
 
     One INSERT + commit per resident who opens a QR code cost ~2 ms of server
-    CPU; batching makes it ~2 ms per FLUSH_EVERY opens. Opens still pending
-    when the process stops are lost: they are a statistic, not a response.
+    CPU; batching makes it ~2 ms per FLUSH_EVERY opens. A batch is written at the
+    latest FLUSH_AFTER_SECONDS after its first open, by a timer when no later open
+    comes: the links page of another process reads the counts from the database.
+    Opens still pending when the process is killed are lost: they are a statistic,
+    not a response.
     """
 
     FLUSH_EVERY = 50
@@ -70,6 +73,7 @@ class OpenCounter:
         self._lock = threading.Lock()
         self._pending: list[tuple[str, datetime]] = []
         self._oldest = 0.0
+        self._timer: threading.Timer | None = None
 
     def add(self, db: Database, token: str, at: datetime) -> None:
         """Count one open; flush when enough are pending or the oldest waited long enough."""
@@ -81,13 +85,39 @@ class OpenCounter:
             batch = self._pending if due else []
             if due:
                 self._pending = []
+            elif self._timer is None:
+                # not a daemon: a process that is stopping writes its last opens before it exits (a daemon thread
+                # cut off inside the database driver at exit aborted the interpreter)
+                self._timer = threading.Timer(self.FLUSH_AFTER_SECONDS, self._flush_late, (db,))
+                self._timer.start()
         if batch:
             link_store.record_opens(db, batch)
+
+    def _flush_late(self, db: Database) -> None:
+        with self._lock:
+            self._timer = None
+        try:
+            self.flush(db)
+        except Exception:  # a statistic: retried with the next batch, never raised into a timer thread
+            log.warning("could not write link opens", exc_info=True)
 
     def flush(self, db: Database) -> None:
         with self._lock:
             batch, self._pending = self._pending, []
-        link_store.record_opens(db, batch)
+        try:
+            link_store.record_opens(db, batch)
+        except Exception:
+            with self._lock:  # kept for the next flush
+                self._pending[:0] = batch
+            raise
+
+    def close(self, db: Database) -> None:
+        """Stop the timer and write what is pending (a process shutting down)."""
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        self.flush(db)
 
 
 def facts_of(link: link_store.ShareLink | None) -> LinkFacts | None:

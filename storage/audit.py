@@ -40,7 +40,8 @@ def record(
     db.execute(
         """INSERT INTO audit_log (occurred_at, actor_id, actor_name, action, target, detail, ip, org_unit_id)
            VALUES (?, ?, ?, ?, ?, ?, ?, coalesce((SELECT org_unit_id FROM users WHERE id = ?),
-                                                 (SELECT org_unit_id FROM users WHERE ? IS NULL AND username = ?)))""",
+                                                 (SELECT org_unit_id FROM users
+                                                  WHERE CAST(? AS BIGINT) IS NULL AND username = ?)))""",
         [now(), actor_id, actor_name, action, target, json.dumps(detail or {}, ensure_ascii=False, default=str), ip,
          actor_id, actor_id, actor_name],
     )

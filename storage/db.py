@@ -407,9 +407,9 @@ def _connect_postgres(url: str, read_only: bool) -> Any:
         refused = ("authentication" in lowered or "does not exist" in lowered or "pg_hba.conf" in lowered
                    or "permission denied" in lowered or "password" in lowered)
         error = DatabaseRefused if refused else DatabaseUnreachable
-        raise error(text.replace(url, shown), url=shown, reason=text.strip().splitlines()[-1] if text.strip() else "") from exc
+        raise error(_scrubbed(text, url), url=shown, reason=_scrubbed(_reason(text), url)) from exc
     except psycopg.ProgrammingError as exc:  # a malformed URL
-        raise DatabaseUnreachable(str(exc), url=shown, reason=str(exc)) from exc
+        raise DatabaseUnreachable(_scrubbed(str(exc), url), url=shown, reason=_scrubbed(_reason(str(exc)), url)) from exc
     if version < POSTGRES_MIN_VERSION:
         raise DatabaseTooOld(str(version), url=shown, version=f"{version // 10000}.{version % 10000}")
     size = settings.load().db_pool_size
@@ -419,11 +419,39 @@ def _connect_postgres(url: str, read_only: bool) -> Any:
     return pool
 
 
+def _reason(text: str) -> str:
+    """What libpq says went wrong, without its framing: 'connection to server at "h", port 1 failed: Connection
+    refused' (then a hint line) gives 'Connection refused'; 'FATAL:  role "x" does not exist' loses its FATAL."""
+    line = next((part.strip() for part in text.strip().splitlines() if part.strip()), "")
+    if " failed: " in line:
+        line = line.rsplit(" failed: ", 1)[1]
+    return line.removeprefix("FATAL:").strip()
+
+
+def _scrubbed(text: str, url: str) -> str:
+    """``text`` without the URL's password, whole or in the pieces libpq may quote when the URL is malformed (an
+    unescaped @ in the password makes its tail part of the host name)."""
+    from urllib.parse import urlsplit
+
+    text = text.replace(url, redacted(url))
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password:
+        for piece in sorted({password, *password.replace(":", "@").split("@")}, key=len, reverse=True):
+            if len(piece) >= 3:
+                text = text.replace(piece, "***")
+    return text
+
+
 def _check_owner(db: Database) -> None:
     """Refuse a PostgreSQL database that holds another application's tables, and a copy target left half-done."""
     from storage import migrations
 
     tables = set(db.table_names())
+    if migrations.COPY_MARK in tables:  # a copy stopped before it had migrated the target: not another app's
+        raise IncompleteCopy(redacted(db.path), target=redacted(db.path))
     if migrations.TABLE not in tables and tables:
         shown = sorted(tables)[:5]
         raise ForeignDatabase(", ".join(shown), url=redacted(db.path), tables=", ".join(shown))

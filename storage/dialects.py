@@ -40,9 +40,13 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 POSTGRES_MIN_VERSION = 150000  # PostgreSQL 15
 
 
+# ``scheme:`` at the start: a server, even when mistyped (``postgresql:/db`` must not become a folder ``postgresql:``)
+URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+
+
 def is_url(target: str) -> bool:
-    """Whether MINYI_DB names a server (``scheme://…``) rather than a file."""
-    return "://" in target
+    """Whether MINYI_DB names a server (``scheme://…``, or anything starting ``scheme:``) rather than a file."""
+    return "://" in target or URL_START.match(target) is not None
 
 
 def scheme_of(target: str) -> str:
@@ -108,7 +112,7 @@ class DuckDBDialect:
             tx.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
 
     def arrow(self, tx: "Tx", sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        return tx.raw.execute(sql, params).to_arrow_table()
+        return tx.raw.sql(sql, params=list(params) or None).to_arrow_table()
 
     def frame(self, tx: "Tx", sql: str, params: Sequence[Any] = ()) -> "pd.DataFrame":
         tx.raw.execute(sql, params)
@@ -140,6 +144,18 @@ class DuckDBDialect:
         finally:
             if got:
                 lock.release()
+
+    def stream_arrow(self, tx: "Tx", sql: str, params: Sequence[Any] = (), rows: int = 50_000) -> Iterator[pa.Table]:
+        """The result of ``sql`` in batches of at most ``rows`` rows, never all of it in memory (a relation read as
+        an Arrow stream; an ORDER BY beyond the memory limit spills to DuckDB's temporary folder)."""
+        reader = tx.raw.sql(sql, params=list(params) or None).to_arrow_reader(rows)
+        for batch in reader:
+            if batch.num_rows:
+                yield pa.Table.from_batches([batch])
+
+    def limit_memory(self, db: "Database", megabytes: int) -> None:
+        """Keep this process's DuckDB within ``megabytes`` (big sorts spill to disk instead)."""
+        db.execute(f"SET memory_limit = '{int(megabytes)}MB'")
 
     def analyze(self, tx: "Tx", tables: Sequence[str]) -> None:
         """Fresh planner statistics after a large change: DuckDB keeps its own as it writes."""
@@ -237,6 +253,14 @@ _ARROW_TYPES = [
     (pa.types.is_timestamp, "TIMESTAMP"),
 ]
 
+
+# PostgreSQL result column types (by oid) as Arrow types for stream_arrow; others are inferred from the values.
+# NUMERIC is only ever a whole number here (how DuckDB's HUGEINT is spelled on PostgreSQL).
+_ARROW_FROM_OID = {
+    16: pa.bool_(), 17: pa.binary(), 20: pa.int64(), 21: pa.int16(), 23: pa.int32(), 25: pa.string(),
+    700: pa.float32(), 701: pa.float64(), 1043: pa.string(), 1082: pa.date32(), 1114: pa.timestamp("us"),
+    1700: pa.decimal128(38, 0), 1016: pa.list_(pa.int64()), 1007: pa.list_(pa.int32()), 1009: pa.list_(pa.string()),
+}
 
 def _csv_ready(data: pa.Table) -> pa.Table | None:
     """``data`` with dictionary columns decoded, when every column is a kind whose CSV text PostgreSQL reads back
@@ -398,6 +422,27 @@ class PostgresDialect:
             finally:
                 if got:
                     cur.execute("SELECT pg_advisory_unlock(?)", [lock_id])
+
+    def stream_arrow(self, tx: "Tx", sql: str, params: Sequence[Any] = (), rows: int = 50_000) -> Iterator[pa.Table]:
+        """The result of ``sql`` in batches of at most ``rows`` rows through a server-side cursor inside ``tx``
+        (the server sorts within work_mem and spills the rest), typed from the result's column types."""
+        cursor = tx.raw.psycopg.connection.cursor(name=f"_minyi_stream_{next(_names)}")
+        try:
+            cursor.execute(postgres_sql(sql), list(params) or None)
+            while True:
+                chunk = cursor.fetchmany(rows)
+                if not chunk:
+                    break
+                names = [d.name for d in cursor.description]
+                kinds = [_ARROW_FROM_OID.get(d.type_code) for d in cursor.description]
+                columns = list(zip(*chunk))
+                yield pa.table({name: pa.array(list(values), type=kind)
+                                for name, values, kind in zip(names, columns, kinds)})
+        finally:
+            cursor.close()
+
+    def limit_memory(self, db: "Database", megabytes: int) -> None:
+        """Nothing to do: the server bounds its own memory (work_mem), and results are read through cursors."""
 
     def analyze(self, tx: "Tx", tables: Sequence[str]) -> None:
         """Fresh planner statistics after a large change (a bulk load, a big fold), before autovacuum's next look a

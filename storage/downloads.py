@@ -18,6 +18,7 @@ class Download:
     filename: str
     mime: str
     data: bytes
+    path: str | None = None  # a file served in place of ``data`` (issue_file_ticket); left where it is
 
 
 def _hash(ticket: str) -> str:
@@ -40,14 +41,31 @@ def issue_ticket(db: Database, user_id: int, filename: str, mime: str, data: byt
     return ticket
 
 
+def issue_file_ticket(db: Database, user_id: int, filename: str, mime: str, path: str,
+                      minutes: int = TICKET_MINUTES) -> str:
+    """Like issue_ticket for a file too large to keep in the database (a backup): the ticket names ``path``, which
+    the caller has checked; /download serves the file once to ``user_id`` and leaves it in place."""
+    ticket = secrets.token_urlsafe(32)
+    at = now()
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM download_tickets WHERE expires_at <= ?", [at])
+        tx.execute(
+            """INSERT INTO download_tickets (ticket_hash, user_id, filename, mime, data, created_at, expires_at,
+                                             file_path)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [_hash(ticket), user_id, filename, mime, b"", at, at + dt.timedelta(minutes=minutes), path],
+        )
+    return ticket
+
+
 def claim_ticket(db: Database, ticket: str, user_id: int) -> Download | None:
     """The export behind ``ticket`` if it was issued to ``user_id`` and has not expired; it is deleted in the same
     statement, so a ticket is used once (None for anything else: unknown, used, expired or another user's)."""
     at = now()
     row = db.query(
         """DELETE FROM download_tickets WHERE ticket_hash = ? AND user_id = ? AND expires_at > ?
-           RETURNING filename, mime, data""",
+           RETURNING filename, mime, data, file_path""",
         [_hash(ticket), user_id, at],
     ).first()
     db.execute("DELETE FROM download_tickets WHERE expires_at <= ?", [at])  # no export outlives its ticket
-    return Download(str(row[0]), str(row[1]), bytes(row[2])) if row else None
+    return Download(str(row[0]), str(row[1]), bytes(row[2]), row[3]) if row else None

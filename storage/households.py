@@ -224,7 +224,8 @@ def unit_levels(db: Database | Tx) -> dict[str, int]:
 
 
 _SELECT = """SELECT h.id, h.code, h.head_name, h.phone, h.address, h.grid_id, g.code, g.name, g.path, h.members,
-    coalesce((SELECT list(t.tag ORDER BY t.tag) FROM household_tags t WHERE t.household_id = h.id), [])
+    coalesce((SELECT array_agg(t.tag ORDER BY t.tag) FROM household_tags t WHERE t.household_id = h.id),
+             ARRAY[]::VARCHAR[])
     FROM households h JOIN org_units g ON g.id = h.grid_id"""
 
 

@@ -384,12 +384,12 @@ def _unit_chain(scope: Scope) -> list[int]:
 def problem_categories(db: Database | Tx, scope: Scope) -> list[str]:
     """The category list in force for the unit at the top of ``scope``: its own, else the nearest ancestor's,
     else the default (a unit's list is inherited down the tree until a unit below sets its own)."""
-    chain = _unit_chain(scope)
-    if chain:
+    if _unit_chain(scope):
+        # the units on the scope's path are those whose own path starts it; the deepest has the longest path
         value = db.query(
-            """SELECT categories FROM unit_problem_categories WHERE list_contains(?, org_unit_id)
-               ORDER BY list_position(?, org_unit_id) DESC LIMIT 1""",
-            [chain, chain],
+            """SELECT c.categories FROM unit_problem_categories c JOIN org_units o ON o.id = c.org_unit_id
+               WHERE starts_with(?, o.path) ORDER BY length(o.path) DESC LIMIT 1""",
+            [scope.path],
         ).single_value()
         found = [line.strip() for line in str(value or "").splitlines() if line.strip()]
         if found:

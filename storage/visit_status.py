@@ -11,7 +11,8 @@ raw rows for these figures, so the lists and the counts cannot disagree.
 How they stay current: a write that changes a visit, a problem, a visit's response, a household's grid or a
 campaign records what it changed in ``visit_status_dirty`` inside its own transaction (``touch``,
 ``invalidate_all``: appends, which never conflict). After it commits, ``settle`` rebuilds those
-rows in a transaction of its own, one at a time per process (a lock) and from a snapshot that includes the commit.
+rows in a transaction of its own, one at a time across every process on the database (a lock held across
+processes on PostgreSQL) and from a snapshot that includes the commit.
 So concurrent writers never conflict on the derived rows and never leave duplicates, a campaign created while a
 visit is being saved still counts it, and rows left by a stopped process are settled when the database is next
 opened. Readers may see the status of a just-committed write a few milliseconds late. The price is paid on the
@@ -154,37 +155,42 @@ def rebuild(tx: Tx) -> None:
     _build(tx, None)
 
 
-_locks: weakref.WeakKeyDictionary[Database, threading.Lock] = weakref.WeakKeyDictionary()
-_locks_guard = threading.Lock()
 _log = logging.getLogger(__name__)
-_generation = 0  # this process's settles that changed something (DuckDB lets one process write the file)
+# One settle per Database at a time in this process, before the lock across processes: the threads waiting behind
+# it then hold no pooled connection, so the one settling always gets one (a pool of N connections with N threads
+# waiting for the advisory lock on them would leave the holder none for its transaction).
+_local: weakref.WeakKeyDictionary[Database, threading.Lock] = weakref.WeakKeyDictionary()
+_local_guard = threading.Lock()
 
 
-def generation() -> int:
-    """A number that moves on after every settle that committed changes: coverage figures computed at the same
-    number are still current (each write that changes them records a mark: touch, counts_changed,
-    invalidate_all)."""
-    return _generation
+def _local_lock(db: Database) -> threading.Lock:
+    with _local_guard:
+        return _local.setdefault(db, threading.Lock())
+
+
+def generation(db: Database | Tx) -> int:
+    """A number that moves on after every settle that committed changes, in any process on this database: coverage
+    figures computed at the same number are still current (each write that changes them records a mark: touch,
+    counts_changed, invalidate_all). Read it before computing what is filed under it."""
+    return int(db.query("SELECT n FROM visit_status_generation").single_value() or 0)
 
 
 def settle(db: Database) -> None:
-    """Bring the status rows up to date with everything recorded as changed and committed (one refresh at a time)."""
-    with _locks_guard:
-        lock = _locks.setdefault(db, threading.Lock())
-    global _generation
-    with lock:
-        try:
-            with db.transaction() as tx:
-                marks = tx.query("SELECT seq, household_id, everything FROM visit_status_dirty").rows
-                if not marks:
-                    return
-                homes = sorted({int(m[1]) for m in marks if m[1] is not None})
-                if any(m[2] for m in marks) or len(homes) > _FULL_ABOVE:
-                    _build(tx, None)  # every household (~1 s at 333k)
-                else:
-                    _build(tx, homes)
-                tx.execute("DELETE FROM visit_status_dirty WHERE list_contains(?, seq)", [[m[0] for m in marks]])
-            with _locks_guard:  # after the commit: a figure filed under the new number saw the new rows
-                _generation += 1
-        except Exception:  # the write itself is committed; its marks stay and the next settle retries them
-            _log.exception("visit status refresh failed; it is retried on the next write or start")
+    """Bring the status rows up to date with everything recorded as changed and committed: one refresh at a time
+    across every process on the database (db.dialect.exclusive_wait), each from a snapshot taken once the lock is
+    held, so it includes every write whose own settle is waiting behind it."""
+    try:
+        with _local_lock(db), db.dialect.exclusive_wait(db, _KEY), db.transaction() as tx:
+            marks = tx.query("SELECT seq, household_id, everything FROM visit_status_dirty").rows
+            if not marks:
+                return
+            homes = sorted({int(m[1]) for m in marks if m[1] is not None})
+            if any(m[2] for m in marks) or len(homes) > _FULL_ABOVE:
+                _build(tx, None)  # every household (~1 s at 333k)
+            else:
+                _build(tx, homes)
+            tx.execute("DELETE FROM visit_status_dirty WHERE list_contains(?, seq)", [[m[0] for m in marks]])
+            # in the same transaction: a figure filed under the new number saw the new rows
+            tx.execute("UPDATE visit_status_generation SET n = n + 1")
+    except Exception:  # the write itself is committed; its marks stay and the next settle retries them
+        _log.exception("visit status refresh failed; it is retried on the next write or start")

@@ -164,7 +164,7 @@ def coverage(db: Database, scope: Scope, campaign_id: int, group_level: int | No
 def _per_unit_sql() -> str:
     """After ``_grid_counts_cte``: CTEs agg and units, then the SELECT of coverage() per unit at a level (params:
     the level twice, the scope's LIKE pattern and path)."""
-    return """agg AS (SELECT TRY_CAST(NULLIF(split_part(gc.path, '/', ? + 1), '') AS BIGINT) AS unit_id,
+    return """agg AS (SELECT CAST(NULLIF(split_part(gc.path, '/', CAST(? AS INTEGER) + 1), '') AS BIGINT) AS unit_id,
                        sum(households) AS households, sum(covered) AS covered, sum(attempted) AS attempted
                 FROM gc GROUP BY 1),
         units AS (SELECT u.id, u.code, u.name, u.path FROM org_units u

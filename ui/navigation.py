@@ -41,6 +41,7 @@ PAGES: list[PageEntry] = [
     PageEntry("pages/units.py", "units", "nav.units", ("admin",), "nav.group.admin", ":material/account_tree:"),
     PageEntry("pages/users.py", "users", "nav.users", ("admin",), "nav.group.admin", ":material/group:"),
     PageEntry("pages/audit.py", "audit", "nav.audit", ("admin",), "nav.group.admin", ":material/history:", wide=True),
+    PageEntry("pages/backups.py", "backups", "backup.nav", ("admin",), "nav.group.admin", ":material/backup:"),
     PageEntry("pages/account.py", "account", "nav.account", ("admin", "leader", "cadre"), "nav.group.account", ":material/person:"),
 ]
 

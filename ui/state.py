@@ -21,3 +21,6 @@ DASH_EXPORT = "minyi.dash.export"  # pages/dashboard.py: prepared export files (
 BUILDER_SWITCH_TO = "minyi.builder.switch_to"  # pages/builder.py: survey id to select on the next run (set after the chooser exists)
 DOWNLOAD_LINKS = "minyi.download_links"  # ui/downloads.py: export key -> its single-use /download link
 IMPORT_JOBS = "minyi.import.jobs"  # ui/import_job.py: slot -> (file digest, services.uploads.ImportJob) of a long import
+BACKUP_LINK = "minyi.backup.link"  # pages/backups.py: (backup name, its single-use /download link) just prepared
+BACKUP_NOTICE = "minyi.backup.notice"  # pages/backups.py: (level, i18n key) of the last "back up now" press
+BACKUP_WAS_BUSY = "minyi.backup.was_busy"  # pages/backups.py: a backup was running at the status's last look

@@ -356,7 +356,6 @@ DECISIONS: dict[str, Decision] = {
     "db.engine_errors": internal("pure: the engines' exception classes"),
     "dialects.is_url": internal("pure: reads MINYI_DB"), "dialects.scheme_of": internal("pure: reads MINYI_DB"),
     "dialects.redacted": internal("pure: hides a password in a URL"),
-    "dialects.postgres_sql": internal("pure: spells SQL the PostgreSQL way"),
     "drafts.save_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
     "drafts.load_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
     "drafts.delete_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
@@ -371,6 +370,12 @@ DECISIONS: dict[str, Decision] = {
     "sequences.repair": internal("open-time check of every id sequence against its table"),
     "sequences.sequence_uses": internal("reads the catalogue: which column takes ids from which sequence"),
     "downloads.issue_ticket": internal("pages issue a ticket for the signed-in user's own id (ui/downloads.py)"),
+    "downloads.issue_file_ticket": internal("services.backups.issue_download, for the signed-in admin of the top unit's "
+                                            "own id, naming a file listed in the backup folder"),
+    **{f"backups.{name}": internal("the whole database, no unit's part of it: services.backups, for the app's backup "
+                                   "thread, an admin of the top unit (may_manage) or manage.py backup/restore")
+       for name in ("copy_into", "read_marker", "drop_marker", "end_sessions", "row_counts", "file_row_counts", "record_run",
+                    "recent_runs")},
     "households.as_table": internal("pure: records as an Arrow table"),
     "households.unit_levels": TREE,
     "links.answered_count": public("keyed by the share-link token, the resident's secret (fill page)"),

@@ -4,6 +4,7 @@ again and sees the winner's row, or is refused with a message of the catalogue; 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -15,28 +16,64 @@ from storage import problems as problem_store
 from storage import visit_status
 from storage import visits as visit_store
 from storage.db import StorageError, WriteConflict
+from tests.conftest import ENGINE
 
 AT = dt.datetime(2026, 11, 10, 10, 0)
 
 
-def _together(monkeypatch, module: Any, name: str, parties: int = 2) -> None:
-    """Make ``module.name`` (called inside the save's transaction) hold each thread's first call until every party
-    has reached it, so both transactions have read before either writes: a real, not a lucky, overlap."""
+def _engine_conflict() -> Exception:
+    """What the engine under test raises when a concurrent transaction got to the same row first: DuckDB's
+    write-write conflict, PostgreSQL's serialization failure under REPEATABLE READ."""
+    if ENGINE == "postgres":
+        import psycopg
+
+        return psycopg.errors.SerializationFailure("could not serialize access due to concurrent update")
+    import duckdb
+
+    return duckdb.TransactionException("TransactionContext Error: Conflict on update!")
+
+
+class Overlap:
+    """Whether the racing transactions really met at the barrier (False: one ran before the other)."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+
+def _together(monkeypatch, module: Any, name: str, parties: int = 2, *, before: bool = False) -> Overlap:
+    """Make ``module.name`` (called inside the save's transaction) hold each racing thread's first call until every
+    party has reached it, so both transactions have read before either writes: a real, not a lucky, overlap.
+    ``before``: wait before the call rather than after it (for a call that follows the first write: PostgreSQL
+    makes a second insert of the same key wait for the first transaction, which would then never reach the
+    barrier). The test's own thread never waits (it reads the outcome through the same functions)."""
     real = getattr(module, name)
     barrier = threading.Barrier(parties, timeout=10)
     waited = threading.local()
+    waited.done = True  # the thread that sets this up is not one of the parties
+    overlap = Overlap()
 
-    def held(*args: Any, **kwargs: Any) -> Any:
-        result = real(*args, **kwargs)
+    def meet() -> None:
         if not getattr(waited, "done", False):
             waited.done = True
             try:
                 barrier.wait()
             except threading.BrokenBarrierError:
-                pass
+                overlap.broken = True
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        if before:
+            meet()
+        result = real(*args, **kwargs)
+        meet()
         return result
 
     monkeypatch.setattr(module, name, held)
+    return overlap
+
+
+def _lost_conflicts(caplog: pytest.LogCaptureFixture) -> int:
+    """How many times a save lost a write conflict and was run again (storage.db.Database.in_transaction)."""
+    return sum("lost a write conflict" in r.getMessage() for r in caplog.records)
 
 
 def _race(*saves: Callable[[], Any]) -> list[Any]:
@@ -62,8 +99,10 @@ def _visit(world, key: str, **kw: Any) -> visit_store.NewVisit:
                                 visited_at=AT, outcome="met", campaign_id=world.campaign_id, **kw)
 
 
-def test_the_same_visit_saved_twice_at_once_is_one_visit_and_neither_page_fails(world, monkeypatch):
-    _together(monkeypatch, visit_status, "touch")
+def test_the_same_visit_saved_twice_at_once_is_one_visit_and_neither_page_fails(world, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="minyi.storage")
+    # both have looked the client key up and found nothing, neither has inserted the visit
+    overlap = _together(monkeypatch, visit_store, "now", before=True)
     problems = (problem_store.NewProblem("same/p0", "环境卫生", "楼道堆物"),)
     visit = _visit(world, "same", problems=problems)
     results = _race(lambda: visit_store.record_visit(world.db, world.cadre1.scope, visit),
@@ -73,11 +112,13 @@ def test_the_same_visit_saved_twice_at_once_is_one_visit_and_neither_page_fails(
     assert len({r.visit_id for r in results}) == 1 and len({r.problem_ids for r in results}) == 1
     assert world.db.query("SELECT count(*) FROM visits WHERE client_key = 'same'").single_value() == 1
     assert world.db.query("SELECT count(*) FROM problems WHERE client_key = 'same/p0'").single_value() == 1
+    assert not overlap.broken and _lost_conflicts(caplog) >= 1  # the loser hit the engine's conflict and ran again
 
 
-def test_two_corrections_of_one_visit_at_once_both_land_as_events(world, monkeypatch):
+def test_two_corrections_of_one_visit_at_once_both_land_as_events(world, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="minyi.storage")
     saved = visit_store.record_visit(world.db, world.cadre1.scope, _visit(world, "v1"))
-    _together(monkeypatch, visit_store, "get_visit")
+    overlap = _together(monkeypatch, visit_store, "get_visit")
     results = _race(
         lambda: visit_store.correct_visit(world.db, world.cadre1.scope, saved.visit_id, actor_id=world.cadre1.user_id,
                                           changes={"note": "第一次更正"}, at=AT + dt.timedelta(hours=1)),
@@ -88,6 +129,7 @@ def test_two_corrections_of_one_visit_at_once_both_land_as_events(world, monkeyp
     assert (visit.note, visit.follow_up) == ("第一次更正", True)  # neither change was lost
     events = visit_store.visit_history(world.db, world.cadre1.scope, saved.visit_id)
     assert [e.action for e in events] == ["correct", "correct"]
+    assert not overlap.broken and _lost_conflicts(caplog) >= 1
 
 
 def _problem(world) -> int:
@@ -96,11 +138,12 @@ def _problem(world) -> int:
     return saved.problem_ids[0]
 
 
-def test_the_same_step_on_one_problem_twice_at_once_is_taken_once_and_the_other_is_told(world, monkeypatch):
+def test_the_same_step_on_one_problem_twice_at_once_is_taken_once_and_the_other_is_told(world, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="minyi.storage")
     pid = _problem(world)
     problem_store.transition(world.db, world.admin.scope, pid, "assign", actor_id=world.admin.user_id,
                              assignee_user_id=world.cadre1.user_id, at=AT)
-    _together(monkeypatch, problem_store, "get_problem")
+    overlap = _together(monkeypatch, problem_store, "get_problem")
     results = _race(*[lambda: problem_store.transition(world.db, world.cadre1.scope, pid, "start",
                                                        actor_id=world.cadre1.user_id, at=AT)] * 2)
     steps = [r for r in results if not isinstance(r, Exception)]
@@ -111,11 +154,13 @@ def test_the_same_step_on_one_problem_twice_at_once_is_taken_once_and_the_other_
     assert refused[0].code == "problems.err.not_allowed"
     events = problem_store.history(world.db, world.admin.scope, pid)
     assert [e.action for e in events] == ["create", "assign", "start"]
+    assert not overlap.broken and _lost_conflicts(caplog) >= 1
 
 
-def test_two_different_steps_on_one_problem_at_once_are_both_applied_in_turn(world, monkeypatch):
+def test_two_different_steps_on_one_problem_at_once_are_both_applied_in_turn(world, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="minyi.storage")
     pid = _problem(world)
-    _together(monkeypatch, problem_store, "get_problem")
+    overlap = _together(monkeypatch, problem_store, "get_problem")
     results = _race(
         lambda: problem_store.transition(world.db, world.admin.scope, pid, "assign", actor_id=world.admin.user_id,
                                          assignee_user_id=world.cadre1.user_id, at=AT),
@@ -125,16 +170,15 @@ def test_two_different_steps_on_one_problem_at_once_are_both_applied_in_turn(wor
     events = problem_store.history(world.db, world.admin.scope, pid)
     assert events[0].action == "create" and all(e.action == "assign" for e in events[1:])
     assert len(events) - 1 == sum(not isinstance(r, Exception) for r in results)
+    assert not overlap.broken and _lost_conflicts(caplog) >= 1
 
 
 def test_a_save_that_never_stops_conflicting_gives_up_with_a_catalogue_message(world, monkeypatch):
-    import duckdb
-
     calls = []
 
     def always_conflicts(*args: Any, **kwargs: Any) -> None:
         calls.append(1)
-        raise duckdb.TransactionException("TransactionContext Error: Conflict on update!")
+        raise _engine_conflict()
 
     monkeypatch.setattr(visit_status, "touch", always_conflicts)
     with pytest.raises(WriteConflict) as raised:
@@ -150,15 +194,13 @@ CONFLICT_MESSAGE = "另一位同事刚好同时修改了这条记录，暂未保
 
 
 def _conflicting(monkeypatch, module: Any, name: str) -> list[bool]:
-    """``module.name`` raises DuckDB's write-write conflict while the returned flag is set."""
-    import duckdb
-
+    """``module.name`` raises the engine's write conflict while the returned flag is set."""
     real = getattr(module, name)
     on = [True]
 
     def maybe(*args: Any, **kwargs: Any) -> Any:
         if on[0]:
-            raise duckdb.TransactionException("TransactionContext Error: Conflict on update!")
+            raise _engine_conflict()
         return real(*args, **kwargs)
 
     monkeypatch.setattr(module, name, maybe)

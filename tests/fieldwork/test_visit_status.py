@@ -4,6 +4,9 @@ including overlapping writers, a campaign created mid-save, and a database reope
 from __future__ import annotations
 
 import datetime as dt
+import logging
+
+import pytest
 
 from fieldwork import registry
 from storage import campaigns, households, problems, visit_status, visits, worklists
@@ -175,8 +178,8 @@ def test_the_kept_visit_summary_follows_every_write_that_changes_the_counts(worl
 
     first = kept()
     assert first == fresh()
-    number = visit_status.generation()
-    assert kept() == first and visit_status.generation() == number  # nothing written: kept, nothing settled
+    number = visit_status.generation(w.db)
+    assert kept() == first and visit_status.generation(w.db) == number  # nothing written: kept, nothing settled
     writes = [
         ("covered", lambda: _visit(w, "H101", D(2026, 11, 3, 9))),
         ("attempted", lambda: _visit(w, "H102", D(2026, 11, 4, 9), "not_home")),
@@ -189,3 +192,164 @@ def test_the_kept_visit_summary_follows_every_write_that_changes_the_counts(worl
         write()
         assert kept() == fresh(), step
         assert kept() != before, step  # each write changes a count here, so a stale summary would show
+
+
+# --- several processes on one PostgreSQL --------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_two_processes_writing_visits_at_once_refresh_one_at_a_time_and_end_equal_to_a_rebuild(
+        fresh_target, monkeypatch, caplog):
+    """Two Database objects on one PostgreSQL database (two pools: as two app processes) save visits, problems and
+    problem steps to the same households from several threads at once. Their refreshes never overlap (one at a
+    time across pools: an advisory lock, not a lock of one Database), none fails, nothing is left unsettled, and
+    the status equals a rebuild from the raw rows, read through either. Each pool has fewer connections than
+    writers: threads waiting for the refresh must not hold them all while the one refreshing needs one."""
+    import threading
+    import time
+
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("MINYI_DB_POOL", "3")
+    first, second = open_database(fresh_target), open_database(fresh_target)
+    try:
+        w = seed_world(first)
+        inside, most = [0], [0]
+        guard = threading.Lock()
+        real_build = visit_status._build
+
+        def build(tx, household_ids):
+            with guard:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            try:
+                time.sleep(0.01)  # widen the window in which a second refresh could slip in
+                return real_build(tx, household_ids)
+            finally:
+                with guard:
+                    inside[0] -= 1
+
+        monkeypatch.setattr(visit_status, "_build", build)
+        codes = ["H101", "H102", "H201"]
+        failures: list[BaseException] = []
+
+        def writer(db: Database, name: str) -> None:
+            try:
+                for i in range(6):
+                    code = codes[i % len(codes)]
+                    at = D(2026, 11, 3 + i, 9)  # the same moment in every writer: ties broken by visit id
+                    saved = visits.record_visit(db, ALL, _new_visit(
+                        w, code, at, "met" if i % 2 else "not_home", key=f"{name}-{i}", follow_up=i % 3 == 0,
+                        problems=[problems.NewProblem(f"{name}-{i}/p", "环境卫生", "楼道堆物")] if i % 2 else []))
+                    for pid in saved.problem_ids:
+                        problems.transition(db, ALL, pid, "assign", actor_id=None, assignee_user_id=w.cadre1.user_id)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(db, f"{tag}{n}"))
+                   for tag, db in (("a", first), ("b", second)) for n in range(4)]
+        for th in threads:
+            th.start()
+        deadline = time.monotonic() + 120
+        for th in threads:
+            th.join(max(0.0, deadline - time.monotonic()))
+        assert not any(th.is_alive() for th in threads), "writers stuck (pool exhausted by waiting refreshes?)"
+        assert not failures, failures
+        assert most[0] == 1  # never two refreshes at once, although two pools wrote at once
+        assert not [r for r in caplog.records if "visit status refresh failed" in r.getMessage()]
+        assert first.query("SELECT count(*) FROM visit_status_dirty").single_value() == 0
+        assert first.query("SELECT count(*) FROM visits").single_value() == 48
+        kept = _snapshot(first)
+        assert kept == _rebuilt(first) == _snapshot(second)
+        total, _ = worklists.campaign_counts(second, ALL, w.campaign_id)
+        assert (total.households, total.covered, total.attempted) == (5, 3, 0)
+    finally:
+        first.close()
+        second.close()
+
+
+_WRITE_A_VISIT = """
+import datetime as dt, sys
+from storage import visits
+from storage.db import Scope, open_database
+url, household, cadre, campaign = sys.argv[1:5]
+db = open_database(url)
+visits.record_visit(db, Scope.everything(), visits.NewVisit("other-process", int(household), int(cadre),
+                    dt.datetime(2026, 11, 3, 9), "met", campaign_id=int(campaign)))
+db.close()
+"""
+
+
+@pytest.mark.postgres
+def test_coverage_kept_in_one_process_follows_a_visit_saved_by_another(fresh_target):
+    """The overview keeps its coverage counts until the visit status generation moves on: a visit saved by another
+    process (a real one) moves it in the database, so this process's kept summary shows the visit."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from analytics import views
+
+    db = open_database(fresh_target)
+    try:
+        w = seed_world(db)
+        today = dt.date(2026, 11, 20)
+        before = views.visit_summary(db, ALL, w.campaign_id, today)
+        assert before.covered == 0
+        number = visit_status.generation(db)
+        subprocess.run([sys.executable, "-c", _WRITE_A_VISIT, fresh_target, str(w.hh["H101"]),
+                        str(w.admin.user_id), str(w.campaign_id)],
+                       cwd=Path(__file__).resolve().parents[2], check=True, timeout=120)
+        assert visit_status.generation(db) > number
+        after = views.visit_summary(db, ALL, w.campaign_id, today)
+        assert (after.covered, after.make_up) == (1, before.make_up - 1)
+    finally:
+        db.close()
+
+
+_WRITE_VISITS = """
+import datetime as dt, logging, sys, time
+from storage import visits
+from storage.db import Scope, open_database
+url, name, start, cadre, campaign, *homes = sys.argv[1:]
+failed = []
+class Count(logging.Handler):
+    def emit(self, record):
+        failed.append(record)
+logging.getLogger("storage.visit_status").addHandler(Count(logging.ERROR))
+db = open_database(url)
+time.sleep(max(0.0, float(start) - time.time()))  # both processes begin together
+for i in range(15):
+    visits.record_visit(db, Scope.everything(), visits.NewVisit(
+        f"{name}-{i}", int(homes[i % len(homes)]), int(cadre), dt.datetime(2026, 11, 3 + i, 9),
+        "met" if i % 2 else "not_home", campaign_id=int(campaign), follow_up=i % 3 == 0))
+db.close()
+sys.exit(3 if failed else 0)
+"""
+
+
+@pytest.mark.postgres
+def test_two_real_processes_saving_visits_at_once_never_fail_a_refresh(fresh_target):
+    """Two app processes (real ones) save visits to the same households at the same time: no refresh fails in
+    either (two refreshes at once would conflict on the same status rows), nothing is left unsettled, and the
+    status equals a rebuild from the raw rows."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    db = open_database(fresh_target)
+    try:
+        w = seed_world(db)
+        start = str(time.time() + 3)
+        homes = [str(w.hh[c]) for c in ("H101", "H102", "H201")]
+        procs = [subprocess.Popen([sys.executable, "-c", _WRITE_VISITS, fresh_target, name, start,
+                                   str(w.admin.user_id), str(w.campaign_id), *homes],
+                                  cwd=Path(__file__).resolve().parents[2], stderr=subprocess.PIPE, text=True)
+                 for name in ("p1", "p2")]
+        outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+        assert [code for code, _ in outcomes] == [0, 0], outcomes
+        assert db.query("SELECT count(*) FROM visits").single_value() == 30
+        assert db.query("SELECT count(*) FROM visit_status_dirty").single_value() == 0
+        assert _snapshot(db) == _rebuilt(db)
+    finally:
+        db.close()

@@ -1,0 +1,1 @@
+"""Tests of online backups, their rotation and schedule, the backups page and restoring."""
