@@ -652,14 +652,14 @@ def texts_containing(db: Database, scope: Scope, f: Filters, word: str, question
                 JOIN org_units o ON o.id = s.org_unit_id LEFT JOIN org_units po ON po.id = o.parent_id
                 WHERE s.question_id IN ({marks}) AND s.value_text LIKE ? ESCAPE '\\' AND {where.sql()}
                 GROUP BY o.code, o.name, s.day, s.value_text HAVING sum(s.answers) > 0
-                ORDER BY s.day DESC, o.code LIMIT ?""",
+                ORDER BY s.day DESC, o.code, s.value_text LIMIT ?""",
             [*params, *question_ids, pattern, *where.params, limit]).rows]
     where = _problem_where(scope, f)
     out += [SaidText("problem", r[0], r[1], r[2], r[3], int(r[4]), r[5] or "") for r in db.query(
         f"""SELECT o.code, o.name, CAST(p.raised_at AS DATE) AS day, p.description, count(*), min(po.name)
             FROM problems p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN org_units po ON po.id = o.parent_id
             WHERE p.description LIKE ? ESCAPE '\\' AND {where.sql()}
-            GROUP BY o.code, o.name, day, p.description ORDER BY day DESC, o.code LIMIT ?""",
+            GROUP BY o.code, o.name, day, p.description ORDER BY day DESC, o.code, p.description LIMIT ?""",
         [pattern, *where.params, limit]).rows]
     return sorted(out, key=lambda s: s.day, reverse=True)[:limit]
 
