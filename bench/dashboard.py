@@ -11,6 +11,11 @@ threads refreshing the overview every --refresh seconds next to writer threads s
 (one transaction each, ~20 answers) and the rollup refresher, and prints write p50/p99.
 
     python bench/dashboard.py [--runs 7] [--responses 1250000] [--households 416666] [--seconds 30]
+    python bench/dashboard.py --db postgresql://user@host/minyi_bench [--responses 1250000]
+
+With --db, the same on PostgreSQL: the database named is filled with the same demo district (by COPY) when it
+holds no responses yet, and reused when it does; the writing part runs on a copy of it (CREATE DATABASE ...
+TEMPLATE), dropped afterwards.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,7 +46,8 @@ from services.survey_catalog import survey_version  # noqa: E402
 from storage import analytics as A  # noqa: E402
 from storage import campaigns, orgs, worklists  # noqa: E402
 from storage import responses as response_store  # noqa: E402
-from storage.db import Database, Scope, open_database  # noqa: E402
+from storage.db import Database, Scope, engine_errors, open_database  # noqa: E402
+from storage.dialects import is_url, redacted  # noqa: E402
 from surveys import answer_rows, satisfaction_summary, validate_answers  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -57,7 +64,21 @@ def median_ms(fn: Callable[[], object], runs: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def _load(db: Database, args: argparse.Namespace) -> None:
+    began = time.perf_counter()
+    summary = demo.load_demo(db, households=args.households, seed=1, responses=args.responses,
+                             progress=lambda m: print(f"  {time.perf_counter() - began:6.1f}s {m}", flush=True))
+    print(f"built in {summary.seconds:.1f}s: {summary.counts}")
+
+
 def open_bench_db(args: argparse.Namespace) -> Database:
+    if args.db:
+        db = open_database(args.db)
+        if db.query("SELECT count(*) FROM responses").single_value():
+            print(f"reusing {redacted(args.db)}")
+        else:
+            _load(db, args)
+        return db
     size = "1m" if args.responses == 1_000_000 else f"{args.responses // 1000}k"
     path = OUT / f"dashboard_{size}_{args.households // 1000}kh.duckdb"
     OUT.mkdir(parents=True, exist_ok=True)
@@ -67,10 +88,7 @@ def open_bench_db(args: argparse.Namespace) -> Database:
     tmp = path.with_suffix(".tmp.duckdb")
     tmp.unlink(missing_ok=True)
     db = open_database(tmp)
-    began = time.perf_counter()
-    summary = demo.load_demo(db, households=args.households, seed=1, responses=args.responses,
-                             progress=lambda m: print(f"  {time.perf_counter() - began:6.1f}s {m}", flush=True))
-    print(f"built in {summary.seconds:.1f}s: {summary.counts}")
+    _load(db, args)
     db.close()
     tmp.rename(path)
     return open_database(path)
@@ -80,8 +98,8 @@ def open_bench_db(args: argparse.Namespace) -> Database:
 
 
 def _frame(db: Database, sql: str) -> pd.DataFrame:
-    with db.cursor() as cur:
-        return cur.execute(sql).df()
+    with db.transaction() as tx:
+        return tx.dialect.frame(tx, sql)
 
 
 def pandas_overview(db: Database, f: A.Filters, today: dt.date) -> dict:
@@ -219,7 +237,8 @@ def problem_changes(db: Database, f: A.Filters, today: dt.date, root: orgs.OrgUn
     from storage import problems
 
     cadre = db.query("SELECT min(id) FROM users").single_value()
-    ids = [r[0] for r in db.query("SELECT id FROM problems WHERE state = 'new' ORDER BY hash(id) LIMIT ?",
+    ids = [r[0] for r in db.query("SELECT id FROM problems WHERE state = 'new' ORDER BY hash(CAST(id AS VARCHAR)), id"
+                                  " LIMIT ?",
                                   [count]).rows]
     views.problems_view(db, Scope.everything(), f, root.id, today)
     times = []
@@ -241,7 +260,8 @@ def visit_saves(db: Database, campaign_id: int, count: int) -> None:
     from storage import visit_status, visits
     from storage.problems import NewProblem
 
-    homes = [r[0] for r in db.query("SELECT id FROM households WHERE active ORDER BY hash(id) LIMIT ?",
+    homes = [r[0] for r in db.query("SELECT id FROM households WHERE active ORDER BY hash(CAST(id AS VARCHAR)), id"
+                                    " LIMIT ?",
                                     [2 * count]).rows]
     cadre = db.query("SELECT min(id) FROM users").single_value()
 
@@ -363,6 +383,30 @@ def writer_starvation(db: Database, args: argparse.Namespace, today: dt.date, da
         print(f"  last rollup fold: {refresher.last_result}")
 
 
+def scratch_copy(target: str) -> tuple[str, Callable[[], None]]:
+    """A copy of the bench database to write on, and how to remove it: a file copy, or CREATE DATABASE ... TEMPLATE
+    (the source must have no other session, so the caller closes it first)."""
+    if not is_url(target):
+        path = Path(target)
+        scratch = path.with_suffix(".scratch.duckdb")
+        shutil.copyfile(path, scratch)
+        return str(scratch), lambda: scratch.unlink(missing_ok=True)
+    import psycopg
+
+    parts = urlsplit(target)
+    source = parts.path.lstrip("/")
+    name = f"{source}_scratch"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+
+    def run(sql: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql)
+
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    return urlunsplit(parts._replace(path="/" + name)), lambda: run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
@@ -380,14 +424,19 @@ def main() -> None:
                         help="writers call write_response (one transaction each) or submit through the fill page's"
                              " group-commit writer")
     parser.add_argument("--threads", type=int, default=None, help="SET threads after opening (default: storage.db's)")
+    parser.add_argument("--db", default="", help="a postgresql:// URL of an empty (or earlier bench) database:"
+                                                   " run on PostgreSQL instead of the DuckDB bench file")
     args = parser.parse_args()
     if args.households is None:
         args.households = max(3000, args.responses // 3)
     db = open_bench_db(args)
-    if args.threads:
-        db.execute(f"SET threads = {int(args.threads)}")
-    threads = db.query("SELECT current_setting('threads')").single_value()
-    print(f"DuckDB threads: {threads}")
+    if db.file is not None or db.path == ":memory:":  # DuckDB: its thread count matters to every figure
+        if args.threads:
+            db.execute(f"SET threads = {int(args.threads)}")
+        threads = db.query("SELECT current_setting('threads')").single_value()
+        print(f"engine: DuckDB, threads {threads}")
+    else:
+        print(f"engine: PostgreSQL {db.query('SHOW server_version').single_value()}, {redacted(db.path)}")
     counts = db.query("SELECT (SELECT count(*) FROM responses), (SELECT count(*) FROM answers)").first()
     print(f"responses {counts[0]:,}, answers {counts[1]:,}")
     began = time.perf_counter()
@@ -456,7 +505,11 @@ def main() -> None:
     for name, fn in ours.items():
         if args.views and not any(word in name for word in args.views.split(",")):
             continue
-        mine, result = median_ms(fn, args.runs)
+        try:
+            mine, result = median_ms(fn, args.runs)
+        except engine_errors() as exc:  # one view's SQL failing on an engine: say so, time the others
+            print(f"{name:<66}{'failed':>10}  {str(exc).splitlines()[0]}", flush=True)
+            continue
         if args.skip_pandas:
             print(f"{name:<66}{mine:>10.1f}")
             continue
@@ -476,10 +529,8 @@ def main() -> None:
                 check["households"], check["covered"], check["attempted"], check["make_up"], check["return_visits"],
                 check["burn"]), ("pandas and SQL disagree", v, check)
     # What follows writes: do it on a scratch copy, so the reused database stays the same from run to run.
-    path = Path(db.path)
     db.close()
-    scratch = path.with_suffix(".scratch.duckdb")
-    shutil.copyfile(path, scratch)
+    scratch, drop = scratch_copy(db.path)
     db = open_database(scratch)
     try:
         if not args.views or "problems" in args.views:
@@ -490,7 +541,7 @@ def main() -> None:
             writer_starvation(db, args, today, args.dashboards)
     finally:
         db.close()
-        scratch.unlink(missing_ok=True)
+        drop()
 
 
 if __name__ == "__main__":

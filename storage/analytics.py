@@ -210,6 +210,11 @@ class RefreshResult:
     voided: int  # folded responses subtracted because they were voided
     rebuilt: bool
     last_id: int
+    held_elsewhere: bool = False  # another process (or thread) was folding: nothing done here
+
+
+BIG_FOLD = 10_000  # responses folded at once past which the rollups' planner statistics are renewed
+FOLD_LOCK = "rollup-fold"  # one folder at a time, across every process on the database (db.dialect.exclusive)
 
 
 def refresh_rollups(db: Database, *, settle: bool = True) -> RefreshResult:
@@ -219,7 +224,18 @@ def refresh_rollups(db: Database, *, settle: bool = True) -> RefreshResult:
     a writer that drew an id from the sequence but had not committed yet is not
     skipped for ever (its row appears later below the new watermark). Pass
     False when no other writer can be running (CLI, bench, tests).
+
+    One folder at a time: when another process (another app process, the CLI) holds the fold lock, nothing is done
+    here and the figures keep reading the rollup as it is plus the unfolded tail, exact as always; two folds at
+    once would only scan the same rows twice and lose to each other at commit.
     """
+    with db.dialect.exclusive(db, FOLD_LOCK) as mine:
+        if not mine:
+            return RefreshResult(0, 0, False, rollup_state(db).last_id, held_elsewhere=True)
+        return _fold(db, settle)
+
+
+def _fold(db: Database, settle: bool) -> RefreshResult:
     with db.transaction() as tx:
         state = tx.query("SELECT last_id, seen_id, folded_count, folded_id_sum FROM rollup_state"
                          " WHERE name = 'responses'").first()
@@ -236,23 +252,24 @@ def refresh_rollups(db: Database, *, settle: bool = True) -> RefreshResult:
             sat_n, sat_ok, sat_index_sum, {_NPS_N} AS nps_n, {_NPS_PROMOTER} AS nps_promoters,
             {_NPS_DETRACTOR} AS nps_detractors FROM responses"""
         tx.execute(f"""CREATE TEMP TABLE _fold AS
-            SELECT *, 1 AS w FROM ({raw} WHERE id > ? AND id <= ?)
+            SELECT *, 1 AS w FROM ({raw} WHERE id > ? AND id <= ?) AS folded
             UNION ALL
             SELECT *, -1 AS w FROM ({raw} WHERE id <= ? AND voided_at IS NOT NULL
-                AND id NOT IN (SELECT response_id FROM rollup_voided))""", [last_id, upto, upto])
+                AND id NOT IN (SELECT response_id FROM rollup_voided)) AS voided""", [last_id, upto, upto])
         try:
             folded = int(tx.query("SELECT count(*) FROM _fold WHERE w = 1").single_value())
             voided = int(tx.query("SELECT count(*) FROM _fold WHERE w = -1").single_value())
             if folded or voided:
-                tx.execute("""INSERT INTO response_rollup
+                tx.execute("""INSERT INTO response_rollup AS r
                     SELECT org_unit_id, day, survey_id, survey_version, channel, sum(w), sum(w * sat_n), sum(w * sat_ok),
                         sum(w * sat_index_sum), sum(w * nps_n), sum(w * nps_promoters), sum(w * nps_detractors)
                     FROM _fold GROUP BY org_unit_id, day, survey_id, survey_version, channel ORDER BY day
-                    ON CONFLICT DO UPDATE SET responses = responses + excluded.responses,
-                        sat_n = sat_n + excluded.sat_n, sat_ok = sat_ok + excluded.sat_ok,
-                        sat_index_sum = sat_index_sum + excluded.sat_index_sum, nps_n = nps_n + excluded.nps_n,
-                        nps_promoters = nps_promoters + excluded.nps_promoters,
-                        nps_detractors = nps_detractors + excluded.nps_detractors""")
+                    ON CONFLICT (org_unit_id, day, survey_id, survey_version, channel) DO UPDATE SET
+                        responses = r.responses + excluded.responses,
+                        sat_n = r.sat_n + excluded.sat_n, sat_ok = r.sat_ok + excluded.sat_ok,
+                        sat_index_sum = r.sat_index_sum + excluded.sat_index_sum, nps_n = r.nps_n + excluded.nps_n,
+                        nps_promoters = r.nps_promoters + excluded.nps_promoters,
+                        nps_detractors = r.nps_detractors + excluded.nps_detractors""")
                 void_ids: list[int] = []
                 if voided:
                     void_ids = [r[0] for r in tx.query("SELECT id FROM _fold WHERE w = -1").rows]
@@ -276,20 +293,24 @@ def refresh_rollups(db: Database, *, settle: bool = True) -> RefreshResult:
                 counts = ", ".join(f"f.w * CASE WHEN a.value_num = {k} THEN 1 ELSE 0 END AS n{k}" for k in ANSWER_VALUES)
                 sql, params = answer_delta("a.question_id, a.row_id", counts, f"a.value_num IN ({values})")
                 sums = ", ".join(f"sum(n{k})" for k in ANSWER_VALUES)
-                updates = ", ".join(f"n{k} = n{k} + excluded.n{k}" for k in ANSWER_VALUES)
-                tx.execute(f"""INSERT INTO answer_rollup
+                updates = ", ".join(f"n{k} = r.n{k} + excluded.n{k}" for k in ANSWER_VALUES)
+                tx.execute(f"""INSERT INTO answer_rollup AS r
                     SELECT org_unit_id, day, survey_id, survey_version, channel, question_id, row_id, {sums}
-                    FROM ({sql}) GROUP BY org_unit_id, day, survey_id, survey_version, channel, question_id, row_id
-                    ORDER BY day
-                    ON CONFLICT DO UPDATE SET {updates}""", params)
+                    FROM ({sql}) AS delta
+                    GROUP BY org_unit_id, day, survey_id, survey_version, channel, question_id, row_id ORDER BY day
+                    ON CONFLICT (org_unit_id, day, survey_id, survey_version, channel, question_id, row_id)
+                    DO UPDATE SET {updates}""", params)
                 sql, params = answer_delta("a.question_id, a.value_text", "f.w AS w",
                                            "a.value_text IS NOT NULL AND a.value_text <> ''")
-                tx.execute(f"""INSERT INTO text_rollup
+                tx.execute(f"""INSERT INTO text_rollup AS r
                     SELECT org_unit_id, day, survey_id, survey_version, channel, question_id, value_text, sum(w)
-                    FROM ({sql}) GROUP BY org_unit_id, day, survey_id, survey_version, channel, question_id, value_text
-                    ORDER BY day
-                    ON CONFLICT DO UPDATE SET answers = answers + excluded.answers""", params)
+                    FROM ({sql}) AS delta
+                    GROUP BY org_unit_id, day, survey_id, survey_version, channel, question_id, value_text ORDER BY day
+                    ON CONFLICT (org_unit_id, day, survey_id, survey_version, channel, question_id, value_text)
+                    DO UPDATE SET answers = r.answers + excluded.answers""", params)
             moved = tx.query("SELECT count(*), coalesce(sum(id), 0) FROM _fold WHERE w = 1").first()
+            if rebuilt or folded >= BIG_FOLD:
+                tx.dialect.analyze(tx, ("response_rollup", "answer_rollup", "text_rollup"))
         finally:
             tx.execute("DROP TABLE IF EXISTS _fold")
         tx.execute(
@@ -412,12 +433,13 @@ def drill_down(db: Database, scope: Scope, f: Filters, parent_id: int) -> list[U
             unit_map AS (
                 SELECT o.id AS unit_id, k.id AS kid_id FROM org_units o JOIN kids k
                     ON (NOT k.direct AND starts_with(o.path, k.path)) OR (k.direct AND o.id = k.id)),
-            sums AS (
+            sums (kid_id, responses, sat_n, sat_ok, sat_index_sum, nps_n, nps_promoters, nps_detractors) AS (
                 SELECT m.kid_id, {_SUMS} FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id
                 JOIN unit_map m ON m.unit_id = s.org_unit_id WHERE {where.sql()} GROUP BY m.kid_id)
             SELECT k.id, k.code, k.name, k.level, k.direct,
                    EXISTS (SELECT 1 FROM org_units ch WHERE ch.parent_id = k.id) AND NOT k.direct,
-                   sums.* EXCLUDE (kid_id)
+                   sums.responses, sums.sat_n, sums.sat_ok, sums.sat_index_sum, sums.nps_n, sums.nps_promoters,
+                   sums.nps_detractors
             FROM kids k LEFT JOIN sums ON sums.kid_id = k.id
             WHERE NOT k.direct OR sums.kid_id IS NOT NULL
             ORDER BY k.direct, k.code""",
@@ -519,7 +541,7 @@ def surveys_answered(db: Database, scope: Scope) -> list[SurveyVolume]:
     state = rollup_state(db)
     source, params = _response_source(state)
     rows = db.query(
-        f"""SELECT s.survey_id, coalesce(any_value(sv.title), s.survey_id), s.survey_version, sum(s.responses)
+        f"""SELECT s.survey_id, coalesce(min(sv.title), s.survey_id), s.survey_version, sum(s.responses)
             FROM ({source}) s JOIN org_units o ON o.id = s.org_unit_id LEFT JOIN surveys sv ON sv.id = s.survey_id
             WHERE o.path LIKE ? GROUP BY s.survey_id, s.survey_version HAVING sum(s.responses) > 0
             ORDER BY sum(s.responses) DESC, s.survey_id, s.survey_version""",
@@ -626,18 +648,18 @@ def texts_containing(db: Database, scope: Scope, f: Filters, word: str, question
         _response_conditions(db, where, scope, f)
         marks = ", ".join("?" for _ in question_ids)
         out += [SaidText("answer", r[0], r[1], r[2], r[3], int(r[4]), r[5] or "") for r in db.query(
-            f"""SELECT o.code, o.name, s.day, s.value_text, sum(s.answers), any_value(po.name) FROM ({source}) s
+            f"""SELECT o.code, o.name, s.day, s.value_text, sum(s.answers), min(po.name) FROM ({source}) s
                 JOIN org_units o ON o.id = s.org_unit_id LEFT JOIN org_units po ON po.id = o.parent_id
                 WHERE s.question_id IN ({marks}) AND s.value_text LIKE ? ESCAPE '\\' AND {where.sql()}
                 GROUP BY o.code, o.name, s.day, s.value_text HAVING sum(s.answers) > 0
-                ORDER BY s.day DESC, o.code LIMIT ?""",
+                ORDER BY s.day DESC, o.code, s.value_text LIMIT ?""",
             [*params, *question_ids, pattern, *where.params, limit]).rows]
     where = _problem_where(scope, f)
     out += [SaidText("problem", r[0], r[1], r[2], r[3], int(r[4]), r[5] or "") for r in db.query(
-        f"""SELECT o.code, o.name, CAST(p.raised_at AS DATE) AS day, p.description, count(*), any_value(po.name)
+        f"""SELECT o.code, o.name, CAST(p.raised_at AS DATE) AS day, p.description, count(*), min(po.name)
             FROM problems p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN org_units po ON po.id = o.parent_id
             WHERE p.description LIKE ? ESCAPE '\\' AND {where.sql()}
-            GROUP BY o.code, o.name, day, p.description ORDER BY day DESC, o.code LIMIT ?""",
+            GROUP BY o.code, o.name, day, p.description ORDER BY day DESC, o.code, p.description LIMIT ?""",
         [pattern, *where.params, limit]).rows]
     return sorted(out, key=lambda s: s.day, reverse=True)[:limit]
 

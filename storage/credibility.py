@@ -20,6 +20,17 @@ STATES = ("open", "confirmed", "dismissed")
 BROWSER_COLUMNS = ("browser_id", "client_id", "draft_id")
 
 
+# Whitespace as DuckDB's RE2 reads \s (ASCII only), spelled out so PostgreSQL's regex (whose \s follows the
+# locale and may take U+3000) removes exactly the same characters.
+_SPACES = "[\\t\\n\\f\\r ]+"
+
+
+def _pairs(questions: dict[str, Sequence[str]]) -> tuple[list[str], list[str]]:
+    """(survey ids, question ids), one pair per position: the two lists the SQL unnests side by side."""
+    pairs = [(s, q) for s, qs in questions.items() for q in qs]
+    return [s for s, _ in pairs], [q for _, q in pairs]
+
+
 def _frame(db: Database, sql: str, params: Sequence[Any]) -> pd.DataFrame:
     with db.transaction() as tx:
         return tx.dialect.frame(tx, sql, params)
@@ -29,7 +40,8 @@ def browser_column(db: Database) -> str | None:
     """The name of the per-browser id column of ``responses`` if this database has one (it lands with the fill
     page's resume drafts), else None."""
     names = {r[0] for r in db.query(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'responses'").rows}
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        " AND table_name = 'responses'").rows}
     return next((c for c in BROWSER_COLUMNS if c in names), None)
 
 
@@ -37,15 +49,15 @@ def visit_rows(db: Database, scope: Scope, text_questions: dict[str, Sequence[st
     """Every visit inside ``scope`` whose response (if any) is not voided: id, cadre (id, name), grid, household,
     when visited and when typed in, the campaign's last day, the visit form's satisfaction, and ``notes``: the
     form's free texts (of ``text_questions``, survey id -> question ids) joined, spaces removed (NULL if none)."""
-    pairs = [{"s": s, "q": q} for s, qs in (text_questions or {}).items() for q in qs] or [{"s": "", "q": ""}]
-    return _frame(db, """
+    surveys, questions = _pairs(text_questions or {})
+    return _frame(db, f"""
         WITH vv AS (SELECT v.id, v.cadre_id, v.org_unit_id, v.household_id, v.visited_at, v.created_at,
                            v.campaign_id, v.response_id
                     FROM visits v JOIN org_units o ON o.id = v.org_unit_id WHERE o.path LIKE ?),
-             tq AS (SELECT unnest(?::STRUCT(s VARCHAR, q VARCHAR)[], recursive := true)),
+             tq AS (SELECT unnest(?::VARCHAR[]) AS s, unnest(?::VARCHAR[]) AS q),
              vr AS (SELECT r.id, r.survey_id FROM responses r WHERE r.id IN (SELECT response_id FROM vv)),
              notes AS (SELECT a.response_id,
-                              string_agg(regexp_replace(a.value_text, '\\s+', '', 'g'), '|'
+                              string_agg(regexp_replace(a.value_text, '{_SPACES}', '', 'g'), '|'
                                          ORDER BY a.question_id, a.row_id) AS notes
                        FROM answers a JOIN vr ON vr.id = a.response_id
                             JOIN tq ON tq.s = vr.survey_id AND tq.q = a.question_id
@@ -57,7 +69,7 @@ def visit_rows(db: Database, scope: Scope, text_questions: dict[str, Sequence[st
         FROM vv LEFT JOIN campaigns c ON c.id = vv.campaign_id LEFT JOIN users u ON u.id = vv.cadre_id
              LEFT JOIN responses r ON r.id = vv.response_id
              LEFT JOIN notes ON notes.response_id = vv.response_id
-        WHERE r.voided_at IS NULL""", [scope.like, pairs])
+        WHERE r.voided_at IS NULL""", [scope.like, surveys, questions])
 
 
 def visit_survey_ids(db: Database, scope: Scope) -> list[str]:
@@ -103,24 +115,24 @@ def repeated_texts(db: Database, scope: Scope, text_questions: dict[str, Sequenc
     """Free texts (of ``text_questions``, survey id -> question ids) at least ``min_length`` characters long that
     ``min_count`` or more not-voided link responses of one unit inside ``scope`` gave word for word (spaces
     ignored), with how many responses in the whole scope gave it (``everywhere``)."""
-    pairs = [{"s": s, "q": q} for s, qs in text_questions.items() for q in qs]
-    if not pairs:
+    surveys, questions = _pairs(text_questions)
+    if not surveys:
         return pd.DataFrame({"org_unit_id": [], "text": [], "ids": [], "copies": [], "everywhere": []})
-    return _frame(db, """
-        WITH tq AS (SELECT unnest(?::STRUCT(s VARCHAR, q VARCHAR)[], recursive := true)),
+    return _frame(db, f"""
+        WITH tq AS (SELECT unnest(?::VARCHAR[]) AS s, unnest(?::VARCHAR[]) AS q),
              rr AS (SELECT r.id, r.org_unit_id, r.survey_id FROM responses r JOIN org_units o ON o.id = r.org_unit_id
                     WHERE o.path LIKE ? AND r.voided_at IS NULL AND r.channel = 'link'
                       AND r.survey_id IN (SELECT s FROM tq)),
-             tt AS (SELECT rr.org_unit_id, regexp_replace(a.value_text, '\\s+', '', 'g') AS text, rr.id
+             tt AS (SELECT rr.org_unit_id, regexp_replace(a.value_text, '{_SPACES}', '', 'g') AS text, rr.id
                     FROM answers a JOIN rr ON rr.id = a.response_id
                          JOIN tq ON tq.s = rr.survey_id AND tq.q = a.question_id
                     WHERE a.value_text IS NOT NULL)
         SELECT * FROM (
-            SELECT org_unit_id, text, list(DISTINCT id ORDER BY id) AS ids, count(DISTINCT id) AS copies,
+            SELECT org_unit_id, text, array_agg(DISTINCT id ORDER BY id) AS ids, count(DISTINCT id) AS copies,
                    sum(count(DISTINCT id)) OVER (PARTITION BY text) AS everywhere
-            FROM tt WHERE length(text) >= ? GROUP BY 1, 2)
+            FROM tt WHERE length(text) >= ? GROUP BY 1, 2) AS grouped
         WHERE copies >= ?""",
-                  [pairs, scope.like, min_length, min_count])
+                  [surveys, questions, scope.like, min_length, min_count])
 
 
 def satisfaction_by_channel(db: Database, scope: Scope) -> pd.DataFrame:

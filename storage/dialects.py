@@ -157,6 +157,9 @@ class DuckDBDialect:
         """Keep this process's DuckDB within ``megabytes`` (big sorts spill to disk instead)."""
         db.execute(f"SET memory_limit = '{int(megabytes)}MB'")
 
+    def analyze(self, tx: "Tx", tables: Sequence[str]) -> None:
+        """Fresh planner statistics after a large change: DuckDB keeps its own as it writes."""
+
 
 # --- PostgreSQL -------------------------------------------------------------------------------------------------
 
@@ -259,6 +262,37 @@ _ARROW_FROM_OID = {
     1700: pa.decimal128(38, 0), 1016: pa.list_(pa.int64()), 1007: pa.list_(pa.int32()), 1009: pa.list_(pa.string()),
 }
 
+def _csv_ready(data: pa.Table) -> pa.Table | None:
+    """``data`` with dictionary columns decoded, when every column is a kind whose CSV text PostgreSQL reads back
+    the same (strings, numbers, booleans, dates, naive timestamps); None otherwise (lists, bytes, time zones)."""
+    columns = []
+    for column in data.columns:
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.cast(kind.value_type), kind.value_type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind)
+                or pa.types.is_floating(kind) or pa.types.is_boolean(kind) or pa.types.is_date(kind)
+                or (pa.types.is_timestamp(kind) and kind.tz is None) or pa.types.is_null(kind)):
+            return None
+        columns.append(column)
+    return pa.table(columns, names=data.column_names)
+
+
+# PostgreSQL type oids -> the pandas dtype DuckDB's .df() gives the same column, so code reading a frame (``.dt``,
+# arithmetic) works the same on both engines, also on an empty result or a column of NULLs.
+_FRAME_TYPES = {16: "bool", 20: "int64", 21: "int16", 23: "int32", 700: "float64", 701: "float64",
+                1082: "datetime64[us]", 1114: "datetime64[us]"}
+
+
+def _typed(column: "pd.Series", kind: str) -> "pd.Series":
+    import pandas as pd
+
+    if kind.startswith("datetime"):
+        return pd.to_datetime(column).astype(kind)
+    if column.isna().any():  # DuckDB: nullable integers and booleans; floats keep NaN
+        return column.astype({"bool": "boolean", "int64": "Int64", "int16": "Int16", "int32": "Int32"}.get(kind, kind))
+    return column.astype(kind)
+
 
 def _column_type(kind: pa.DataType) -> str:
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
@@ -299,6 +333,19 @@ class PostgresDialect:
 
     def _copy(self, tx: "Tx", table: str, data: pa.Table) -> None:
         columns = ", ".join(f'"{name}"' for name in data.column_names)
+        as_csv = _csv_ready(data)
+        if as_csv is not None:
+            # Arrow writes CSV in C (every string quoted, NULL unquoted and empty: what COPY's CSV format reads):
+            # ~1M answer rows a second, where a Python tuple per row through write_row managed ~150k.
+            import pyarrow.csv as pa_csv
+
+            options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+            with tx.raw.psycopg.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                for batch in as_csv.to_batches(max_chunksize=200_000):
+                    sink = pa.BufferOutputStream()
+                    pa_csv.write_csv(batch, sink, options)
+                    copy.write(sink.getvalue())
+            return
         with tx.raw.psycopg.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for batch in data.to_batches(max_chunksize=50_000):
                 for row in zip(*(column.to_pylist() for column in batch.columns)):
@@ -322,6 +369,10 @@ class PostgresDialect:
 
     def insert_arrow(self, tx: "Tx", table: str, data: pa.Table) -> None:
         self._copy(tx, table, data)
+        # A bulk load changes a table's size by orders of magnitude before autovacuum looks at it (a minute or
+        # more): without fresh statistics the planner takes the loaded tables for empty and picks nested loops
+        # (measured: the credibility visit rows of a 3,000-household demo, 0.14 s with them, over 300 s without).
+        tx.execute(f"ANALYZE {table}")
 
     def arrow(self, tx: "Tx", sql: str, params: Sequence[Any] = ()) -> pa.Table:
         result = tx.query(sql, params)
@@ -332,7 +383,12 @@ class PostgresDialect:
         import pandas as pd
 
         result = tx.query(sql, params)
-        return pd.DataFrame.from_records(result.rows, columns=result.columns)
+        frame = pd.DataFrame.from_records(result.rows, columns=result.columns)
+        for name, description in zip(result.columns, tx.raw.description or ()):
+            kind = _FRAME_TYPES.get(description.type_code)
+            if kind is not None:
+                frame[name] = _typed(frame[name], kind)
+        return frame
 
     def sequence_last_values(self, db: "Database | Tx") -> dict[str, int]:
         return {name: int(value or 0) for name, value in db.query(
@@ -387,6 +443,12 @@ class PostgresDialect:
 
     def limit_memory(self, db: "Database", megabytes: int) -> None:
         """Nothing to do: the server bounds its own memory (work_mem), and results are read through cursors."""
+
+    def analyze(self, tx: "Tx", tables: Sequence[str]) -> None:
+        """Fresh planner statistics after a large change (a bulk load, a big fold), before autovacuum's next look a
+        minute or more later: planned on stale counts, the figures' aggregates took 15 s instead of 0.5 s."""
+        for table in tables:
+            tx.execute(f"ANALYZE {table}")
 
 
 def _lock_id(key: str) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -16,6 +18,7 @@ from storage import links as link_store
 from storage import open_database
 from storage import visits as visit_store
 from storage.db import Database, Scope
+from tests.conftest import PG_BASE, _pg_admin, pg_url
 
 TODAY = dt.date(2026, 11, 28)
 HOUSEHOLDS = 3000
@@ -172,15 +175,41 @@ def plant_patterns(db: Database) -> Planted:
     return p
 
 
-@pytest.fixture(scope="module")
-def honest_db(tmp_path_factory):
-    db = demo_database(tmp_path_factory.mktemp("honest") / "demo.duckdb")
-    yield db
-    db.close()
+_DISTRICTS = ("honest_db", "planted")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """On the PostgreSQL pass the demo districts below are PostgreSQL databases: keep the tests that read them."""
+    if PG_BASE is not None and set(_DISTRICTS) & set(getattr(item, "fixturenames", ())):
+        item.add_marker(pytest.mark.postgres)
+
+
+@contextmanager
+def district_target(request: pytest.FixtureRequest, tmp_path_factory, name: str) -> Iterator[str]:
+    """Where a module's demo district lives: a DuckDB file, or a PostgreSQL database copied from the template."""
+    if PG_BASE is None:
+        yield str(tmp_path_factory.mktemp(name) / "demo.duckdb")
+        return
+    database = f"{request.getfixturevalue('pg_template')}_{name}"
+    _pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    _pg_admin(f"CREATE DATABASE {database} TEMPLATE {request.getfixturevalue('pg_template')} STRATEGY FILE_COPY")
+    try:
+        yield pg_url(database)
+    finally:
+        _pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    db = demo_database(tmp_path_factory.mktemp("planted") / "demo.duckdb")
-    yield plant_patterns(db)
-    db.close()
+def honest_db(request, tmp_path_factory):
+    with district_target(request, tmp_path_factory, "honest") as target:
+        db = demo_database(target)
+        yield db
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def planted(request, tmp_path_factory):
+    with district_target(request, tmp_path_factory, "planted") as target:
+        db = demo_database(target)
+        yield plant_patterns(db)
+        db.close()
