@@ -326,6 +326,7 @@ SURVEY_WRITE = internal("called only by services.authoring after _require_edit (
                         "or by startup/CLI template installation")
 SESSIONS = internal("sign-in, sessions and lockout (auth/): keyed by a username, a session token hash or the "
                     "signed-in user's own id, never reached with an id from a page")
+COPY_DB = internal("manage.py copy-db: the whole database, run by whoever holds both databases' credentials")
 DERIVED = internal("derived per-household visit status, refreshed after writes; readers filter it by scope")
 TREE = public("the org tree's names, codes and levels are not personal data; pages resolve units from scoped lists")
 
@@ -356,6 +357,23 @@ DECISIONS: dict[str, Decision] = {
     "db.engine_errors": internal("pure: the engines' exception classes"),
     "dialects.is_url": internal("pure: reads MINYI_DB"), "dialects.scheme_of": internal("pure: reads MINYI_DB"),
     "dialects.redacted": internal("pure: hides a password in a URL"),
+    "dialects.postgres_sql": internal("pure: spells SQL the PostgreSQL way"),
+    "copy.base_tables": COPY_DB,
+    "copy.begin": COPY_DB,
+    "copy.check_distinct": COPY_DB,
+    "copy.check_same_schema": COPY_DB,
+    "copy.check_table": COPY_DB,
+    "copy.copy_all": COPY_DB,
+    "copy.copy_sequences": COPY_DB,
+    "copy.copy_table": COPY_DB,
+    "copy.finish": COPY_DB,
+    "copy.first_line": COPY_DB,
+    "copy.iter_differences": COPY_DB,
+    "copy.open_source": COPY_DB,
+    "copy.open_target": COPY_DB,
+    "copy.place": COPY_DB,
+    "copy.shown": COPY_DB,
+    "copy.tables": COPY_DB,
     "drafts.save_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
     "drafts.load_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
     "drafts.delete_draft": public("keyed by the draft id, the resident's own browser secret (fill page)"),
