@@ -52,24 +52,27 @@ class Settings:
         return self.backup_dir or self.data_dir / "backups"
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+
+
+def names_server(target: str) -> bool:
+    """Whether a MINYI_DB value names a server (``scheme://…``, or anything starting ``scheme:``) rather than a file."""
+    return "://" in target or _SCHEME.match(target) is not None
+
+
 def load(env: dict[str, str] | None = None) -> Settings:
     """Build the settings from ``env`` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
     target = env.get("MINYI_DB", "data/minyi.duckdb").strip() or "data/minyi.duckdb"
     db: Path | str
-    # a server (storage.dialects.is_url): storage.db refuses a scheme it does not speak and a mistyped URL
-    # (postgresql:/db) rather than making a folder of it
-    if "://" in target or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", target):
+    # a server: storage.db refuses a scheme it does not speak and a mistyped URL (postgresql:/db) rather than
+    # making a folder of it
+    if names_server(target):
         db = target
     else:
         db = Path(target).expanduser()
         if not db.is_absolute():
             db = ROOT / db
-    folder = env.get("MINYI_DATA_DIR", "").strip()
-    data_folder = None
-    if folder:
-        data_folder = Path(folder).expanduser()
-        data_folder = data_folder if data_folder.is_absolute() else ROOT / data_folder
     return Settings(
         db_path=db,
         secret=env.get("MINYI_SECRET") or None,
@@ -83,7 +86,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         draft_days=_positive(env.get("MINYI_DRAFT_DAYS"), 7),
         link_burst_per_minute=_positive(env.get("MINYI_LINK_BURST_PER_MINUTE"), 120),
         db_pool_size=_positive(env.get("MINYI_DB_POOL"), 12),
-        data_folder=data_folder,
+        data_folder=_folder(env.get("MINYI_DATA_DIR")),
         backup_dir=_folder(env.get("MINYI_BACKUP_DIR")),
         backup_every_hours=_hours(env.get("MINYI_BACKUP_EVERY_HOURS"), 24),
         backup_keep=_positive(env.get("MINYI_BACKUP_KEEP"), 7),
@@ -101,7 +104,7 @@ def _folder(value: str | None) -> Path | None:
     """An absolute folder from the environment (relative to the repository like MINYI_DB), else None."""
     if not value or not value.strip():
         return None
-    folder = Path(value.strip())
+    folder = Path(value.strip()).expanduser()
     return folder if folder.is_absolute() else ROOT / folder
 
 

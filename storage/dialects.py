@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 import duckdb
 import pyarrow as pa
 
+import settings
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -41,12 +43,11 @@ POSTGRES_MIN_VERSION = 150000  # PostgreSQL 15
 
 
 # ``scheme:`` at the start: a server, even when mistyped (``postgresql:/db`` must not become a folder ``postgresql:``)
-URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 def is_url(target: str) -> bool:
     """Whether MINYI_DB names a server (``scheme://…``, or anything starting ``scheme:``) rather than a file."""
-    return "://" in target or URL_START.match(target) is not None
+    return settings.names_server(target)
 
 
 def scheme_of(target: str) -> str:
@@ -168,18 +169,20 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?|%|\b(?:DOUB
 
 
 @functools.lru_cache(maxsize=4096)
-def postgres_sql(sql: str) -> str:
+def postgres_sql(sql: str, with_params: bool = True) -> str:
     """DuckDB-flavoured SQL as psycopg takes it: ``?`` → ``%s``, ``%`` → ``%%`` (in literals too: psycopg reads
     the whole string), and DuckDB's own type names spelled the PostgreSQL way. Quoted text keeps its ``?``."""
 
     def one(match: re.Match[str]) -> str:
         token = match.group(0)
+        if token in _TYPE_NAMES:
+            return _TYPE_NAMES[token]
+        if not with_params:  # psycopg reads no placeholders in a statement sent without parameters
+            return token
         if token == "?":
             return "%s"
         if token == "%":
             return "%%"
-        if token in _TYPE_NAMES:
-            return _TYPE_NAMES[token]
         if token.startswith(("'", '"')):
             return token.replace("%", "%%")
         return token  # a comment
@@ -222,7 +225,7 @@ class PostgresCursor:
         if params:
             self._cur.execute(postgres_sql(sql), list(params))
         else:
-            self._cur.execute(postgres_sql(sql).replace("%%", "%"))
+            self._cur.execute(postgres_sql(sql, with_params=False))
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:

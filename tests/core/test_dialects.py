@@ -82,3 +82,8 @@ def test_the_same_row_changed_twice_at_once_is_one_conflict_retried(db) -> None:
         t.join(30)
     assert db.query("SELECT n FROM counter WHERE id = 1").single_value() == 2
     assert len(attempts) == 3  # one of the two lost and was run again
+
+
+def test_a_statement_without_parameters_keeps_its_percent_signs() -> None:
+    assert postgres_sql("SELECT 'a%' LIKE 'a%%', x DOUBLE", with_params=False) == \
+        "SELECT 'a%' LIKE 'a%%', x DOUBLE PRECISION"
